@@ -1,0 +1,368 @@
+//! The PagerDuty REST API v2 client: request building, error mapping and pagination.
+//!
+//! Every request carries PagerDuty's version `Accept` header and the `Content-Type`
+//! the spec declares required. `Authorization` is not ours to set: the host adds it.
+
+use crate::error::{ErrorCode, ToolError, ToolResult};
+use crate::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
+use serde_json::Value;
+
+/// PagerDuty's versioned media type.
+pub const ACCEPT: &str = "application/vnd.pagerduty+json;version=2";
+
+/// The most items PagerDuty returns per page.
+pub const PAGE_SIZE: usize = 100;
+
+/// PagerDuty rejects `offset + limit` beyond this.
+pub const OFFSET_CAP: usize = 10_000;
+
+/// Query parameters in the order they are sent; array parameters repeat their key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query(Vec<(String, String)>);
+
+impl Query {
+    /// An empty query.
+    pub fn new() -> Self {
+        Query::default()
+    }
+
+    /// Adds `key=value`.
+    pub fn push(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
+        self.0.push((key.to_string(), value.into()));
+        self
+    }
+
+    /// Adds `key=value` once per value (PagerDuty's `name[]=` arrays).
+    pub fn push_all<S: AsRef<str>>(&mut self, key: &str, values: &[S]) -> &mut Self {
+        for value in values {
+            self.push(key, value.as_ref());
+        }
+        self
+    }
+
+    /// The pairs.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
+    fn encode(&self) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(self.0.iter())
+            .finish()
+    }
+}
+
+/// One stretch of a paginated list, as much as the caller asked for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    /// The items, at most the requested limit.
+    pub items: Vec<Value>,
+    /// PagerDuty has more items than were returned.
+    pub has_more: bool,
+    /// Paging stopped at PagerDuty's 10,000 offset cap while more existed.
+    pub truncated: bool,
+}
+
+/// Talks to one PagerDuty API base through a [`Transport`].
+pub struct Client<'t> {
+    transport: &'t dyn Transport,
+    api_host: String,
+}
+
+impl<'t> Client<'t> {
+    /// A client for `api_host` (no trailing slash) sending through `transport`.
+    pub fn new(transport: &'t dyn Transport, api_host: &str) -> Self {
+        Client { transport, api_host: api_host.trim_end_matches('/').to_string() }
+    }
+
+    /// `GET path?query`, the decoded JSON body.
+    pub fn get(&self, path: &str, query: &Query) -> ToolResult<Value> {
+        self.send(Method::Get, path, query, None, None)
+    }
+
+    /// A write (`PUT`/`POST`) with a JSON body and the `From` header PagerDuty requires.
+    pub fn write(&self, method: Method, path: &str, body: &Value, from: &str) -> ToolResult<Value> {
+        self.send(method, path, &Query::new(), Some(body), Some(from))
+    }
+
+    /// Pages through a classic offset-paginated list until `limit` items are collected
+    /// or PagerDuty has no more. `key` is the list's field in the answer (`"incidents"`).
+    /// Never asks for `offset + limit` beyond [`OFFSET_CAP`].
+    pub fn list(&self, path: &str, query: &Query, key: &str, limit: usize) -> ToolResult<Page> {
+        let mut page = Page::default();
+        let mut offset = 0;
+        loop {
+            let wanted = limit - page.items.len();
+            let page_limit = wanted.min(PAGE_SIZE).min(OFFSET_CAP.saturating_sub(offset));
+            if page_limit == 0 {
+                page.truncated = true;
+                page.has_more = true;
+                return Ok(page);
+            }
+            let mut q = query.clone();
+            q.push("limit", page_limit.to_string()).push("offset", offset.to_string());
+            let body = self.get(path, &q)?;
+            let items = take_list(&body, key)?;
+            let received = items.len();
+            let more = body.get("more").and_then(Value::as_bool).unwrap_or(false);
+            page.items.extend(items.into_iter().take(wanted));
+            if page.items.len() >= limit {
+                page.has_more = more || received > wanted;
+                return Ok(page);
+            }
+            if !more || received == 0 {
+                return Ok(page);
+            }
+            offset += received;
+        }
+    }
+
+    /// Every item of a paginated list, up to the offset cap (for look-ups such as the
+    /// current user's teams' services, where a partial answer would filter wrongly).
+    pub fn list_all(&self, path: &str, query: &Query, key: &str) -> ToolResult<Vec<Value>> {
+        Ok(self.list(path, query, key, OFFSET_CAP)?.items)
+    }
+
+    fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &Query,
+        body: Option<&Value>,
+        from: Option<&str>,
+    ) -> ToolResult<Value> {
+        let mut url = format!("{}{}", self.api_host, path);
+        if !query.pairs().is_empty() {
+            url.push('?');
+            url.push_str(&query.encode());
+        }
+        let mut headers = vec![
+            ("Accept", ACCEPT.to_string()),
+            ("Content-Type", "application/json".to_string()),
+        ];
+        if let Some(from) = from {
+            headers.push(("From", from.to_string()));
+        }
+        let request = HttpRequest {
+            method,
+            url,
+            headers,
+            body: body.map(|b| serde_json::to_vec(b).expect("a JSON value serializes")),
+        };
+        let response = self.transport.send(&request).map_err(|e| match e {
+            TransportError::Network(cause) => ToolError::new(
+                ErrorCode::NetworkError,
+                format!("Could not reach PagerDuty ({} {path}): {cause}", method.as_str()),
+            ),
+            TransportError::BodyTooLarge { limit } => ToolError::new(
+                ErrorCode::ResponseTooLarge,
+                format!("PagerDuty's answer exceeded {limit} bytes; narrow the filters or lower 'limit'"),
+            ),
+        })?;
+        decode(method, path, &response)
+    }
+}
+
+/// Maps a response to its JSON body or to the tool error its status means.
+fn decode(method: Method, path: &str, response: &HttpResponse) -> ToolResult<Value> {
+    let status = response.status;
+    if (200..300).contains(&status) {
+        if response.body.is_empty() {
+            return Ok(Value::Null);
+        }
+        return serde_json::from_slice(&response.body).map_err(|e| {
+            ToolError::new(
+                ErrorCode::UpstreamError,
+                format!("PagerDuty's answer to {} {path} was not valid JSON: {e}", method.as_str()),
+            )
+        });
+    }
+    let detail = pagerduty_error_detail(&response.body);
+    let (code, what) = match status {
+        401 => (ErrorCode::Unauthorized, "PagerDuty rejected the API token (401)".to_string()),
+        403 => (ErrorCode::Forbidden, "The API token may not do this (403)".to_string()),
+        404 => (ErrorCode::NotFound, format!("Not found: {path} (404)")),
+        429 => (
+            ErrorCode::RateLimited,
+            format!(
+                "PagerDuty's rate limit was reached (429); retry in {} seconds",
+                retry_after_seconds(response).unwrap_or(60)
+            ),
+        ),
+        _ => (ErrorCode::UpstreamError, format!("PagerDuty answered {status} to {} {path}", method.as_str())),
+    };
+    let message = match detail {
+        Some(detail) => format!("{what}: {detail}"),
+        None => what,
+    };
+    Err(ToolError { upstream_status: Some(status), ..ToolError::new(code, message) })
+}
+
+/// The seconds PagerDuty asks to wait: `ratelimit-reset`, else `Retry-After`.
+pub fn retry_after_seconds(response: &HttpResponse) -> Option<u64> {
+    ["ratelimit-reset", "retry-after"]
+        .iter()
+        .find_map(|h| response.header(h)?.trim().parse().ok())
+}
+
+/// PagerDuty's own error text: `{"error": {"message", "code", "errors": [...]}}`.
+fn pagerduty_error_detail(body: &[u8]) -> Option<String> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let error = value.get("error")?;
+    let mut detail = error.get("message")?.as_str()?.to_string();
+    if let Some(code) = error.get("code").and_then(Value::as_i64) {
+        detail.push_str(&format!(" (PagerDuty error code {code})"));
+    }
+    let errors: Vec<&str> = error
+        .get("errors")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if !errors.is_empty() {
+        detail.push_str(": ");
+        detail.push_str(&errors.join("; "));
+    }
+    Some(detail)
+}
+
+/// The list under `key`, or `UPSTREAM_ERROR` when the answer has none.
+fn take_list(body: &Value, key: &str) -> ToolResult<Vec<Value>> {
+    body.get(key).and_then(Value::as_array).cloned().ok_or_else(|| {
+        ToolError::new(ErrorCode::UpstreamError, format!("PagerDuty's answer has no '{key}' list"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{ScriptedTransport, json_response};
+    use serde_json::json;
+
+    fn numbered(from: usize, n: usize) -> Vec<Value> {
+        (from..from + n).map(|i| json!({"id": format!("P{i}")})).collect()
+    }
+
+    #[test]
+    fn get_sends_pagerduty_headers_and_encoded_query() {
+        let t = ScriptedTransport::new(vec![json_response(200, json!({"ok": true}))]);
+        let c = Client::new(&t, "http://pd.test/");
+        let mut q = Query::new();
+        q.push_all("statuses[]", &["triggered", "acknowledged"]).push("since", "2026-01-01T00:00:00+01:00");
+        c.get("/incidents", &q).unwrap();
+        let sent = t.sent();
+        assert_eq!(
+            sent[0].url,
+            "http://pd.test/incidents?statuses%5B%5D=triggered&statuses%5B%5D=acknowledged&since=2026-01-01T00%3A00%3A00%2B01%3A00"
+        );
+        assert!(sent[0].headers.contains(&("Accept", ACCEPT.into())));
+        assert!(sent[0].headers.contains(&("Content-Type", "application/json".into())));
+        assert!(!sent[0].headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization")));
+    }
+
+    #[test]
+    fn list_pages_until_limit_and_reports_more() {
+        let t = ScriptedTransport::new(vec![
+            json_response(200, json!({"items": numbered(0, 100), "more": true})),
+            json_response(200, json!({"items": numbered(100, 50), "more": true})),
+        ]);
+        let c = Client::new(&t, "http://pd.test");
+        let page = c.list("/x", &Query::new(), "items", 150).unwrap();
+        assert_eq!(page.items.len(), 150);
+        assert!(page.has_more);
+        assert!(!page.truncated);
+        let urls: Vec<String> = t.sent().into_iter().map(|r| r.url).collect();
+        assert_eq!(urls, ["http://pd.test/x?limit=100&offset=0", "http://pd.test/x?limit=50&offset=100"]);
+    }
+
+    #[test]
+    fn list_stops_when_pagerduty_has_no_more() {
+        let t = ScriptedTransport::new(vec![json_response(200, json!({"items": numbered(0, 7), "more": false}))]);
+        let page = Client::new(&t, "http://pd.test").list("/x", &Query::new(), "items", 100).unwrap();
+        assert_eq!(page.items.len(), 7);
+        assert!(!page.has_more);
+        assert_eq!(t.sent().len(), 1);
+    }
+
+    #[test]
+    fn list_never_crosses_the_offset_cap() {
+        let pages: Vec<_> = (0..100)
+            .map(|i| json_response(200, json!({"items": numbered(i * 100, 100), "more": true})))
+            .collect();
+        let t = ScriptedTransport::new(pages);
+        let page = Client::new(&t, "http://pd.test").list_all("/x", &Query::new(), "items").unwrap();
+        assert_eq!(page.len(), OFFSET_CAP);
+        for r in t.sent() {
+            let q: Vec<(String, String)> =
+                form_urlencoded::parse(r.url.split_once('?').unwrap().1.as_bytes()).into_owned().collect();
+            let get = |k: &str| q.iter().find(|(n, _)| n == k).unwrap().1.parse::<usize>().unwrap();
+            assert!(get("offset") + get("limit") <= OFFSET_CAP, "{}", r.url);
+        }
+    }
+
+    #[test]
+    fn list_marks_truncated_at_the_offset_cap() {
+        let pages: Vec<_> = (0..100)
+            .map(|i| json_response(200, json!({"items": numbered(i * 100, 100), "more": true})))
+            .collect();
+        let t = ScriptedTransport::new(pages);
+        let page = Client::new(&t, "http://pd.test").list("/x", &Query::new(), "items", 10_500).unwrap();
+        assert_eq!(page.items.len(), OFFSET_CAP);
+        assert!(page.truncated && page.has_more);
+        assert_eq!(t.sent().len(), 100);
+    }
+
+    #[test]
+    fn statuses_map_to_codes_with_pagerduty_detail() {
+        let cases = [
+            (401, "UNAUTHORIZED"),
+            (403, "FORBIDDEN"),
+            (404, "NOT_FOUND"),
+            (429, "RATE_LIMITED"),
+            (400, "UPSTREAM_ERROR"),
+            (500, "UPSTREAM_ERROR"),
+        ];
+        for (status, code) in cases {
+            let body = json!({"error": {"message": "Invalid Input Provided", "code": 2001, "errors": ["bad since"]}});
+            let t = ScriptedTransport::new(vec![json_response(status, body)]);
+            let err = Client::new(&t, "http://pd.test").get("/incidents", &Query::new()).unwrap_err();
+            assert_eq!(err.code.as_string(), code);
+            assert_eq!(err.upstream_status, Some(status));
+            assert!(err.message.contains("Invalid Input Provided (PagerDuty error code 2001): bad since"), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn rate_limit_message_gives_seconds_to_wait() {
+        let mut response = json_response(429, json!({}));
+        response.headers.push(("ratelimit-reset".into(), "17".into()));
+        let t = ScriptedTransport::new(vec![response]);
+        let err = Client::new(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
+        assert!(err.message.contains("17 seconds"), "{}", err.message);
+    }
+
+    #[test]
+    fn unparseable_success_body_is_upstream_error() {
+        let t = ScriptedTransport::new(vec![HttpResponse { status: 200, headers: vec![], body: b"<html>".to_vec() }]);
+        let err = Client::new(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::UpstreamError);
+    }
+
+    #[test]
+    fn network_failure_is_network_error() {
+        let t = ScriptedTransport::failing("HttpRequestDenied");
+        let err = Client::new(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NetworkError);
+        assert!(err.message.contains("HttpRequestDenied"));
+    }
+
+    #[test]
+    fn writes_send_from_and_json_body() {
+        let t = ScriptedTransport::new(vec![json_response(200, json!({"incident": {}}))]);
+        let body = json!({"incident": {"type": "incident_reference", "status": "acknowledged"}});
+        Client::new(&t, "http://pd.test").write(Method::Put, "/incidents/P1", &body, "me@x.com").unwrap();
+        let sent = &t.sent()[0];
+        assert_eq!(sent.method, Method::Put);
+        assert!(sent.headers.contains(&("From", "me@x.com".into())));
+        assert_eq!(serde_json::from_slice::<Value>(sent.body.as_ref().unwrap()).unwrap(), body);
+    }
+}

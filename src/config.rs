@@ -1,0 +1,98 @@
+//! The component's configuration, read from its environment.
+//!
+//! The host decides what the guest's environment holds; the token is never among it.
+
+/// Where PagerDuty is when nothing says otherwise.
+pub const DEFAULT_API_HOST: &str = "https://api.pagerduty.com";
+
+/// The default output cap in bytes of JSON (`shared/TOOLS.md`, "Output cap").
+pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 400_000;
+
+/// What a tool call needs to know about its surroundings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The API base URL without a trailing slash, e.g. `https://api.pagerduty.com`.
+    pub api_host: String,
+    /// Whether the write tools are listed and callable.
+    pub write_tools_enabled: bool,
+    /// The `From` address for writes; when `None` the current user's email is used.
+    pub user_email: Option<String>,
+    /// The output cap in bytes of JSON.
+    pub max_output_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            api_host: DEFAULT_API_HOST.to_string(),
+            write_tools_enabled: false,
+            user_email: None,
+            max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+        }
+    }
+}
+
+impl Config {
+    /// Reads `PAGERDUTY_API_HOST`, `PAGERDUTY_ENABLE_WRITE_TOOLS`, `PAGERDUTY_USER_EMAIL`
+    /// and `PAGERDUTY_MAX_OUTPUT_BYTES` through `lookup` (the process environment in the
+    /// component, a map in tests). Unset, blank or unparsable values fall back to defaults.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Config {
+        let value = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let defaults = Config::default();
+        Config {
+            api_host: value("PAGERDUTY_API_HOST")
+                .map(|h| h.trim_end_matches('/').to_string())
+                .unwrap_or(defaults.api_host),
+            write_tools_enabled: value("PAGERDUTY_ENABLE_WRITE_TOOLS")
+                .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes")),
+            user_email: value("PAGERDUTY_USER_EMAIL"),
+            max_output_bytes: value("PAGERDUTY_MAX_OUTPUT_BYTES")
+                .and_then(|v| v.parse().ok())
+                .filter(|n: &usize| *n > 0)
+                .unwrap_or(defaults.max_output_bytes),
+        }
+    }
+
+    /// The configuration of this process's environment.
+    pub fn from_env() -> Config {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_when_unset() {
+        assert_eq!(config(&[]), Config::default());
+    }
+
+    #[test]
+    fn reads_every_setting() {
+        let c = config(&[
+            ("PAGERDUTY_API_HOST", "http://127.0.0.1:9000/"),
+            ("PAGERDUTY_ENABLE_WRITE_TOOLS", "TRUE"),
+            ("PAGERDUTY_USER_EMAIL", "a@example.com"),
+            ("PAGERDUTY_MAX_OUTPUT_BYTES", "1000"),
+        ]);
+        assert_eq!(c.api_host, "http://127.0.0.1:9000");
+        assert!(c.write_tools_enabled);
+        assert_eq!(c.user_email.as_deref(), Some("a@example.com"));
+        assert_eq!(c.max_output_bytes, 1000);
+    }
+
+    #[test]
+    fn bad_values_fall_back() {
+        let c = config(&[("PAGERDUTY_ENABLE_WRITE_TOOLS", "no"), ("PAGERDUTY_MAX_OUTPUT_BYTES", "x")]);
+        assert!(!c.write_tools_enabled);
+        assert_eq!(c.max_output_bytes, DEFAULT_MAX_OUTPUT_BYTES);
+    }
+}

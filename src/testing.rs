@@ -1,0 +1,133 @@
+//! Test doubles for native unit tests: a transport that answers from a script.
+
+use crate::http::{HttpRequest, HttpResponse, Transport, TransportError};
+use serde_json::Value;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
+/// Answers requests from a queue of responses, in order, and records what was sent.
+pub struct ScriptedTransport {
+    responses: RefCell<VecDeque<Result<HttpResponse, TransportError>>>,
+    sent: RefCell<Vec<HttpRequest>>,
+}
+
+impl ScriptedTransport {
+    /// Answers with `responses`, one per request.
+    pub fn new(responses: Vec<HttpResponse>) -> Self {
+        ScriptedTransport {
+            responses: RefCell::new(responses.into_iter().map(Ok).collect()),
+            sent: RefCell::default(),
+        }
+    }
+
+    /// Fails every request with a network error carrying `cause`.
+    pub fn failing(cause: &str) -> Self {
+        let t = ScriptedTransport::new(vec![]);
+        t.responses.borrow_mut().push_back(Err(TransportError::Network(cause.into())));
+        t
+    }
+
+    /// The requests sent so far.
+    pub fn sent(&self) -> Vec<HttpRequest> {
+        self.sent.borrow().clone()
+    }
+
+    /// The paths and decoded queries sent so far, without the API host, e.g.
+    /// `/incidents?statuses[]=triggered&limit=100`.
+    pub fn sent_paths(&self) -> Vec<String> {
+        self.sent()
+            .into_iter()
+            .map(|r| {
+                let after_scheme = &r.url[r.url.find("://").map_or(0, |i| i + 3)..];
+                let path_query = &after_scheme[after_scheme.find('/').unwrap_or(after_scheme.len())..];
+                match path_query.split_once('?') {
+                    Some((path, query)) => {
+                        let pairs: Vec<String> = form_urlencoded::parse(query.as_bytes())
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect();
+                        format!("{path}?{}", pairs.join("&"))
+                    }
+                    None => path_query.to_string(),
+                }
+            })
+            .collect()
+    }
+}
+
+impl Transport for ScriptedTransport {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.sent.borrow_mut().push(request.clone());
+        self.responses
+            .borrow_mut()
+            .pop_front()
+            .unwrap_or_else(|| panic!("unexpected request: {:?} {}", request.method, request.url))
+    }
+}
+
+/// A response with `status` and `body` as JSON.
+pub fn json_response(status: u16, body: Value) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: serde_json::to_vec(&body).unwrap(),
+    }
+}
+
+/// The fixed "now" of unit tests.
+pub fn now() -> time::OffsetDateTime {
+    crate::args::parse_timestamp("2026-11-24T07:00:00Z").unwrap()
+}
+
+/// The answer to `GET /users/me` for a user in `teams`.
+pub fn me_response(teams: &[&str]) -> HttpResponse {
+    let teams: Vec<Value> = teams
+        .iter()
+        .map(|id| serde_json::json!({"id": id, "type": "team_reference", "summary": format!("Team {id}")}))
+        .collect();
+    json_response(
+        200,
+        serde_json::json!({"user": {"id": "PME0001", "type": "user", "name": "Me", "email": "me@example.com",
+            "self": "https://api.pagerduty.com/users/PME0001", "teams": teams}}),
+    )
+}
+
+/// What a call returned and what it sent.
+pub struct Called {
+    /// The envelope.
+    pub envelope: Value,
+    /// Whether it is a tool error.
+    pub is_error: bool,
+    /// The requests sent, as `path?decoded query`.
+    pub sent: Vec<String>,
+    /// The requests sent, whole.
+    pub requests: Vec<HttpRequest>,
+}
+
+impl Called {
+    /// The error code of a tool error.
+    pub fn code(&self) -> &str {
+        self.envelope["error"]["code"].as_str().unwrap_or_default()
+    }
+}
+
+/// Calls tool `name` with `args` (write tools enabled) against scripted `responses`.
+pub fn call(name: &str, args: Value, responses: Vec<HttpResponse>) -> Called {
+    call_with(name, args, responses, crate::config::Config { write_tools_enabled: true, ..Default::default() })
+}
+
+/// Like [`call`] with a given configuration.
+pub fn call_with(name: &str, args: Value, responses: Vec<HttpResponse>, config: crate::config::Config) -> Called {
+    let t = ScriptedTransport::new(responses);
+    let outcome = crate::catalog::call_tool(name, &args.to_string(), &t, &config, now()).expect("not a fault");
+    Called {
+        envelope: serde_json::from_str(&outcome.json).unwrap(),
+        is_error: outcome.is_error,
+        sent: t.sent_paths(),
+        requests: t.sent(),
+    }
+}
+
+/// A one-page list answer under `key`.
+pub fn page(key: &str, items: Vec<Value>, more: bool) -> HttpResponse {
+    json_response(200, serde_json::json!({key: items, "limit": 100, "offset": 0, "more": more, "total": null}))
+}

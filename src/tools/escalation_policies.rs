@@ -1,0 +1,127 @@
+//! Escalation policies: who is notified, in which order, after how long.
+
+use super::{QUERY, get_one, list_paged};
+use crate::args::{Args, LIMIT, Param, ParamKind, ids};
+use crate::catalog::{Access, Tool, UserContextRule};
+use crate::client::Query;
+use crate::context::Call;
+use crate::envelope::Output;
+use crate::error::ToolResult;
+use crate::projection::project;
+use serde_json::Value;
+
+/// The fields of an escalation policy.
+const POLICY_FIELDS: &[&str] =
+    &["id", "name", "description", "num_loops", "escalation_rules", "services", "teams", "html_url"];
+
+fn project_policy(policy: &Value) -> Value {
+    project(policy, POLICY_FIELDS)
+}
+
+/// The escalation policy tools.
+pub const TOOLS: &[Tool] = &[
+    Tool {
+        name: "list_escalation_policies",
+        title: "List escalation policies",
+        description: "List escalation policies with their rules (who is notified at each level: users or \
+            schedules, and after how many minutes), services and teams. With current_user_context=true (the \
+            default) only policies that include you are listed; set it to false and pass user_ids, team_ids \
+            or query instead.",
+        resource: "escalation_policies",
+        params: &[
+            QUERY,
+            Param {
+                name: "user_ids",
+                kind: ParamKind::IdList(ids::USER),
+                required: false,
+                description: "Only policies that include these users (directly or via a schedule). Requires current_user_context=false.",
+            },
+            Param {
+                name: "team_ids",
+                kind: ParamKind::IdList(ids::TEAM),
+                required: false,
+                description: "Only policies of these teams. Requires current_user_context=false.",
+            },
+            Param {
+                name: "current_user_context",
+                kind: ParamKind::Bool { default: true },
+                required: false,
+                description: "true (default): only policies that include you; user_ids and team_ids cannot be \
+                    passed. false: pass user_ids, team_ids or query.",
+            },
+            LIMIT,
+        ],
+        access: Access::Read,
+        user_context: Some(UserContextRule {
+            rejects: &["user_ids", "team_ids"],
+            requires_one_of: &["user_ids", "team_ids", "query"],
+        }),
+        run: list_escalation_policies,
+    },
+    Tool {
+        name: "get_escalation_policy",
+        title: "Get escalation policy",
+        description: "Get one escalation policy by ID: its rules in order (targets and delays), how often it \
+            loops, its services and teams.",
+        resource: "escalation_policies",
+        params: &[Param {
+            name: "escalation_policy_id",
+            kind: ParamKind::Id(ids::ESCALATION_POLICY),
+            required: true,
+            description: "The escalation policy's ID, e.g. 'PT20YPA'.",
+        }],
+        access: Access::Read,
+        user_context: None,
+        run: get_escalation_policy,
+    },
+];
+
+fn list_escalation_policies(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
+    let mut q = Query::new();
+    if let Some(query) = args.text("query") {
+        q.push("query", query);
+    }
+    if args.flag("current_user_context") {
+        let me = call.me()?.id.clone();
+        q.push("user_ids[]", me);
+    } else {
+        for (arg, key) in [("user_ids", "user_ids[]"), ("team_ids", "team_ids[]")] {
+            if let Some(values) = args.list(arg) {
+                q.push_all(key, values);
+            }
+        }
+    }
+    q.push("sort_by", "name");
+    list_paged(call, "/escalation_policies", &q, "escalation_policies", args, project_policy)
+}
+
+fn get_escalation_policy(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
+    let path = format!("/escalation_policies/{}", args.required("escalation_policy_id"));
+    get_one(call, &path, &Query::new(), "escalation_policy", project_policy)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{call, json_response, me_response, page};
+    use serde_json::json;
+
+    #[test]
+    fn list_policies_that_include_me_or_by_filters() {
+        let c = call("list_escalation_policies", json!({}), vec![me_response(&["PT1"]), page("escalation_policies", vec![], false)]);
+        assert_eq!(c.sent[1], "/escalation_policies?user_ids[]=PME0001&sort_by=name&limit=100&offset=0");
+        let c = call("list_escalation_policies", json!({"current_user_context": false, "team_ids": ["PT1"], "user_ids": ["PU1"]}), vec![page("escalation_policies", vec![], false)]);
+        assert_eq!(c.sent, ["/escalation_policies?user_ids[]=PU1&team_ids[]=PT1&sort_by=name&limit=100&offset=0"]);
+        assert_eq!(call("list_escalation_policies", json!({"user_ids": ["PU1"]}), vec![]).code(), "CONFLICTING_PARAMETERS");
+        assert_eq!(call("list_escalation_policies", json!({"current_user_context": false}), vec![]).code(), "MISSING_PARAMETER");
+    }
+
+    #[test]
+    fn get_policy_keeps_rule_target_kinds() {
+        let policy = json!({"id": "PE1", "name": "Ops", "num_loops": 2, "escalation_rules": [{"id": "R1", "escalation_delay_in_minutes": 30,
+            "targets": [{"id": "PS1", "type": "schedule_reference", "summary": "Primary"}, {"id": "PU1", "type": "user_reference", "summary": "Ann"}]}]});
+        let c = call("get_escalation_policy", json!({"escalation_policy_id": "PE1"}), vec![json_response(200, json!({"escalation_policy": policy}))]);
+        assert_eq!(c.sent, ["/escalation_policies/PE1"]);
+        assert_eq!(c.envelope["escalation_policies"][0]["escalation_rules"][0]["targets"][0], json!({"id": "PS1", "summary": "Primary", "type": "schedule"}));
+        assert_eq!(call("get_escalation_policy", json!({"escalation_policy_id": "x-1"}), vec![]).code(), "INVALID_ESCALATION_POLICY_ID");
+    }
+}

@@ -1,0 +1,127 @@
+//! The PagerDuty tools, one file per resource. Each tool is one declarative
+//! [`Tool`](crate::catalog::Tool) entry; the mechanics they share are below.
+
+pub mod escalation_policies;
+pub mod incidents;
+pub mod oncalls;
+pub mod schedules;
+pub mod services;
+pub mod teams;
+pub mod users;
+
+use crate::args::{Args, Param, ParamKind, format_timestamp};
+use crate::catalog::Tool;
+use crate::client::Query;
+use crate::context::Call;
+use crate::envelope::Output;
+use crate::error::{ToolError, ToolResult};
+use serde_json::Value;
+
+/// Every tool group, in listing order.
+pub const ALL: &[&[Tool]] = &[
+    users::TOOLS,
+    incidents::TOOLS,
+    services::TOOLS,
+    teams::TOOLS,
+    escalation_policies::TOOLS,
+    oncalls::TOOLS,
+    schedules::TOOLS,
+    incidents::WRITE_TOOLS,
+];
+
+/// The `query` argument of list tools.
+pub const QUERY: Param = Param {
+    name: "query",
+    kind: ParamKind::Text { max_chars: 200 },
+    required: false,
+    description: "Case-insensitive search on the name (for users also the email); returns only matches.",
+};
+
+/// A `since` argument (start of a time window).
+pub const SINCE: Param = Param {
+    name: "since",
+    kind: ParamKind::Timestamp,
+    required: false,
+    description: "Start of the time window, ISO 8601 with offset or Z, e.g. 2026-01-31T09:00:00Z.",
+};
+
+/// An `until` argument (end of a time window).
+pub const UNTIL: Param = Param {
+    name: "until",
+    kind: ParamKind::Timestamp,
+    required: false,
+    description: "End of the time window, ISO 8601 with offset or Z; must be after 'since'.",
+};
+
+/// The read tools' MCP description of the one-item envelope.
+pub const ONE_ITEM: &str = "The result is an envelope whose list holds the one resource.";
+
+/// `GET path`, the object under `key`, projected with `project`.
+pub fn get_one(
+    call: &mut Call<'_>,
+    path: &str,
+    query: &Query,
+    key: &str,
+    project: impl Fn(&Value) -> Value,
+) -> ToolResult<Output> {
+    let body = call.client.get(path, query)?;
+    let resource = body.get(key).ok_or_else(|| missing_key(path, key))?;
+    Ok(Output::one(project(resource)))
+}
+
+/// Pages through a classic-paginated list up to the `limit` argument and projects
+/// each item with `each`.
+pub fn list_paged(
+    call: &mut Call<'_>,
+    path: &str,
+    query: &Query,
+    key: &str,
+    args: &Args,
+    each: impl Fn(&Value) -> Value,
+) -> ToolResult<Output> {
+    let page = call.client.list(path, query, key, args.limit())?;
+    Ok(Output {
+        has_more: page.has_more,
+        truncated: page.truncated,
+        ..Output::items(page.items.iter().map(each).collect())
+    })
+}
+
+/// A list PagerDuty does not paginate: fetched whole, projected, cut to `limit`.
+pub fn list_unpaged(
+    call: &mut Call<'_>,
+    path: &str,
+    query: &Query,
+    key: &str,
+    args: &Args,
+    each: impl Fn(&Value) -> Value,
+) -> ToolResult<Output> {
+    let body = call.client.get(path, query)?;
+    let items = body.get(key).and_then(Value::as_array).ok_or_else(|| missing_key(path, key))?;
+    let limit = args.limit();
+    Ok(Output {
+        has_more: items.len() > limit,
+        ..Output::items(items.iter().take(limit).map(each).collect())
+    })
+}
+
+/// The `since`/`until` window: `default_days` long, from now when neither is given,
+/// ending at `until` when only that is given.
+pub fn window(call: &Call<'_>, args: &Args, default_days: i64) -> ToolResult<(String, String)> {
+    let length = time::Duration::days(default_days);
+    let (since, until) = match (args.time("since"), args.time("until")) {
+        (Some(since), Some(until)) => (since, until),
+        (Some(since), None) => (since, since + length),
+        (None, Some(until)) => (until - length, until),
+        (None, None) => (call.now, call.now + length),
+    };
+    let show = |name: &str, t| args.timestamp(name).map_or_else(|| format_timestamp(t), str::to_string);
+    Ok((show("since", since), show("until", until)))
+}
+
+fn missing_key(path: &str, key: &str) -> ToolError {
+    ToolError::new(
+        crate::error::ErrorCode::UpstreamError,
+        format!("PagerDuty's answer to GET {path} has no '{key}'"),
+    )
+}

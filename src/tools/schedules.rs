@@ -1,0 +1,137 @@
+//! Schedules: rotations, and who is on call when.
+
+use super::{QUERY, SINCE, UNTIL, list_paged, list_unpaged, window};
+use crate::args::{Args, LIMIT, Param, ParamKind, ids};
+use crate::catalog::{Access, Tool};
+use crate::client::Query;
+use crate::context::Call;
+use crate::envelope::Output;
+use crate::error::ToolResult;
+use crate::projection::project;
+use crate::tools::get_one;
+use crate::tools::users::project_user;
+
+/// The fields of a schedule in lists.
+const SCHEDULE_FIELDS: &[&str] = &["id", "name", "description", "time_zone", "teams", "escalation_policies", "html_url"];
+
+/// The fields of one schedule: the list fields plus layers and the rendered final schedule.
+const SCHEDULE_DETAIL_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "description",
+    "time_zone",
+    "teams",
+    "escalation_policies",
+    "schedule_layers",
+    "final_schedule",
+    "html_url",
+];
+
+/// How far ahead the schedule tools look when no window is given.
+const DEFAULT_WINDOW_DAYS: i64 = 7;
+
+const SCHEDULE_ID: Param = Param {
+    name: "schedule_id",
+    kind: ParamKind::Id(ids::SCHEDULE),
+    required: true,
+    description: "The schedule's ID, e.g. 'PI7DH85'.",
+};
+
+/// The schedule tools.
+pub const TOOLS: &[Tool] = &[
+    Tool {
+        name: "list_schedules",
+        title: "List schedules",
+        description: "List on-call schedules (name, time zone, teams, escalation policies using them). \
+            Use query to search by name.",
+        resource: "schedules",
+        params: &[QUERY, LIMIT],
+        access: Access::Read,
+        user_context: None,
+        run: list_schedules,
+    },
+    Tool {
+        name: "get_schedule",
+        title: "Get schedule",
+        description: "Get one schedule with its rotation layers and its rendered final schedule: who is on call \
+            when (final_schedule.rendered_schedule_entries) in the window since..until, by default from now \
+            to 7 days ahead.",
+        resource: "schedules",
+        params: &[SCHEDULE_ID, SINCE, UNTIL],
+        access: Access::Read,
+        user_context: None,
+        run: get_schedule,
+    },
+    Tool {
+        name: "list_schedule_users",
+        title: "List schedule users",
+        description: "List the users on call in a schedule at some point in the window since..until, by default \
+            from now to 7 days ahead.",
+        resource: "users",
+        params: &[SCHEDULE_ID, SINCE, UNTIL, LIMIT],
+        access: Access::Read,
+        user_context: None,
+        run: list_schedule_users,
+    },
+];
+
+fn list_schedules(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
+    let mut q = Query::new();
+    if let Some(query) = args.text("query") {
+        q.push("query", query);
+    }
+    list_paged(call, "/schedules", &q, "schedules", args, |s| project(s, SCHEDULE_FIELDS))
+}
+
+fn windowed_query(call: &Call<'_>, args: &Args) -> ToolResult<Query> {
+    let (since, until) = window(call, args, DEFAULT_WINDOW_DAYS)?;
+    let mut q = Query::new();
+    q.push("since", since).push("until", until);
+    Ok(q)
+}
+
+fn get_schedule(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
+    let q = windowed_query(call, args)?;
+    let path = format!("/schedules/{}", args.required("schedule_id"));
+    get_one(call, &path, &q, "schedule", |s| project(s, SCHEDULE_DETAIL_FIELDS))
+}
+
+fn list_schedule_users(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
+    let q = windowed_query(call, args)?;
+    let path = format!("/schedules/{}/users", args.required("schedule_id"));
+    list_unpaged(call, &path, &q, "users", args, project_user)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{call, json_response, page};
+    use serde_json::json;
+
+    #[test]
+    fn get_schedule_defaults_to_the_next_seven_days_and_keeps_final_schedule() {
+        let schedule = json!({"id": "PS1", "name": "Primary", "time_zone": "UTC", "self": "x",
+            "final_schedule": {"name": "Final Schedule", "rendered_coverage_percentage": 100.0, "rendered_schedule_entries": [
+                {"start": "2026-11-24T00:00:00Z", "end": "2026-11-25T00:00:00Z", "user": {"id": "PU1", "type": "user_reference", "summary": "Ann", "self": "x"}}]}});
+        let c = call("get_schedule", json!({"schedule_id": "PS1"}), vec![json_response(200, json!({"schedule": schedule}))]);
+        assert_eq!(c.sent, ["/schedules/PS1?since=2026-11-24T07:00:00Z&until=2026-12-01T07:00:00Z"]);
+        assert_eq!(c.envelope["schedules"][0]["final_schedule"]["rendered_schedule_entries"][0]["user"], json!({"id": "PU1", "summary": "Ann"}));
+    }
+
+    #[test]
+    fn window_from_since_alone_and_bad_windows() {
+        let c = call("list_schedule_users", json!({"schedule_id": "PS1", "since": "2026-12-01T00:00:00+01:00"}), vec![json_response(200, json!({"users": []}))]);
+        assert_eq!(c.sent, ["/schedules/PS1/users?since=2026-12-01T00:00:00+01:00&until=2026-12-07T23:00:00Z"]);
+        let c = call("list_schedule_users", json!({"schedule_id": "PS1", "until": "2026-11-01T00:00:00Z"}), vec![json_response(200, json!({"users": []}))]);
+        assert_eq!(c.sent, ["/schedules/PS1/users?since=2026-10-25T00:00:00Z&until=2026-11-01T00:00:00Z"]);
+        let c = call("list_schedule_users", json!({"schedule_id": "PS1", "since": "2026-11-02T00:00:00Z", "until": "2026-11-01T00:00:00Z"}), vec![]);
+        assert_eq!(c.code(), "INVALID_PARAMETER");
+        assert_eq!(call("get_schedule", json!({"schedule_id": "PS1", "since": "soon"}), vec![]).code(), "INVALID_PARAMETER");
+    }
+
+    #[test]
+    fn list_schedules_with_query() {
+        let c = call("list_schedules", json!({"query": "prim"}), vec![page("schedules", vec![json!({"id": "PS1", "name": "Primary", "schedule_layers": []})], false)]);
+        assert_eq!(c.sent, ["/schedules?query=prim&limit=100&offset=0"]);
+        assert_eq!(c.envelope["schedules"], json!([{"id": "PS1", "name": "Primary"}]));
+    }
+}

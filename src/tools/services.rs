@@ -1,0 +1,123 @@
+//! Services: what is monitored, who owns it, and how it escalates.
+
+use super::{QUERY, get_one, list_paged};
+use crate::args::{Args, LIMIT, Param, ParamKind, ids};
+use crate::catalog::{Access, Tool, UserContextRule};
+use crate::client::Query;
+use crate::context::Call;
+use crate::envelope::Output;
+use crate::error::ToolResult;
+use crate::projection::project;
+use serde_json::Value;
+
+/// The fields of a service an on-call engineer needs.
+pub const SERVICE_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "description",
+    "status",
+    "escalation_policy",
+    "teams",
+    "acknowledgement_timeout",
+    "auto_resolve_timeout",
+    "last_incident_timestamp",
+    "html_url",
+];
+
+fn project_service(service: &Value) -> Value {
+    project(service, SERVICE_FIELDS)
+}
+
+/// The service tools.
+pub const TOOLS: &[Tool] = &[
+    Tool {
+        name: "list_services",
+        title: "List services",
+        description: "List PagerDuty services with status (active, warning, critical, maintenance, disabled), \
+            escalation policy and owning teams. With current_user_context=true (the default) only services of \
+            your own teams are listed; set it to false and pass team_ids or query to search the whole account.",
+        resource: "services",
+        params: &[
+            QUERY,
+            Param {
+                name: "team_ids",
+                kind: ParamKind::IdList(ids::TEAM),
+                required: false,
+                description: "Only services of these teams. Requires current_user_context=false.",
+            },
+            Param {
+                name: "current_user_context",
+                kind: ParamKind::Bool { default: true },
+                required: false,
+                description: "true (default): only services of your own teams; team_ids cannot be passed. \
+                    false: pass team_ids or query.",
+            },
+            LIMIT,
+        ],
+        access: Access::Read,
+        user_context: Some(UserContextRule { rejects: &["team_ids"], requires_one_of: &["team_ids", "query"] }),
+        run: list_services,
+    },
+    Tool {
+        name: "get_service",
+        title: "Get service",
+        description: "Get one PagerDuty service by ID: status, description, escalation policy, teams, \
+            acknowledgement and auto-resolve timeouts, time of its last incident.",
+        resource: "services",
+        params: &[Param {
+            name: "service_id",
+            kind: ParamKind::Id(ids::SERVICE),
+            required: true,
+            description: "The service's ID, e.g. 'PIJ90N7'.",
+        }],
+        access: Access::Read,
+        user_context: None,
+        run: get_service,
+    },
+];
+
+fn list_services(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
+    let mut q = Query::new();
+    if let Some(query) = args.text("query") {
+        q.push("query", query);
+    }
+    let team_ids = match args.flag("current_user_context") {
+        true => call.my_team_ids()?,
+        false => args.list("team_ids").unwrap_or_default().to_vec(),
+    };
+    q.push_all("team_ids[]", &team_ids);
+    q.push("sort_by", "name");
+    list_paged(call, "/services", &q, "services", args, project_service)
+}
+
+fn get_service(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
+    let path = format!("/services/{}", args.required("service_id"));
+    get_one(call, &path, &Query::new(), "service", project_service)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{call, json_response, me_response, page};
+    use serde_json::json;
+
+    #[test]
+    fn list_services_by_context_query_or_teams() {
+        let c = call("list_services", json!({}), vec![me_response(&["PT1"]), page("services", vec![json!({"id": "PS1", "name": "API", "status": "active", "self": "x"})], false)]);
+        assert_eq!(c.sent[1], "/services?team_ids[]=PT1&sort_by=name&limit=100&offset=0");
+        assert_eq!(c.envelope["services"], json!([{"id": "PS1", "name": "API", "status": "active"}]));
+        let c = call("list_services", json!({"current_user_context": false, "query": "pay"}), vec![page("services", vec![], false)]);
+        assert_eq!(c.sent, ["/services?query=pay&sort_by=name&limit=100&offset=0"]);
+        assert_eq!(call("list_services", json!({"team_ids": ["PT1"]}), vec![]).code(), "CONFLICTING_PARAMETERS");
+        assert_eq!(call("list_services", json!({"current_user_context": false}), vec![]).code(), "MISSING_PARAMETER");
+    }
+
+    #[test]
+    fn get_service() {
+        let c = call("get_service", json!({"service_id": "PS1"}), vec![json_response(200, json!({"service": {"id": "PS1", "name": "API",
+            "escalation_policy": {"id": "PE1", "type": "escalation_policy_reference", "summary": "Ops"}, "integrations": [{"id": "I1"}]}}))]);
+        assert_eq!(c.sent, ["/services/PS1"]);
+        assert_eq!(c.envelope["services"], json!([{"id": "PS1", "name": "API", "escalation_policy": {"id": "PE1", "summary": "Ops"}}]));
+        assert_eq!(call("get_service", json!({"service_id": ""}), vec![]).code(), "MISSING_PARAMETER");
+        assert_eq!(call("get_service", json!({"service_id": "a/b"}), vec![]).code(), "INVALID_SERVICE_ID");
+    }
+}

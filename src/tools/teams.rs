@@ -1,0 +1,93 @@
+//! Teams and their members.
+
+use super::{QUERY, get_one, list_paged};
+use crate::args::{Args, LIMIT, Param, ParamKind, ids};
+use crate::catalog::{Access, Tool};
+use crate::client::Query;
+use crate::context::Call;
+use crate::envelope::Output;
+use crate::error::ToolResult;
+use crate::projection::project;
+
+/// The fields of a team.
+const TEAM_FIELDS: &[&str] = &["id", "name", "description", "parent", "html_url"];
+
+const TEAM_ID: Param = Param {
+    name: "team_id",
+    kind: ParamKind::Id(ids::TEAM),
+    required: true,
+    description: "The team's ID, e.g. 'PQ9K7I8'.",
+};
+
+/// The team tools.
+pub const TOOLS: &[Tool] = &[
+    Tool {
+        name: "list_teams",
+        title: "List teams",
+        description: "List the teams of the PagerDuty account (name, description, parent team). \
+            Use query to search by name.",
+        resource: "teams",
+        params: &[QUERY, LIMIT],
+        access: Access::Read,
+        user_context: None,
+        run: list_teams,
+    },
+    Tool {
+        name: "get_team",
+        title: "Get team",
+        description: "Get one PagerDuty team by ID: name, description and parent team.",
+        resource: "teams",
+        params: &[TEAM_ID],
+        access: Access::Read,
+        user_context: None,
+        run: get_team,
+    },
+    Tool {
+        name: "list_team_members",
+        title: "List team members",
+        description: "List the members of a team with their role in it (manager, responder, observer).",
+        resource: "members",
+        params: &[TEAM_ID, LIMIT],
+        access: Access::Read,
+        user_context: None,
+        run: list_team_members,
+    },
+];
+
+fn list_teams(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
+    let mut q = Query::new();
+    if let Some(query) = args.text("query") {
+        q.push("query", query);
+    }
+    list_paged(call, "/teams", &q, "teams", args, |t| project(t, TEAM_FIELDS))
+}
+
+fn get_team(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
+    let path = format!("/teams/{}", args.required("team_id"));
+    get_one(call, &path, &Query::new(), "team", |t| project(t, TEAM_FIELDS))
+}
+
+fn list_team_members(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
+    let path = format!("/teams/{}/members", args.required("team_id"));
+    list_paged(call, &path, &Query::new(), "members", args, |m| project(m, &["user", "role"]))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{call, json_response, page};
+    use serde_json::json;
+
+    #[test]
+    fn team_tools_send_the_right_requests() {
+        let c = call("list_teams", json!({"query": "plat", "limit": 1}), vec![page("teams", vec![json!({"id": "PT1", "name": "Platform", "type": "team"}), json!({"id": "PT2"})], true)]);
+        assert_eq!(c.sent, ["/teams?query=plat&limit=1&offset=0"]);
+        assert_eq!(c.envelope["teams"], json!([{"id": "PT1", "name": "Platform"}]));
+        assert_eq!(c.envelope["metadata"]["has_more"], true);
+        let c = call("get_team", json!({"team_id": "PT1"}), vec![json_response(200, json!({"team": {"id": "PT1", "name": "Platform"}}))]);
+        assert_eq!(c.sent, ["/teams/PT1"]);
+        let c = call("list_team_members", json!({"team_id": "PT1"}), vec![page("members", vec![json!({"user": {"id": "PU1", "type": "user_reference", "summary": "Ann"}, "role": "manager"})], false)]);
+        assert_eq!(c.sent, ["/teams/PT1/members?limit=100&offset=0"]);
+        assert_eq!(c.envelope["members"], json!([{"user": {"id": "PU1", "summary": "Ann"}, "role": "manager"}]));
+        assert_eq!(call("list_team_members", json!({"team_id": "P T"}), vec![]).code(), "INVALID_TEAM_ID");
+    }
+}

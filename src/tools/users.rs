@@ -1,0 +1,173 @@
+//! Users: the caller (`get_current_user`), the user directory and one user's details.
+
+use super::{QUERY, get_one, list_paged};
+use crate::args::{Args, LIMIT, Param, ParamKind, ids};
+use crate::catalog::{Access, Tool, UserContextRule};
+use crate::client::Query;
+use crate::context::Call;
+use crate::envelope::Output;
+use crate::error::ToolResult;
+use crate::projection::project;
+use serde_json::{Value, json};
+
+/// The fields of a user an on-call engineer needs.
+pub const USER_FIELDS: &[&str] =
+    &["id", "name", "email", "time_zone", "role", "job_title", "description", "teams", "contact_methods", "html_url"];
+
+/// The fields of a user in lists (contact methods are only references there).
+pub const USER_LIST_FIELDS: &[&str] = &["id", "name", "email", "time_zone", "role", "job_title", "teams", "html_url"];
+
+/// A user projected for a list.
+pub fn project_user(user: &Value) -> Value {
+    project(user, USER_LIST_FIELDS)
+}
+
+/// The user tools.
+pub const TOOLS: &[Tool] = &[
+    Tool {
+        name: "get_current_user",
+        title: "Get current user",
+        description: "Get the PagerDuty user the API token belongs to: name, email, role, time zone, teams, \
+            plus the IDs of the services of those teams (service_ids) and of the escalation policies that include \
+            the user (escalation_policy_ids). These are what current_user_context=true filters by in other tools. \
+            Fails with USER_CONTEXT_UNAVAILABLE for an account-level token.",
+        resource: "users",
+        params: &[],
+        access: Access::Read,
+        user_context: None,
+        run: get_current_user,
+    },
+    Tool {
+        name: "list_users",
+        title: "List users",
+        description: "List PagerDuty users with their email, role, time zone and teams. With \
+            current_user_context=true (the default) only members of your own teams are listed; \
+            set it to false and pass team_ids or query to search the whole account.",
+        resource: "users",
+        params: &[
+            QUERY,
+            Param {
+                name: "team_ids",
+                kind: ParamKind::IdList(ids::TEAM),
+                required: false,
+                description: "Only users in these teams (IDs like 'PQRS123'). Requires current_user_context=false.",
+            },
+            Param {
+                name: "current_user_context",
+                kind: ParamKind::Bool { default: true },
+                required: false,
+                description: "true (default): only users of your own teams; team_ids cannot be passed. \
+                    false: pass team_ids or query.",
+            },
+            LIMIT,
+        ],
+        access: Access::Read,
+        user_context: Some(UserContextRule { rejects: &["team_ids"], requires_one_of: &["team_ids", "query"] }),
+        run: list_users,
+    },
+    Tool {
+        name: "get_user",
+        title: "Get user",
+        description: "Get one PagerDuty user by ID, with their contact methods (email, phone, SMS, push), \
+            teams, role and time zone.",
+        resource: "users",
+        params: &[Param {
+            name: "user_id",
+            kind: ParamKind::Id(ids::USER),
+            required: true,
+            description: "The user's ID, e.g. 'PXPGF42'.",
+        }],
+        access: Access::Read,
+        user_context: None,
+        run: get_user,
+    },
+];
+
+fn get_current_user(call: &mut Call<'_>, _args: &Args) -> ToolResult<Output> {
+    let me = call.me()?.clone();
+    let service_ids = if me.team_ids.is_empty() {
+        Vec::new()
+    } else {
+        let mut q = Query::new();
+        q.push_all("team_ids[]", &me.team_ids);
+        call.ids_of_all("/services", &q, "services")?
+    };
+    let escalation_policy_ids = call.my_escalation_policy_ids()?;
+    let mut user = project(&me.user, USER_FIELDS);
+    user["service_ids"] = json!(service_ids);
+    user["escalation_policy_ids"] = json!(escalation_policy_ids);
+    Ok(Output::one(user))
+}
+
+fn list_users(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
+    let mut q = Query::new();
+    if let Some(query) = args.text("query") {
+        q.push("query", query);
+    }
+    let team_ids = match args.flag("current_user_context") {
+        true => call.my_team_ids()?,
+        false => args.list("team_ids").unwrap_or_default().to_vec(),
+    };
+    q.push_all("team_ids[]", &team_ids);
+    list_paged(call, "/users", &q, "users", args, project_user)
+}
+
+fn get_user(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
+    let mut q = Query::new();
+    q.push("include[]", "contact_methods");
+    let path = format!("/users/{}", args.required("user_id"));
+    get_one(call, &path, &q, "user", |u| project(u, USER_FIELDS))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{call, json_response, me_response, page};
+    use serde_json::json;
+
+    #[test]
+    fn current_user_comes_with_context_ids() {
+        let c = call("get_current_user", json!({}), vec![
+            me_response(&["PT1", "PT2"]),
+            page("services", vec![json!({"id": "PS1"}), json!({"id": "PS2"})], false),
+            page("escalation_policies", vec![json!({"id": "PE1"})], false),
+        ]);
+        assert_eq!(c.sent, [
+            "/users/me",
+            "/services?team_ids[]=PT1&team_ids[]=PT2&limit=100&offset=0",
+            "/escalation_policies?user_ids[]=PME0001&limit=100&offset=0",
+        ]);
+        let user = &c.envelope["users"][0];
+        assert_eq!(user["id"], "PME0001");
+        assert_eq!(user["teams"], json!([{"id": "PT1", "summary": "Team PT1"}, {"id": "PT2", "summary": "Team PT2"}]));
+        assert_eq!(user["service_ids"], json!(["PS1", "PS2"]));
+        assert_eq!(user["escalation_policy_ids"], json!(["PE1"]));
+        assert!(user.get("self").is_none());
+    }
+
+    #[test]
+    fn current_user_rejects_arguments() {
+        assert_eq!(call("get_current_user", json!({"user_id": "P1"}), vec![]).code(), "INVALID_PARAMETER");
+    }
+
+    #[test]
+    fn list_users_filters_by_my_teams_or_explicit_ones() {
+        let c = call("list_users", json!({"query": "ann"}), vec![me_response(&["PT1"]), page("users", vec![], false)]);
+        assert_eq!(c.sent[1], "/users?query=ann&team_ids[]=PT1&limit=100&offset=0");
+        let c = call("list_users", json!({"current_user_context": false, "query": "ann"}), vec![page("users", vec![], false)]);
+        assert_eq!(c.sent, ["/users?query=ann&limit=100&offset=0"]);
+        assert_eq!(call("list_users", json!({"team_ids": ["PT1"]}), vec![]).code(), "CONFLICTING_PARAMETERS");
+        assert_eq!(call("list_users", json!({"current_user_context": false}), vec![]).code(), "MISSING_PARAMETER");
+        assert_eq!(call("list_users", json!({"current_user_context": false, "team_ids": ["bad-id"]}), vec![]).code(), "INVALID_TEAM_ID");
+    }
+
+    #[test]
+    fn get_user_includes_contact_methods() {
+        let user = json!({"id": "PU1", "name": "Ann", "email": "ann@x.com", "type": "user", "self": "x",
+            "contact_methods": [{"id": "PC1", "type": "phone_contact_method", "address": "5550100", "country_code": 1, "label": "Mobile", "self": "x"}]});
+        let c = call("get_user", json!({"user_id": "PU1"}), vec![json_response(200, json!({"user": user}))]);
+        assert_eq!(c.sent, ["/users/PU1?include[]=contact_methods"]);
+        assert_eq!(c.envelope["users"][0]["contact_methods"][0],
+            json!({"id": "PC1", "type": "phone_contact_method", "address": "5550100", "country_code": 1, "label": "Mobile"}));
+        assert_eq!(call("get_user", json!({"user_id": "P@X"}), vec![]).code(), "INVALID_USER_ID");
+    }
+}
