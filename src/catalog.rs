@@ -117,7 +117,7 @@ pub fn call_tool(
         .find(|t| t.name == name)
         .ok_or_else(|| CallFault::UnknownTool(name.to_string()))?;
     let raw = parse_arguments(arguments)?;
-    let client = Client::new(transport, &config.api_host);
+    let client = Client::new(transport, &config.api_host, config.call_budget());
     let mut call = Call::new(client, config, now);
     let result = Args::parse(tool.params, &raw)
         .and_then(|args| {

@@ -6,6 +6,8 @@
 use crate::error::{ErrorCode, ToolError, ToolResult};
 use crate::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 use serde_json::Value;
+use std::cell::Cell;
+use std::time::{Duration, Instant};
 
 /// PagerDuty's versioned media type.
 pub const ACCEPT: &str = "application/vnd.pagerduty+json;version=2";
@@ -63,16 +65,37 @@ pub struct Page {
     pub truncated: bool,
 }
 
+/// How many times one request is retried after a 429, a 5xx or a lost connection.
+pub const MAX_RETRIES: u32 = 3;
+
+/// The first backoff when PagerDuty does not say how long to wait; doubled per retry.
+const BASE_BACKOFF: Duration = Duration::from_millis(300);
+
 /// Talks to one PagerDuty API base through a [`Transport`].
+///
+/// Retries: a 429 is retried after the wait PagerDuty asks for (`ratelimit-reset`,
+/// else `Retry-After`, else jittered backoff); 5xx answers and lost connections are
+/// retried with jittered backoff for reads and idempotent writes (`PUT`) only, never
+/// for `POST`. At most [`MAX_RETRIES`] retries, and never past the call's budget.
 pub struct Client<'t> {
     transport: &'t dyn Transport,
     api_host: String,
+    /// The time the whole call may take; waits that would exceed it are not made.
+    budget: Duration,
+    /// Time spent so far: requests (measured) and waits (as asked).
+    spent: Cell<Duration>,
 }
 
 impl<'t> Client<'t> {
-    /// A client for `api_host` (no trailing slash) sending through `transport`.
-    pub fn new(transport: &'t dyn Transport, api_host: &str) -> Self {
-        Client { transport, api_host: api_host.trim_end_matches('/').to_string() }
+    /// A client for `api_host` (no trailing slash) sending through `transport`, whose
+    /// requests and retries together may take `budget`.
+    pub fn new(transport: &'t dyn Transport, api_host: &str, budget: Duration) -> Self {
+        Client {
+            transport,
+            api_host: api_host.trim_end_matches('/').to_string(),
+            budget,
+            spent: Cell::new(Duration::ZERO),
+        }
     }
 
     /// `GET path?query`, the decoded JSON body.
@@ -149,18 +172,66 @@ impl<'t> Client<'t> {
             headers,
             body: body.map(|b| serde_json::to_vec(b).expect("a JSON value serializes")),
         };
-        let response = self.transport.send(&request).map_err(|e| match e {
-            TransportError::Network(cause) => ToolError::new(
+        let mut retries = 0;
+        loop {
+            let started = Instant::now();
+            let result = self.transport.send(&request);
+            self.spend(started.elapsed());
+            let wait = match &result {
+                Ok(r) if r.status == 429 => {
+                    Some(retry_after_seconds(r).map_or_else(|| backoff(retries), Duration::from_secs))
+                }
+                Ok(r) if r.status >= 500 && method != Method::Post => Some(backoff(retries)),
+                Err(TransportError::Network(_)) if method != Method::Post => Some(backoff(retries)),
+                _ => None,
+            };
+            match wait {
+                Some(wait) if retries < MAX_RETRIES && self.spent.get() + wait < self.budget => {
+                    self.transport.sleep(wait);
+                    self.spend(wait);
+                    retries += 1;
+                }
+                _ => return self.finish(method, path, result, retries),
+            }
+        }
+    }
+
+    fn spend(&self, duration: Duration) {
+        self.spent.set(self.spent.get() + duration);
+    }
+
+    /// The final answer of a request after `retries` retries.
+    fn finish(
+        &self,
+        method: Method,
+        path: &str,
+        result: Result<HttpResponse, TransportError>,
+        retries: u32,
+    ) -> ToolResult<Value> {
+        let after = match retries {
+            0 => String::new(),
+            n => format!(" (after {n} retries)"),
+        };
+        let response = result.map_err(|e| match e {
+            TransportError::Network(cause) | TransportError::Denied(cause) => ToolError::new(
                 ErrorCode::NetworkError,
-                format!("Could not reach PagerDuty ({} {path}): {cause}", method.as_str()),
+                format!("Could not reach PagerDuty ({} {path}){after}: {cause}", method.as_str()),
             ),
             TransportError::BodyTooLarge { limit } => ToolError::new(
                 ErrorCode::ResponseTooLarge,
                 format!("PagerDuty's answer exceeded {limit} bytes; narrow the filters or lower 'limit'"),
             ),
         })?;
-        decode(method, path, &response)
+        decode(method, path, &response).map_err(|mut e| {
+            e.message.push_str(&after);
+            e
+        })
     }
+}
+
+/// Jittered exponential backoff for retry number `retries` (0-based).
+fn backoff(retries: u32) -> Duration {
+    BASE_BACKOFF.mul_f64(f64::from(1u32 << retries.min(8)) * (0.5 + fastrand::f64()))
 }
 
 /// Maps a response to its JSON body or to the tool error its status means.
@@ -169,6 +240,14 @@ fn decode(method: Method, path: &str, response: &HttpResponse) -> ToolResult<Val
     if (200..300).contains(&status) {
         if response.body.is_empty() {
             return Ok(Value::Null);
+        }
+        if let Some(content_type) = response.header("content-type") {
+            if !content_type.to_ascii_lowercase().contains("json") {
+                return Err(ToolError::new(
+                    ErrorCode::UpstreamError,
+                    format!("PagerDuty answered {} {path} with {content_type}, not JSON", method.as_str()),
+                ));
+            }
         }
         return serde_json::from_slice(&response.body).map_err(|e| {
             ToolError::new(
@@ -238,6 +317,10 @@ mod tests {
     use crate::testing::{ScriptedTransport, json_response};
     use serde_json::json;
 
+    fn client<'t>(t: &'t ScriptedTransport, host: &str) -> Client<'t> {
+        Client::new(t, host, Duration::from_secs(60))
+    }
+
     fn numbered(from: usize, n: usize) -> Vec<Value> {
         (from..from + n).map(|i| json!({"id": format!("P{i}")})).collect()
     }
@@ -245,7 +328,7 @@ mod tests {
     #[test]
     fn get_sends_pagerduty_headers_and_encoded_query() {
         let t = ScriptedTransport::new(vec![json_response(200, json!({"ok": true}))]);
-        let c = Client::new(&t, "http://pd.test/");
+        let c = client(&t, "http://pd.test/");
         let mut q = Query::new();
         q.push_all("statuses[]", &["triggered", "acknowledged"]).push("since", "2026-01-01T00:00:00+01:00");
         c.get("/incidents", &q).unwrap();
@@ -265,7 +348,7 @@ mod tests {
             json_response(200, json!({"items": numbered(0, 100), "more": true})),
             json_response(200, json!({"items": numbered(100, 50), "more": true})),
         ]);
-        let c = Client::new(&t, "http://pd.test");
+        let c = client(&t, "http://pd.test");
         let page = c.list("/x", &Query::new(), "items", 150).unwrap();
         assert_eq!(page.items.len(), 150);
         assert!(page.has_more);
@@ -277,7 +360,7 @@ mod tests {
     #[test]
     fn list_stops_when_pagerduty_has_no_more() {
         let t = ScriptedTransport::new(vec![json_response(200, json!({"items": numbered(0, 7), "more": false}))]);
-        let page = Client::new(&t, "http://pd.test").list("/x", &Query::new(), "items", 100).unwrap();
+        let page = client(&t, "http://pd.test").list("/x", &Query::new(), "items", 100).unwrap();
         assert_eq!(page.items.len(), 7);
         assert!(!page.has_more);
         assert_eq!(t.sent().len(), 1);
@@ -289,7 +372,7 @@ mod tests {
             .map(|i| json_response(200, json!({"items": numbered(i * 100, 100), "more": true})))
             .collect();
         let t = ScriptedTransport::new(pages);
-        let page = Client::new(&t, "http://pd.test").list_all("/x", &Query::new(), "items").unwrap();
+        let page = client(&t, "http://pd.test").list_all("/x", &Query::new(), "items").unwrap();
         assert_eq!(page.len(), OFFSET_CAP);
         for r in t.sent() {
             let q: Vec<(String, String)> =
@@ -305,7 +388,7 @@ mod tests {
             .map(|i| json_response(200, json!({"items": numbered(i * 100, 100), "more": true})))
             .collect();
         let t = ScriptedTransport::new(pages);
-        let page = Client::new(&t, "http://pd.test").list("/x", &Query::new(), "items", 10_500).unwrap();
+        let page = client(&t, "http://pd.test").list("/x", &Query::new(), "items", 10_500).unwrap();
         assert_eq!(page.items.len(), OFFSET_CAP);
         assert!(page.truncated && page.has_more);
         assert_eq!(t.sent().len(), 100);
@@ -323,34 +406,113 @@ mod tests {
         ];
         for (status, code) in cases {
             let body = json!({"error": {"message": "Invalid Input Provided", "code": 2001, "errors": ["bad since"]}});
-            let t = ScriptedTransport::new(vec![json_response(status, body)]);
-            let err = Client::new(&t, "http://pd.test").get("/incidents", &Query::new()).unwrap_err();
+            // Enough answers for the retries of 429 and 5xx.
+            let t = ScriptedTransport::new(vec![json_response(status, body); 1 + MAX_RETRIES as usize]);
+            let err = client(&t, "http://pd.test").get("/incidents", &Query::new()).unwrap_err();
             assert_eq!(err.code.as_string(), code);
             assert_eq!(err.upstream_status, Some(status));
             assert!(err.message.contains("Invalid Input Provided (PagerDuty error code 2001): bad since"), "{}", err.message);
+            let expected_requests = if status >= 500 || status == 429 { 4 } else { 1 };
+            assert_eq!(t.sent().len(), expected_requests, "{status}");
         }
     }
 
+    fn rate_limited(reset: &str) -> HttpResponse {
+        let mut response = json_response(429, json!({"error": {"message": "Rate Limit Exceeded", "code": 2020}}));
+        response.headers.push(("ratelimit-reset".into(), reset.into()));
+        response
+    }
+
     #[test]
-    fn rate_limit_message_gives_seconds_to_wait() {
+    fn rate_limit_waits_as_pagerduty_says_then_succeeds() {
+        let t = ScriptedTransport::new(vec![rate_limited("2"), json_response(200, json!({"ok": 1}))]);
+        assert_eq!(client(&t, "http://pd.test").get("/x", &Query::new()).unwrap(), json!({"ok": 1}));
+        assert_eq!(t.slept(), [Duration::from_secs(2)]);
+    }
+
+    #[test]
+    fn rate_limit_gives_up_after_three_retries_with_the_seconds_to_wait() {
+        let t = ScriptedTransport::new(vec![rate_limited("1"); 4]);
+        let err = client(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::RateLimited);
+        assert!(err.message.contains("retry in 1 seconds") && err.message.contains("after 3 retries"), "{}", err.message);
+        assert_eq!(t.slept().len(), 3);
+    }
+
+    #[test]
+    fn rate_limit_wait_beyond_the_budget_is_not_made() {
+        let t = ScriptedTransport::new(vec![rate_limited("120")]);
+        let err = client(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::RateLimited);
+        assert!(err.message.contains("120 seconds"), "{}", err.message);
+        assert!(t.slept().is_empty());
+    }
+
+    #[test]
+    fn retry_after_is_used_when_ratelimit_reset_is_absent() {
         let mut response = json_response(429, json!({}));
-        response.headers.push(("ratelimit-reset".into(), "17".into()));
-        let t = ScriptedTransport::new(vec![response]);
-        let err = Client::new(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
-        assert!(err.message.contains("17 seconds"), "{}", err.message);
+        response.headers.push(("retry-after".into(), "3".into()));
+        let t = ScriptedTransport::new(vec![response, json_response(200, json!({}))]);
+        client(&t, "http://pd.test").get("/x", &Query::new()).unwrap();
+        assert_eq!(t.slept(), [Duration::from_secs(3)]);
+    }
+
+    #[test]
+    fn server_errors_and_resets_are_retried_with_jittered_backoff_for_reads() {
+        let t = ScriptedTransport::with_results(vec![
+            Ok(json_response(502, json!({}))),
+            Err(TransportError::Network("connection reset".into())),
+            Ok(json_response(200, json!({"ok": 1}))),
+        ]);
+        assert_eq!(client(&t, "http://pd.test").get("/x", &Query::new()).unwrap(), json!({"ok": 1}));
+        let slept = t.slept();
+        assert_eq!(slept.len(), 2);
+        assert!(slept[0] >= BASE_BACKOFF / 2 && slept[0] <= BASE_BACKOFF * 3 / 2, "{slept:?}");
+        assert!(slept[1] >= BASE_BACKOFF && slept[1] <= BASE_BACKOFF * 3, "{slept:?}");
+    }
+
+    #[test]
+    fn posts_are_not_retried_after_server_errors_but_puts_are() {
+        let t = ScriptedTransport::new(vec![json_response(503, json!({}))]);
+        let err = client(&t, "http://pd.test").write(Method::Post, "/incidents/P1/notes", &json!({}), "a@b.c").unwrap_err();
+        assert_eq!(err.code, ErrorCode::UpstreamError);
+        assert_eq!(t.sent().len(), 1);
+        let t = ScriptedTransport::new(vec![json_response(503, json!({})), json_response(200, json!({"incident": {}}))]);
+        client(&t, "http://pd.test").write(Method::Put, "/incidents/P1", &json!({}), "a@b.c").unwrap();
+        assert_eq!(t.sent().len(), 2);
+    }
+
+    #[test]
+    fn denied_destinations_are_not_retried() {
+        let t = ScriptedTransport::failing("HttpRequestDenied");
+        let err = client(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NetworkError);
+        assert_eq!(t.sent().len(), 1);
+    }
+
+    #[test]
+    fn html_error_pages_and_wrong_content_types_are_upstream_errors() {
+        let html = HttpResponse { status: 200, headers: vec![("content-type".into(), "text/html".into())], body: b"<html>hi</html>".to_vec() };
+        let t = ScriptedTransport::new(vec![html]);
+        let err = client(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::UpstreamError);
+        assert!(err.message.contains("text/html"), "{}", err.message);
+        let truncated = HttpResponse { status: 200, headers: vec![], body: br#"{"incidents": [{"id": "P1"#.to_vec() };
+        let t = ScriptedTransport::new(vec![truncated]);
+        assert_eq!(client(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err().code, ErrorCode::UpstreamError);
     }
 
     #[test]
     fn unparseable_success_body_is_upstream_error() {
         let t = ScriptedTransport::new(vec![HttpResponse { status: 200, headers: vec![], body: b"<html>".to_vec() }]);
-        let err = Client::new(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
+        let err = client(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
         assert_eq!(err.code, ErrorCode::UpstreamError);
     }
 
     #[test]
     fn network_failure_is_network_error() {
         let t = ScriptedTransport::failing("HttpRequestDenied");
-        let err = Client::new(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
+        let err = client(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
         assert_eq!(err.code, ErrorCode::NetworkError);
         assert!(err.message.contains("HttpRequestDenied"));
     }
@@ -359,7 +521,7 @@ mod tests {
     fn writes_send_from_and_json_body() {
         let t = ScriptedTransport::new(vec![json_response(200, json!({"incident": {}}))]);
         let body = json!({"incident": {"type": "incident_reference", "status": "acknowledged"}});
-        Client::new(&t, "http://pd.test").write(Method::Put, "/incidents/P1", &body, "me@x.com").unwrap();
+        client(&t, "http://pd.test").write(Method::Put, "/incidents/P1", &body, "me@x.com").unwrap();
         let sent = &t.sent()[0];
         assert_eq!(sent.method, Method::Put);
         assert!(sent.headers.contains(&("From", "me@x.com".into())));

@@ -8,6 +8,9 @@ pub const DEFAULT_API_HOST: &str = "https://api.pagerduty.com";
 /// The default output cap in bytes of JSON (`shared/TOOLS.md`, "Output cap").
 pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 400_000;
 
+/// The host's default per-call deadline.
+pub const DEFAULT_CALL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// What a tool call needs to know about its surroundings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -19,6 +22,8 @@ pub struct Config {
     pub user_email: Option<String>,
     /// The output cap in bytes of JSON.
     pub max_output_bytes: usize,
+    /// How long the host lets one call run (`PAGERDUTY_CALL_DEADLINE_MS`).
+    pub call_deadline: std::time::Duration,
 }
 
 impl Default for Config {
@@ -28,6 +33,7 @@ impl Default for Config {
             write_tools_enabled: false,
             user_email: None,
             max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+            call_deadline: DEFAULT_CALL_DEADLINE,
         }
     }
 }
@@ -50,7 +56,17 @@ impl Config {
                 .and_then(|v| v.parse().ok())
                 .filter(|n: &usize| *n > 0)
                 .unwrap_or(defaults.max_output_bytes),
+            call_deadline: value("PAGERDUTY_CALL_DEADLINE_MS")
+                .and_then(|v| v.parse().ok())
+                .filter(|ms: &u64| *ms > 0)
+                .map_or(defaults.call_deadline, std::time::Duration::from_millis),
         }
+    }
+
+    /// The time requests and retries of one call may take: nine tenths of the host's
+    /// deadline, so the call ends with a clear error before the host stops it.
+    pub fn call_budget(&self) -> std::time::Duration {
+        self.call_deadline.mul_f64(0.9)
     }
 
     /// The configuration of this process's environment.
@@ -82,7 +98,9 @@ mod tests {
             ("PAGERDUTY_ENABLE_WRITE_TOOLS", "TRUE"),
             ("PAGERDUTY_USER_EMAIL", "a@example.com"),
             ("PAGERDUTY_MAX_OUTPUT_BYTES", "1000"),
+            ("PAGERDUTY_CALL_DEADLINE_MS", "5000"),
         ]);
+        assert_eq!(c.call_deadline, std::time::Duration::from_secs(5));
         assert_eq!(c.api_host, "http://127.0.0.1:9000");
         assert!(c.write_tools_enabled);
         assert_eq!(c.user_email.as_deref(), Some("a@example.com"));

@@ -63,8 +63,10 @@ impl HttpResponse {
 /// Why no response arrived.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransportError {
-    /// No answer: refused, reset, timed out, or denied by the sandbox. Carries the cause.
+    /// No answer: refused, reset or timed out; worth retrying. Carries the cause.
     Network(String),
+    /// The sandbox refused the destination; retrying cannot help. Carries the cause.
+    Denied(String),
     /// The body exceeded the transport's cap and was not read whole.
     BodyTooLarge {
         /// The cap in bytes.
@@ -76,6 +78,12 @@ pub enum TransportError {
 pub trait Transport {
     /// Sends `request` and reads the response body.
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
+
+    /// Waits between retries. Part of the seam so tests can observe waits without
+    /// spending them.
+    fn sleep(&self, duration: std::time::Duration) {
+        std::thread::sleep(duration);
+    }
 }
 
 /// The largest response body the component reads (16 MiB).
@@ -98,9 +106,14 @@ impl Transport for WasiHttp {
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
-        let response = builder
-            .send()
-            .map_err(|e| TransportError::Network(format!("{e:#}")))?;
+        let response = builder.send().map_err(|e| {
+            let cause = format!("{e:#}");
+            if cause.contains("HttpRequestDenied") {
+                TransportError::Denied(format!("the sandbox denied the destination ({cause})"))
+            } else {
+                TransportError::Network(cause)
+            }
+        })?;
         let status = response.status_code();
         let headers = response
             .headers()

@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 pub struct ScriptedTransport {
     responses: RefCell<VecDeque<Result<HttpResponse, TransportError>>>,
     sent: RefCell<Vec<HttpRequest>>,
+    slept: RefCell<Vec<std::time::Duration>>,
 }
 
 impl ScriptedTransport {
@@ -17,14 +18,25 @@ impl ScriptedTransport {
         ScriptedTransport {
             responses: RefCell::new(responses.into_iter().map(Ok).collect()),
             sent: RefCell::default(),
+            slept: RefCell::default(),
         }
     }
 
-    /// Fails every request with a network error carrying `cause`.
-    pub fn failing(cause: &str) -> Self {
+    /// Answers with `results` (responses or transport errors), one per request.
+    pub fn with_results(results: Vec<Result<HttpResponse, TransportError>>) -> Self {
         let t = ScriptedTransport::new(vec![]);
-        t.responses.borrow_mut().push_back(Err(TransportError::Network(cause.into())));
+        t.responses.borrow_mut().extend(results);
         t
+    }
+
+    /// The waits asked for so far.
+    pub fn slept(&self) -> Vec<std::time::Duration> {
+        self.slept.borrow().clone()
+    }
+
+    /// Fails the first request: the sandbox denies it with `cause`.
+    pub fn failing(cause: &str) -> Self {
+        ScriptedTransport::with_results(vec![Err(TransportError::Denied(cause.into()))])
     }
 
     /// The requests sent so far.
@@ -61,6 +73,10 @@ impl Transport for ScriptedTransport {
             .borrow_mut()
             .pop_front()
             .unwrap_or_else(|| panic!("unexpected request: {:?} {}", request.method, request.url))
+    }
+
+    fn sleep(&self, duration: std::time::Duration) {
+        self.slept.borrow_mut().push(duration);
     }
 }
 
