@@ -1,0 +1,59 @@
+//! Shared helpers for the spec-check integration tests.
+
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use spec_check::Spec;
+
+/// The spec, loaded once per test binary.
+pub fn spec() -> &'static Spec {
+    static SPEC: OnceLock<Spec> = OnceLock::new();
+    SPEC.get_or_init(|| Spec::load_default().expect("load PagerDuty OpenAPI spec"))
+}
+
+/// The raw spec document, for tests that need to read examples.
+pub fn raw_spec() -> &'static serde_json::Value {
+    static RAW: OnceLock<serde_json::Value> = OnceLock::new();
+    RAW.get_or_init(|| {
+        let path = std::env::var_os(spec_check::SPEC_PATH_ENV)
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../shared/pagerduty-api/openapiv3.json"
+                )
+                .into()
+            });
+        serde_json::from_slice(&std::fs::read(path).expect("read spec")).expect("parse spec")
+    })
+}
+
+/// Headers every PagerDuty REST request carries.
+pub fn std_headers() -> Vec<(String, String)> {
+    pairs(&[
+        ("Accept", "application/vnd.pagerduty+json;version=2"),
+        ("Content-Type", "application/json"),
+        ("Authorization", "Token token=y_NbAkKc66ryYTWUXYEu"),
+    ])
+}
+
+/// Builds owned string pairs.
+pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Asserts that `result` is an error one of whose messages contains `needle`.
+#[track_caller]
+pub fn assert_err_contains(result: Result<(), Vec<String>>, needle: &str) {
+    match result {
+        Ok(()) => panic!("expected an error containing {needle:?}, got Ok"),
+        Err(errors) => assert!(
+            errors.iter().any(|e| e.contains(needle)),
+            "expected an error containing {needle:?}, got {errors:#?}"
+        ),
+    }
+}
