@@ -1,0 +1,283 @@
+//! Every endpoint, with a variety of parameters: each request must be a valid
+//! operation of PagerDuty's OpenAPI spec and each answer must validate against
+//! the operation's response schema (checked with the `spec-check` crate).
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::{Client, default_headers, fake, send, url};
+use fake_pagerduty::dataset::Status;
+use fake_pagerduty::{CURRENT_USER_EMAIL, CURRENT_USER_ID, FakePagerDuty};
+use serde_json::Value;
+use spec_check::Spec;
+
+fn spec() -> &'static Spec {
+    static SPEC: OnceLock<Spec> = OnceLock::new();
+    SPEC.get_or_init(|| Spec::load_default().expect("the PagerDuty spec loads"))
+}
+
+/// Sends requests and collects every conformance problem.
+struct Checker {
+    client: Client,
+    problems: Vec<String>,
+    checked: usize,
+    /// Off while deliberately sending invalid requests (to check error answers).
+    check_requests: bool,
+}
+
+impl Checker {
+    fn new(fake: &FakePagerDuty) -> Checker {
+        Checker { client: Client::new(fake), problems: Vec::new(), checked: 0, check_requests: true }
+    }
+
+    /// Sends one request; checks it and its answer. Returns the answer's JSON.
+    fn call(&mut self, method: &str, path: &str, query: &[(&str, &str)], from: Option<&str>, body: Option<&str>) -> Value {
+        let query_owned: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut headers = default_headers(self.client.token.as_deref());
+        if let Some(f) = from {
+            headers.push(("From".to_string(), f.to_string()));
+        }
+        let label = format!("{method} {}", url(path, query));
+        if !self.check_requests {
+            // Deliberately invalid request: only the answer is checked.
+        } else if let Err(errs) = spec().check_request(method, path, &query_owned, &headers) {
+            self.problems.extend(errs.into_iter().map(|e| format!("request {label}: {e}")));
+        }
+        if let Some(b) = body.filter(|_| self.check_requests) {
+            let json: Value = serde_json::from_str(b).expect("test bodies are JSON");
+            if let Err(errs) = spec().check_request_body(method, path, &json) {
+                self.problems.extend(errs.into_iter().map(|e| format!("request body {label}: {e}")));
+            }
+        }
+        let r = send(&self.client.base, method, &url(path, query), &headers, body);
+        let json: Value = match serde_json::from_str(&r.body) {
+            Ok(v) => v,
+            Err(e) => {
+                self.problems.push(format!("{label}: answer is not JSON ({e}): {}", r.body));
+                return Value::Null;
+            }
+        };
+        if let Err(errs) = spec().check_response(method, path, r.status, &json) {
+            self.problems.extend(errs.into_iter().map(|e| format!("response {label} ({}): {e}", r.status)));
+        }
+        self.checked += 1;
+        json
+    }
+
+    fn get(&mut self, path: &str, query: &[(&str, &str)]) -> Value {
+        self.call("GET", path, query, None, None)
+    }
+
+    fn finish(self) {
+        assert!(self.checked > 0);
+        if !self.problems.is_empty() {
+            let shown: Vec<&String> = self.problems.iter().take(60).collect();
+            panic!(
+                "{} conformance problems in {} exchanges (first {}):\n{}",
+                self.problems.len(),
+                self.checked,
+                shown.len(),
+                shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
+            );
+        }
+        eprintln!("{} exchanges conform to the spec", self.checked);
+    }
+}
+
+const W_SINCE: &str = "2026-11-20T00:00:00Z";
+const W_UNTIL: &str = "2026-11-27T00:00:00Z";
+
+#[test]
+fn users_and_teams_conform() {
+    let f = fake();
+    let data = f.dataset();
+    let mut c = Checker::new(&f);
+    c.get("/users/me", &[]);
+    for inc in ["contact_methods", "notification_rules", "teams", "subdomains", "calendar_urls"] {
+        c.get("/users/me", &[("include[]", inc)]);
+    }
+    c.get("/users", &[]);
+    c.get("/users", &[("query", "a"), ("limit", "10"), ("offset", "5"), ("total", "true")]);
+    c.get(
+        "/users",
+        &[("include[]", "contact_methods"), ("include[]", "notification_rules"), ("include[]", "teams"), ("limit", "100")],
+    );
+    for t in &data.teams {
+        c.get("/users", &[("team_ids[]", &t.id), ("include[]", "teams")]);
+    }
+    for u in &data.users {
+        let path = format!("/users/{}", u.id);
+        c.get(&path, &[]);
+        c.get(&path, &[("include[]", "contact_methods"), ("include[]", "notification_rules"), ("include[]", "teams"), ("include[]", "calendar_urls")]);
+        c.get(&format!("/users/{}/contact_methods", u.id), &[]);
+    }
+    c.get("/teams", &[]);
+    c.get("/teams", &[("query", "pay"), ("total", "true")]);
+    c.get("/teams", &[("limit", "2"), ("offset", "2")]);
+    for t in &data.teams {
+        c.get(&format!("/teams/{}", t.id), &[]);
+        c.get(&format!("/teams/{}", t.id), &[("include[]", "privileges")]);
+        c.get(&format!("/teams/{}/members", t.id), &[]);
+        c.get(&format!("/teams/{}/members", t.id), &[("include[]", "users"), ("limit", "3"), ("total", "true")]);
+    }
+    c.finish();
+}
+
+#[test]
+fn services_policies_schedules_oncalls_conform() {
+    let f = fake();
+    let data = f.dataset();
+    let mut c = Checker::new(&f);
+    c.get("/services", &[]);
+    for inc in ["escalation_policies", "teams", "integrations", "auto_pause_notifications_parameters"] {
+        c.get("/services", &[("include[]", inc), ("limit", "100")]);
+    }
+    c.get("/services", &[("sort_by", "name:desc"), ("query", "pay"), ("total", "true"), ("time_zone", "Europe/Berlin")]);
+    c.get("/services", &[("team_ids[]", &data.teams[0].id), ("team_ids[]", &data.teams[1].id)]);
+    for s in &data.services {
+        c.get(&format!("/services/{}", s.id), &[]);
+        c.get(&format!("/services/{}", s.id), &[("include[]", "escalation_policies"), ("include[]", "teams"), ("include[]", "integrations")]);
+    }
+
+    c.get("/escalation_policies", &[]);
+    for inc in ["services", "teams", "targets", "escalation_rule_assignment_strategies"] {
+        c.get("/escalation_policies", &[("include[]", inc)]);
+    }
+    c.get("/escalation_policies", &[("user_ids[]", CURRENT_USER_ID), ("sort_by", "name:asc"), ("total", "true")]);
+    c.get("/escalation_policies", &[("team_ids[]", &data.teams[0].id), ("query", "on-call")]);
+    for p in &data.escalation_policies {
+        c.get(&format!("/escalation_policies/{}", p.id), &[]);
+        c.get(&format!("/escalation_policies/{}", p.id), &[("include[]", "targets"), ("include[]", "services"), ("include[]", "teams")]);
+    }
+
+    c.get("/schedules", &[]);
+    c.get("/schedules", &[("query", "primary"), ("total", "true"), ("time_zone", "Asia/Tokyo")]);
+    c.get(
+        "/schedules",
+        &[
+            ("include[]", "schedule_layers"),
+            ("include[]", "final_schedule"),
+            ("include[]", "overrides_subschedule"),
+            ("since", W_SINCE),
+            ("until", W_UNTIL),
+        ],
+    );
+    c.get("/schedules", &[("include[]", "schedule_layers")]);
+    for s in &data.schedules {
+        let path = format!("/schedules/{}", s.id);
+        c.get(&path, &[]);
+        c.get(&path, &[("since", W_SINCE), ("until", W_UNTIL)]);
+        c.get(&path, &[("since", W_SINCE), ("until", W_UNTIL), ("time_zone", "America/Los_Angeles"), ("overflow", "true")]);
+        c.get(&path, &[("include_next_oncall_for_user", CURRENT_USER_ID)]);
+        c.get(&format!("/schedules/{}/users", s.id), &[]);
+        c.get(&format!("/schedules/{}/users", s.id), &[("since", W_SINCE), ("until", W_UNTIL)]);
+    }
+
+    c.get("/oncalls", &[]);
+    c.get("/oncalls", &[("include[]", "users"), ("include[]", "schedules"), ("include[]", "escalation_policies"), ("limit", "100")]);
+    c.get("/oncalls", &[("since", W_SINCE), ("until", W_UNTIL), ("limit", "100"), ("total", "true")]);
+    c.get("/oncalls", &[("since", W_SINCE), ("until", W_UNTIL), ("earliest", "true"), ("time_zone", "Europe/London")]);
+    c.get("/oncalls", &[("user_ids[]", CURRENT_USER_ID)]);
+    c.get("/oncalls", &[("schedule_ids[]", &data.schedules[0].id), ("escalation_policy_ids[]", &data.escalation_policies[0].id)]);
+    c.finish();
+}
+
+#[test]
+fn incidents_conform() {
+    let f = fake();
+    let data = f.dataset();
+    let mut c = Checker::new(&f);
+    let all_includes: Vec<(&str, &str)> = [
+        "acknowledgers",
+        "agents",
+        "assignees",
+        "conference_bridge",
+        "escalation_policies",
+        "first_trigger_log_entries",
+        "priorities",
+        "services",
+        "teams",
+        "users",
+    ]
+    .iter()
+    .map(|i| ("include[]", *i))
+    .collect();
+    c.get("/incidents", &[]);
+    for offset in ["0", "100", "200"] {
+        c.get("/incidents", &[("date_range", "all"), ("limit", "100"), ("offset", offset), ("total", "true")]);
+        let mut q = all_includes.clone();
+        q.extend([("date_range", "all"), ("limit", "100"), ("offset", offset)]);
+        c.get("/incidents", &q);
+    }
+    for inc in &all_includes {
+        c.get("/incidents", &[*inc, ("statuses[]", "triggered"), ("statuses[]", "acknowledged"), ("date_range", "all")]);
+    }
+    c.get("/incidents", &[("urgencies[]", "high"), ("sort_by", "created_at:desc,incident_number"), ("time_zone", "America/New_York")]);
+    c.get("/incidents", &[("since", "2026-11-01T00:00:00Z"), ("until", "2026-11-24T00:00:00Z"), ("statuses[]", "resolved")]);
+    c.get("/incidents", &[("user_ids[]", CURRENT_USER_ID), ("team_ids[]", &data.teams[0].id), ("service_ids[]", &data.services[0].id)]);
+    c.get("/incidents", &[("incident_key", &data.incidents[0].incident_key), ("date_range", "all")]);
+
+    for (n, i) in data.incidents.iter().enumerate() {
+        let path = format!("/incidents/{}", i.id);
+        if n % 4 == 0 || i.status.is_open() {
+            c.get(&path, &[]);
+            let mut q = all_includes.clone();
+            q.push(("include[]", "custom_fields"));
+            c.get(&path, &q);
+            c.get(&format!("{path}/notes"), &[]);
+            c.get(&format!("{path}/alerts"), &[]);
+            c.get(&format!("{path}/alerts"), &[("statuses[]", "triggered"), ("include[]", "services"), ("sort_by", "created_at:desc"), ("total", "true")]);
+            c.get(&format!("{path}/past_incidents"), &[]);
+            c.get(&format!("{path}/past_incidents"), &[("limit", "50"), ("total", "true")]);
+            c.get(&format!("{path}/related_incidents"), &[]);
+            c.get(&format!("{path}/related_incidents"), &[("additional_details[]", "incident")]);
+        }
+    }
+
+    // Writes.
+    let open: Vec<String> = data.incidents.iter().filter(|i| i.status == Status::Triggered).map(|i| i.id.clone()).collect();
+    let target = &open[0];
+    let path = format!("/incidents/{target}");
+    c.call("PUT", &path, &[], Some(CURRENT_USER_EMAIL), Some(r#"{"incident":{"type":"incident_reference","status":"acknowledged"}}"#));
+    c.call("POST", &format!("{path}/notes"), &[], Some(CURRENT_USER_EMAIL), Some(r#"{"note":{"content":"Investigating."}}"#));
+    c.call("PUT", &path, &[], Some(CURRENT_USER_EMAIL), Some(r#"{"incident":{"type":"incident_reference","status":"resolved"}}"#));
+    c.call("PUT", &path, &[], Some(CURRENT_USER_EMAIL), Some(r#"{"incident":{"type":"incident_reference","status":"resolved"}}"#));
+    c.get(&path, &[("include[]", "agents")]);
+    c.get(&format!("{path}/notes"), &[]);
+    c.get(&format!("{path}/alerts"), &[("statuses[]", "resolved")]);
+    c.finish();
+}
+
+#[test]
+fn error_answers_conform() {
+    let f = fake();
+    let mut c = Checker::new(&f);
+    // 400s
+    c.get("/incidents", &[("statuses[]", "triggered"), ("since", "2026-01-01T00:00:00Z"), ("until", "2026-11-01T00:00:00Z")]);
+    c.get("/incidents", &[("offset", "9999"), ("limit", "100")]);
+    c.get("/users", &[("limit", "100"), ("offset", "9990")]);
+    c.check_requests = false;
+    c.call("PUT", "/incidents/QDOESNOTEXIST1", &[], None, Some(r#"{"incident":{"type":"incident_reference","status":"resolved"}}"#));
+    c.check_requests = true;
+    // 404s
+    c.get("/incidents/QDOESNOTEXIST1", &[]);
+    c.get("/users/PNOPE00", &[]);
+    c.get("/schedules/PNOPE00", &[]);
+    // 400 for an account-level token on /users/me, 401 without a token.
+    c.client.token = Some(fake_pagerduty::ACCOUNT_TOKEN.to_string());
+    c.get("/users/me", &[]);
+    c.client.token = None;
+    c.get("/incidents", &[]);
+    c.finish();
+}
+
+#[test]
+fn the_checker_is_not_vacuous() {
+    let bad = serde_json::json!({"incidents": [{"id": "Q1", "type": "incident", "status": "sleeping"}]});
+    assert!(spec().check_response("GET", "/incidents", 200, &bad).is_err());
+    let bad = serde_json::json!({"user": {"id": "P1", "type": "user_reference", "name": "x", "email": "a@b.cd"}});
+    assert!(spec().check_response("GET", "/users/me", 200, &bad).is_err());
+    let bad = serde_json::json!({"oncalls": [{"escalation_level": "one"}]});
+    assert!(spec().check_response("GET", "/oncalls", 200, &bad).is_err());
+}
