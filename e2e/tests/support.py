@@ -1,0 +1,213 @@
+"""Helpers of the pagerduty-mcp end-to-end tests: the tool contract, sessions, envelope checks.
+
+The server under test is the real `pagerduty-mcp` binary ($PAGERDUTY_MCP_BIN), started as a
+subprocess and driven over stdio by the official Python MCP SDK (`mcp` 2.3.x).
+
+Protocol eras (what the SDK does, read from mcp 2.3.0's `mcp/client/client.py`,
+`mcp/client/_probe.py`, `mcp/client/session.py` and `mcp_types/version.py`):
+
+* `Client(..., mode="legacy")` runs the `initialize` handshake, offering
+  `LATEST_HANDSHAKE_VERSION` ("2025-11-25"), then sends `notifications/initialized`.
+* `Client(..., mode="auto")` (the SDK default) first sends `server/discover` stamped at
+  `LATEST_MODERN_VERSION` ("2026-07-28"); if the server answers with a `DiscoverResult`
+  listing a modern version the session *adopts* it (no handshake: every later request
+  carries its own `_meta` envelope `io.modelcontextprotocol/protocolVersion`,
+  `.../clientInfo`, `.../clientCapabilities`); any JSON-RPC error falls back to `initialize`.
+* `Client(..., mode="2026-07-28")` adopts the modern revision directly without any probe.
+
+So the SDK speaks both eras and no hand-written JSON-RPC client is needed. The "2026-07-28"
+era below uses `mode="auto"` and asserts the discover path was taken (not the fallback);
+test_protocol_eras.py also covers the probe-less pinned mode.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+
+E2E_DIR = pathlib.Path(__file__).resolve().parent.parent
+REPO_ROOT = E2E_DIR.parent
+
+# --- The tool catalog contract (shared/TOOLS.md) -----------------------------------------
+
+# tool name -> (resource key of its envelope, its argument names)
+READ_TOOLS: dict[str, tuple[str, set[str]]] = {
+    "get_current_user": ("users", set()),
+    "list_incidents": (
+        "incidents",
+        {"statuses", "urgencies", "service_ids", "team_ids", "user_ids", "since", "until",
+         "current_user_context", "limit"},
+    ),
+    "get_incident": ("incidents", {"incident_id"}),
+    "list_incident_notes": ("notes", {"incident_id", "limit"}),
+    "list_incident_alerts": ("alerts", {"incident_id", "statuses", "limit"}),
+    "list_past_incidents": ("past_incidents", {"incident_id", "limit"}),
+    "list_related_incidents": ("related_incidents", {"incident_id", "limit"}),
+    "list_services": ("services", {"query", "team_ids", "current_user_context", "limit"}),
+    "get_service": ("services", {"service_id"}),
+    "list_teams": ("teams", {"query", "limit"}),
+    "get_team": ("teams", {"team_id"}),
+    "list_team_members": ("members", {"team_id", "limit"}),
+    "list_users": ("users", {"query", "team_ids", "current_user_context", "limit"}),
+    "get_user": ("users", {"user_id"}),
+    "list_escalation_policies": (
+        "escalation_policies", {"query", "user_ids", "team_ids", "current_user_context", "limit"}),
+    "get_escalation_policy": ("escalation_policies", {"escalation_policy_id"}),
+    "list_oncalls": (
+        "oncalls",
+        {"schedule_ids", "user_ids", "escalation_policy_ids", "since", "until", "earliest",
+         "current_user_context", "limit"},
+    ),
+    "list_schedules": ("schedules", {"query", "limit"}),
+    "get_schedule": ("schedules", {"schedule_id", "since", "until"}),
+    "list_schedule_users": ("users", {"schedule_id", "since", "until", "limit"}),
+}
+
+WRITE_TOOLS: dict[str, tuple[str, set[str]]] = {
+    "acknowledge_incident": ("incidents", {"incident_id"}),
+    "resolve_incident": ("incidents", {"incident_id"}),
+    "add_incident_note": ("notes", {"incident_id", "content"}),
+}
+
+# Required arguments: the ID of the resource a tool is about, and a note's content.
+REQUIRED_ARGS = {
+    "incident_id", "service_id", "team_id", "user_id", "escalation_policy_id", "schedule_id",
+    "content",
+}
+
+# The fake PagerDuty's current user (fake-pagerduty/src/lib.rs).
+CURRENT_USER_ID = "PU0A1B2"
+CURRENT_USER_EMAIL = "alex.rivera@example.com"
+
+# The two protocol eras: pytest id -> the SDK's Client(mode=...).
+ERAS = {"legacy": "legacy", "2026-07-28": "auto"}
+MODERN_VERSION = "2026-07-28"
+
+# JSON-RPC "invalid params": how an unknown tool is answered.
+INVALID_PARAMS = -32602
+
+
+# --- Driving the server ------------------------------------------------------------------
+
+
+class Session:
+    """A connected SDK client plus the envelope checks every call goes through."""
+
+    def __init__(self, client: Client, era: str, log_path: pathlib.Path) -> None:
+        self.client = client
+        self.era = era
+        self.log_path = log_path
+        self.called: set[str] = set()  # tools called successfully
+        self.tools: dict[str, Any] = {}
+
+    async def list_tools(self) -> list[Any]:
+        result = await self.client.list_tools()
+        assert result.next_cursor is None, "the catalog fits in one page"
+        self.tools = {t.name: t for t in result.tools}
+        return result.tools
+
+    async def call(self, tool: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Calls `tool`, asserts a successful envelope and returns its structuredContent."""
+        result = await self.client.call_tool(tool, arguments or {})
+        resource = (READ_TOOLS | WRITE_TOOLS)[tool][0]
+        with self._server_log_on_failure():
+            sc = check_success(tool, result, resource)
+        self.called.add(tool)
+        return sc
+
+    async def call_error(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Calls `tool`, asserts a tool error (isError) envelope and returns its `error`."""
+        result = await self.client.call_tool(tool, arguments)
+        with self._server_log_on_failure():
+            return check_error(tool, result)
+
+    @contextmanager
+    def _server_log_on_failure(self) -> Iterator[None]:
+        try:
+            yield
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n--- server stderr ({self.log_path}):\n{server_log(self.log_path)}") from None
+
+
+def _text_json(tool: str, result: Any) -> Any:
+    texts = [c for c in result.content if c.type == "text"]
+    assert len(result.content) == 1 and len(texts) == 1, f"{tool}: expected one text block, got {result.content!r}"
+    return json.loads(texts[0].text)
+
+
+def check_success(tool: str, result: Any, resource: str) -> dict[str, Any]:
+    sc = result.structured_content
+    assert result.is_error is not True, f"{tool} failed: {sc or result.content!r}"
+    assert isinstance(sc, dict), f"{tool}: no structuredContent"
+    assert set(sc) == {"metadata", resource}, f"{tool}: envelope keys {sorted(sc)}"
+    items = sc[resource]
+    assert isinstance(items, list) and all(isinstance(i, dict) for i in items), f"{tool}: {resource} is not a list"
+    meta = sc["metadata"]
+    assert meta["count"] == len(items), f"{tool}: metadata.count {meta['count']} != {len(items)} items"
+    assert isinstance(meta["description"], str) and meta["description"], f"{tool}: no metadata.description"
+    assert _text_json(tool, result) == sc, f"{tool}: the text block is not the structuredContent"
+    return sc
+
+
+def check_error(tool: str, result: Any) -> dict[str, Any]:
+    sc = result.structured_content
+    assert result.is_error is True, f"{tool}: expected a tool error, got {sc!r}"
+    assert isinstance(sc, dict) and set(sc) == {"metadata", "error"}, f"{tool}: error envelope {sc!r}"
+    assert sc["metadata"]["count"] == 0
+    assert isinstance(sc["metadata"]["description"], str)
+    error = sc["error"]
+    assert isinstance(error["message"], str) and error["message"], f"{tool}: error without a message"
+    assert isinstance(error["code"], str) and error["code"], f"{tool}: error without a code"
+    assert _text_json(tool, result) == sc, f"{tool}: the text block is not the structuredContent"
+    return error
+
+
+@asynccontextmanager
+async def open_session(
+    server_bin: str,
+    args: list[str],
+    era: str,
+    log_path: pathlib.Path,
+    env: dict[str, str] | None = None,
+    mode: str | None = None,
+) -> AsyncIterator[Session]:
+    """Starts `server_bin args` on stdio and connects the SDK client in `era`.
+
+    Only the SDK's default safe variables (HOME, PATH, ...) and `env` reach the server, so a
+    PAGERDUTY_* variable of the calling shell cannot leak into a test.
+    """
+    params = StdioServerParameters(command=server_bin, args=args, env=env or {})
+    with open(log_path, "w") as errlog:
+        transport = stdio_client(params, errlog=errlog)
+        async with Client(transport, mode=mode or ERAS[era], read_timeout_seconds=30) as client:
+            check_negotiated_era(client, era)
+            yield Session(client, era, log_path)
+
+
+def check_negotiated_era(client: Client, era: str) -> None:
+    session = client.session
+    if era == "legacy":
+        assert session.initialize_result is not None, "legacy era: no initialize handshake happened"
+        assert session.discover_result is None
+        assert client.protocol_version in HANDSHAKE_PROTOCOL_VERSIONS
+    else:
+        assert session.discover_result is not None, (
+            "2026-07-28 era: the server did not answer server/discover, the SDK fell back to initialize "
+            f"(negotiated {client.protocol_version})"
+        )
+        assert session.initialize_result is None
+        assert client.protocol_version == MODERN_VERSION
+
+
+def server_log(log_path: pathlib.Path) -> str:
+    try:
+        return log_path.read_text()[-4000:]
+    except OSError:
+        return ""
