@@ -17,7 +17,8 @@ use crate::RecordedRequest;
 use crate::query::parse_pairs;
 use crate::state::{AppState, FaultAction};
 
-const BODY_LIMIT: usize = 16 * 1024 * 1024;
+/// Large enough for the oversized answers reliability tests inject (PagerDuty itself has no such cap).
+const BODY_LIMIT: usize = 256 * 1024 * 1024;
 
 /// Records the request and the answer; applies an injected fault first.
 pub async fn record(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {

@@ -70,7 +70,13 @@ async fn no_files_and_no_token_in_the_environment() {
     let text = report.to_string();
     assert!(!text.contains(SECRET), "the token leaked into the guest: {text}");
     let vars: Vec<&String> = report["vars"].as_object().unwrap().keys().collect();
-    let allowed = ["PAGERDUTY_API_HOST", "PAGERDUTY_ENABLE_WRITE_TOOLS", "PAGERDUTY_USER_EMAIL", "PAGERDUTY_MAX_OUTPUT_BYTES"];
+    let allowed = [
+        "PAGERDUTY_API_HOST",
+        "PAGERDUTY_ENABLE_WRITE_TOOLS",
+        "PAGERDUTY_USER_EMAIL",
+        "PAGERDUTY_MAX_OUTPUT_BYTES",
+        "PAGERDUTY_CALL_DEADLINE_MS",
+    ];
     for v in &vars {
         assert!(allowed.contains(&v.as_str()), "unexpected guest variable {v}");
     }

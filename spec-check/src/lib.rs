@@ -528,7 +528,7 @@ impl Spec {
             .get(&method_lc)
             .filter(|_| METHODS.contains(&method_lc.as_str()))
         else {
-            let allowed: Vec<String> = item
+            let mut allowed: Vec<String> = item
                 .as_object()
                 .map(|o| {
                     o.keys()
@@ -537,6 +537,7 @@ impl Spec {
                         .collect()
                 })
                 .unwrap_or_default();
+            allowed.sort();
             return Err(format!(
                 "{upper} {path}: path template {} has no {upper} operation (allowed: {})",
                 template.template,

@@ -1,0 +1,600 @@
+//! The outgoing-request policy: where the component may send HTTP requests and
+//! how they are authenticated.
+//!
+//! The component reaches PagerDuty only through `wasi:http/outgoing-handler`.
+//! Every request passes through [`EgressPolicy`], a [`WasiHttpHooks`]
+//! implementation that
+//!
+//! * allows a request only when its scheme, host and port equal the API base's
+//!   (anything else fails with `HttpRequestDenied` in the guest),
+//! * forbids the guest from setting `Authorization` at all, removes it again
+//!   before sending (defence in depth) and inserts the host's own
+//!   `Authorization: Token token=<t>` (or `Bearer <t>` for OAuth tokens),
+//! * fills the connect / first-byte / between-bytes timeouts from the
+//!   configured request timeout where the guest set none,
+//! * logs each request at debug level: method, path, status and duration
+//!   (never the token, never the query string).
+//!
+//! The token lives only in this module's [`HeaderValue`] (marked sensitive);
+//! it is never given to the guest.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use http::header::{AUTHORIZATION, HeaderName, HeaderValue, PROXY_AUTHORIZATION};
+use http::uri::Scheme;
+use http_body_util::BodyExt as _;
+use wasmtime_wasi_http::{
+    DEFAULT_FORBIDDEN_HEADERS, Error as HttpError, ForbiddenHeaderFilter, RequestOptions, WasiBody,
+    WasiHttpHooks,
+};
+
+/// The prefix of PagerDuty OAuth (user-scoped) access tokens, which are sent
+/// as `Authorization: Bearer <token>`.
+pub const OAUTH_TOKEN_PREFIX: &str = "pdus+_";
+
+/// How the API token is presented to PagerDuty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuthScheme {
+    /// `Authorization: Token token=<token>` (REST API keys). Tokens starting
+    /// with [`OAUTH_TOKEN_PREFIX`] are still sent as `Bearer`.
+    #[default]
+    Token,
+    /// `Authorization: Bearer <token>` (OAuth access tokens).
+    Bearer,
+}
+
+impl AuthScheme {
+    /// The scheme a token needs when none was chosen: `Bearer` for OAuth
+    /// tokens (prefix [`OAUTH_TOKEN_PREFIX`]), `Token` otherwise.
+    pub fn detect(token: &str) -> AuthScheme {
+        if token.starts_with(OAUTH_TOKEN_PREFIX) {
+            AuthScheme::Bearer
+        } else {
+            AuthScheme::Token
+        }
+    }
+}
+
+/// The `Authorization` header value for `token` under `scheme`.
+///
+/// OAuth tokens (prefix [`OAUTH_TOKEN_PREFIX`]) always get `Bearer`.
+/// Fails when the token contains characters not allowed in an HTTP header
+/// (the error does not contain the token).
+pub fn authorization_value(token: &str, scheme: AuthScheme) -> anyhow::Result<HeaderValue> {
+    let bearer = scheme == AuthScheme::Bearer || token.starts_with(OAUTH_TOKEN_PREFIX);
+    let text = if bearer {
+        format!("Bearer {token}")
+    } else {
+        format!("Token token={token}")
+    };
+    let mut value = HeaderValue::from_str(&text).map_err(|_| {
+        anyhow::anyhow!(
+            "the PagerDuty API token contains characters that are not allowed in an HTTP header"
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// A validated API base URL: `http` or `https`, a host, an optional port, no
+/// path other than `/`, no query, fragment or credentials.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiBase {
+    scheme: Scheme,
+    host: String,
+    port: u16,
+    normalized: String,
+}
+
+impl ApiBase {
+    /// Parses and validates an API base URL such as `https://api.pagerduty.com`.
+    pub fn parse(text: &str) -> anyhow::Result<ApiBase> {
+        let text = text.trim();
+        let url = url::Url::parse(text)
+            .with_context(|| format!("invalid API host {text:?}: not an absolute URL (expected e.g. https://api.pagerduty.com)"))?;
+        let scheme = match url.scheme() {
+            "https" => Scheme::HTTPS,
+            "http" => Scheme::HTTP,
+            other => bail!("invalid API host {text:?}: scheme {other:?} is not http or https"),
+        };
+        let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
+            bail!("invalid API host {text:?}: no host name");
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            bail!("invalid API host {text:?}: credentials are not allowed in the URL");
+        }
+        if url.path() != "/" && !url.path().is_empty() {
+            bail!(
+                "invalid API host {text:?}: a path ({}) is not allowed",
+                url.path()
+            );
+        }
+        if url.query().is_some() {
+            bail!("invalid API host {text:?}: a query string is not allowed");
+        }
+        if url.fragment().is_some() {
+            bail!("invalid API host {text:?}: a fragment is not allowed");
+        }
+        let port = url
+            .port_or_known_default()
+            .with_context(|| format!("invalid API host {text:?}: no port"))?;
+        let host = host.to_ascii_lowercase();
+        let normalized = match url.port() {
+            Some(p) => format!("{}://{host}:{p}", url.scheme()),
+            None => format!("{}://{host}", url.scheme()),
+        };
+        Ok(ApiBase {
+            scheme,
+            host,
+            port,
+            normalized,
+        })
+    }
+
+    /// The base URL without a trailing slash, e.g. `https://api.pagerduty.com`
+    /// (what the component receives as `PAGERDUTY_API_HOST`).
+    pub fn as_str(&self) -> &str {
+        &self.normalized
+    }
+
+    /// Whether the base uses plain `http` to a host other than a loopback
+    /// address (the token would travel unencrypted).
+    pub fn is_insecure(&self) -> bool {
+        if self.scheme != Scheme::HTTP {
+            return false;
+        }
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        !loopback
+    }
+
+    /// Whether `uri` has this base's scheme, host and port (a missing port
+    /// means the scheme's default).
+    pub fn allows(&self, uri: &http::Uri) -> bool {
+        let Some(scheme) = uri.scheme() else {
+            return false;
+        };
+        if *scheme != self.scheme {
+            return false;
+        }
+        let Some(authority) = uri.authority() else {
+            return false;
+        };
+        if authority.as_str().contains('@') {
+            return false; // no credentials in the authority
+        }
+        let host = authority.host();
+        // IPv6 literals come bracketed from `http::Uri` but not from `url::Url`.
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let self_host = self
+            .host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(&self.host);
+        if !host.eq_ignore_ascii_case(self_host) {
+            return false;
+        }
+        let default_port = if *scheme == Scheme::HTTPS { 443 } else { 80 };
+        authority.port_u16().unwrap_or(default_port) == self.port
+    }
+}
+
+impl fmt::Debug for ApiBase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.normalized)
+    }
+}
+
+impl fmt::Display for ApiBase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.normalized)
+    }
+}
+
+/// Whether the guest may not set or see the header `name`: the wasi-http
+/// defaults plus `authorization`.
+pub fn is_forbidden_header(name: &HeaderName) -> bool {
+    *name == AUTHORIZATION || DEFAULT_FORBIDDEN_HEADERS.contains(name)
+}
+
+struct Inner {
+    base: ApiBase,
+    authorization: Option<HeaderValue>,
+    request_timeout: Duration,
+}
+
+/// The outgoing-request policy for one API base and token. Cheap to clone
+/// (one per store).
+#[derive(Clone)]
+pub struct EgressPolicy {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for EgressPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EgressPolicy")
+            .field("base", &self.inner.base)
+            .field(
+                "authorization",
+                &self.inner.authorization.as_ref().map(|_| "<redacted>"),
+            )
+            .field("request_timeout", &self.inner.request_timeout)
+            .finish()
+    }
+}
+
+impl EgressPolicy {
+    /// A policy allowing requests to `base` only, authenticated with `token`
+    /// (no `Authorization` header when `None`).
+    pub fn new(
+        base: ApiBase,
+        token: Option<&str>,
+        scheme: AuthScheme,
+        request_timeout: Duration,
+    ) -> anyhow::Result<EgressPolicy> {
+        let authorization = token.map(|t| authorization_value(t, scheme)).transpose()?;
+        Ok(EgressPolicy {
+            inner: Arc::new(Inner {
+                base,
+                authorization,
+                request_timeout,
+            }),
+        })
+    }
+
+    /// The API base this policy allows.
+    pub fn base(&self) -> &ApiBase {
+        &self.inner.base
+    }
+
+    /// Applies the policy to a request about to be sent: denies other
+    /// destinations, replaces any `Authorization` header with the host's, and
+    /// returns the request options with the configured timeouts filled in.
+    pub fn prepare<B>(
+        &self,
+        request: &mut http::Request<B>,
+        options: Option<RequestOptions>,
+    ) -> Result<RequestOptions, HttpError> {
+        if !self.inner.base.allows(request.uri()) {
+            tracing::warn!(
+                method = %request.method(),
+                destination = %describe_destination(request.uri()),
+                allowed = %self.inner.base,
+                "denied an outgoing request to a destination other than the API host"
+            );
+            return Err(HttpError::HttpRequestDenied);
+        }
+        let headers = request.headers_mut();
+        headers.remove(AUTHORIZATION);
+        headers.remove(PROXY_AUTHORIZATION);
+        if let Some(value) = &self.inner.authorization {
+            headers.insert(AUTHORIZATION, value.clone());
+        }
+        let mut options = options.unwrap_or_default();
+        let timeout = self.inner.request_timeout;
+        options.connect_timeout.get_or_insert(timeout);
+        options.first_byte_timeout.get_or_insert(timeout);
+        options.between_bytes_timeout.get_or_insert(timeout);
+        Ok(options)
+    }
+}
+
+/// `scheme://authority` of a URI, for logs (no path or query).
+fn describe_destination(uri: &http::Uri) -> String {
+    format!(
+        "{}://{}",
+        uri.scheme_str().unwrap_or("?"),
+        uri.authority().map(|a| a.as_str()).unwrap_or("?")
+    )
+}
+
+type IoFuture = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
+
+impl WasiHttpHooks for EgressPolicy {
+    fn is_forbidden_header(&mut self, name: &HeaderName) -> bool {
+        is_forbidden_header(name)
+    }
+
+    fn forbidden_header_filter(&mut self) -> ForbiddenHeaderFilter {
+        Arc::new(is_forbidden_header)
+    }
+
+    fn send_request(
+        &mut self,
+        mut request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: IoFuture,
+    ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), HttpError>> + Send>
+    {
+        drop(fut);
+        let prepared = self.prepare(&mut request, options);
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        Box::new(async move {
+            let options = prepared?;
+            let started = Instant::now();
+            let result = wasmtime_wasi_http::default_send_request(request, Some(options)).await;
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            match &result {
+                Ok((response, _)) => {
+                    tracing::debug!(%method, %path, status = response.status().as_u16(), ms, "PagerDuty request")
+                }
+                Err(error) => {
+                    tracing::debug!(%method, %path, %error, ms, "PagerDuty request failed")
+                }
+            }
+            let (response, io) = result?;
+            Ok((
+                response.map(|body| body.boxed_unsync()),
+                Box::new(io) as IoFuture,
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(base: &str, token: Option<&str>, scheme: AuthScheme) -> EgressPolicy {
+        EgressPolicy::new(
+            ApiBase::parse(base).unwrap(),
+            token,
+            scheme,
+            Duration::from_secs(30),
+        )
+        .unwrap()
+    }
+
+    fn request(uri: &str) -> http::Request<()> {
+        http::Request::builder().uri(uri).body(()).unwrap()
+    }
+
+    #[test]
+    fn api_base_validation() {
+        for ok in [
+            "https://api.pagerduty.com",
+            "https://api.pagerduty.com/",
+            "http://127.0.0.1:8080",
+            "HTTPS://API.PagerDuty.com",
+            "http://[::1]:9000/",
+        ] {
+            ApiBase::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in [
+            "api.pagerduty.com",
+            "ftp://api.pagerduty.com",
+            "https://api.pagerduty.com/v2",
+            "https://api.pagerduty.com/?x=1",
+            "https://api.pagerduty.com/#frag",
+            "https://user:pw@api.pagerduty.com",
+            "https://",
+            "",
+        ] {
+            assert!(ApiBase::parse(bad).is_err(), "{bad} should be rejected");
+        }
+        assert_eq!(
+            ApiBase::parse("https://API.pagerduty.com/")
+                .unwrap()
+                .as_str(),
+            "https://api.pagerduty.com"
+        );
+        assert_eq!(
+            ApiBase::parse("http://127.0.0.1:8080/").unwrap().as_str(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            ApiBase::parse("https://api.pagerduty.com:443")
+                .unwrap()
+                .as_str(),
+            "https://api.pagerduty.com"
+        );
+    }
+
+    #[test]
+    fn allows_only_the_api_destination() {
+        let base = ApiBase::parse("https://api.pagerduty.com").unwrap();
+        let allowed = [
+            "https://api.pagerduty.com/incidents",
+            "https://api.pagerduty.com:443/users/me?include[]=teams",
+            "https://API.PAGERDUTY.COM/",
+        ];
+        for uri in allowed {
+            assert!(
+                base.allows(&uri.parse().unwrap()),
+                "{uri} should be allowed"
+            );
+        }
+        let denied = [
+            "http://api.pagerduty.com/incidents",
+            "https://api.pagerduty.com:8443/incidents",
+            "https://evil.example/incidents",
+            "https://api.pagerduty.com.evil.example/",
+            "https://events.pagerduty.com/v2/enqueue",
+            "https://user@api.pagerduty.com/incidents",
+            "https://evil.example@api.pagerduty.com/incidents",
+            "/incidents",
+        ];
+        for uri in denied {
+            assert!(
+                !base.allows(&uri.parse().unwrap()),
+                "{uri} should be denied"
+            );
+        }
+
+        let local = ApiBase::parse("http://127.0.0.1:8080").unwrap();
+        assert!(local.allows(&"http://127.0.0.1:8080/users/me".parse().unwrap()));
+        assert!(!local.allows(&"http://127.0.0.1:8081/users/me".parse().unwrap()));
+        assert!(!local.allows(&"http://127.0.0.1/users/me".parse().unwrap()));
+        assert!(!local.allows(&"http://localhost:8080/users/me".parse().unwrap()));
+
+        let v6 = ApiBase::parse("http://[::1]:9000").unwrap();
+        assert!(v6.allows(&"http://[::1]:9000/x".parse().unwrap()));
+    }
+
+    #[test]
+    fn plain_http_is_insecure_unless_loopback() {
+        assert!(
+            !ApiBase::parse("https://api.pagerduty.com")
+                .unwrap()
+                .is_insecure()
+        );
+        assert!(
+            ApiBase::parse("http://api.pagerduty.com")
+                .unwrap()
+                .is_insecure()
+        );
+        assert!(
+            !ApiBase::parse("http://127.0.0.1:8080")
+                .unwrap()
+                .is_insecure()
+        );
+        assert!(
+            !ApiBase::parse("http://localhost:8080")
+                .unwrap()
+                .is_insecure()
+        );
+        assert!(!ApiBase::parse("http://[::1]:8080").unwrap().is_insecure());
+    }
+
+    #[test]
+    fn denied_request_is_http_request_denied() {
+        let p = policy(
+            "https://api.pagerduty.com",
+            Some("secret"),
+            AuthScheme::Token,
+        );
+        let mut req = request("https://evil.example/steal");
+        let err = p.prepare(&mut req, None).unwrap_err();
+        assert!(matches!(err, HttpError::HttpRequestDenied), "{err:?}");
+        assert!(
+            req.headers().get(AUTHORIZATION).is_none(),
+            "no token on a denied request"
+        );
+    }
+
+    #[test]
+    fn injects_token_and_replaces_guest_authorization() {
+        let p = policy(
+            "https://api.pagerduty.com",
+            Some("abc123"),
+            AuthScheme::Token,
+        );
+        let mut req = request("https://api.pagerduty.com/users/me");
+        req.headers_mut()
+            .insert(AUTHORIZATION, HeaderValue::from_static("Token token=guest"));
+        req.headers_mut()
+            .append(AUTHORIZATION, HeaderValue::from_static("Bearer other"));
+        req.headers_mut()
+            .insert(PROXY_AUTHORIZATION, HeaderValue::from_static("Basic x"));
+        p.prepare(&mut req, None).unwrap();
+        let values: Vec<_> = req.headers().get_all(AUTHORIZATION).iter().collect();
+        assert_eq!(values, ["Token token=abc123"]);
+        assert!(values[0].is_sensitive());
+        assert!(req.headers().get(PROXY_AUTHORIZATION).is_none());
+    }
+
+    #[test]
+    fn bearer_for_oauth_tokens_and_explicit_scheme() {
+        let p = policy(
+            "https://api.pagerduty.com",
+            Some("pdus+_abc"),
+            AuthScheme::Token,
+        );
+        let mut req = request("https://api.pagerduty.com/users/me");
+        p.prepare(&mut req, None).unwrap();
+        assert_eq!(req.headers()[AUTHORIZATION], "Bearer pdus+_abc");
+
+        let p = policy(
+            "https://api.pagerduty.com",
+            Some("oauth-token"),
+            AuthScheme::Bearer,
+        );
+        let mut req = request("https://api.pagerduty.com/users/me");
+        p.prepare(&mut req, None).unwrap();
+        assert_eq!(req.headers()[AUTHORIZATION], "Bearer oauth-token");
+    }
+
+    #[test]
+    fn no_token_means_no_authorization() {
+        let p = policy("http://127.0.0.1:1234", None, AuthScheme::Token);
+        let mut req = request("http://127.0.0.1:1234/users/me");
+        req.headers_mut()
+            .insert(AUTHORIZATION, HeaderValue::from_static("Token token=guest"));
+        p.prepare(&mut req, None).unwrap();
+        assert!(req.headers().get(AUTHORIZATION).is_none());
+    }
+
+    #[test]
+    fn invalid_token_is_rejected_without_echoing_it() {
+        let err = EgressPolicy::new(
+            ApiBase::parse("https://api.pagerduty.com").unwrap(),
+            Some("bad\ntoken-SECRET"),
+            AuthScheme::Token,
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert!(!err.to_string().contains("SECRET"));
+    }
+
+    #[test]
+    fn debug_output_redacts_the_token() {
+        let p = policy(
+            "https://api.pagerduty.com",
+            Some("SECRET-TOKEN"),
+            AuthScheme::Token,
+        );
+        assert!(!format!("{p:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn fills_missing_timeouts_only() {
+        let p = policy("https://api.pagerduty.com", None, AuthScheme::Token);
+        let mut req = request("https://api.pagerduty.com/incidents");
+        let opts = p.prepare(&mut req, None).unwrap();
+        assert_eq!(opts.connect_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(opts.first_byte_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(opts.between_bytes_timeout, Some(Duration::from_secs(30)));
+
+        let guest = RequestOptions {
+            connect_timeout: Some(Duration::from_secs(2)),
+            first_byte_timeout: None,
+            between_bytes_timeout: Some(Duration::from_secs(5)),
+        };
+        let opts = p.prepare(&mut req, Some(guest)).unwrap();
+        assert_eq!(opts.connect_timeout, Some(Duration::from_secs(2)));
+        assert_eq!(opts.first_byte_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(opts.between_bytes_timeout, Some(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn authorization_is_forbidden_for_the_guest() {
+        let mut p = policy("https://api.pagerduty.com", None, AuthScheme::Token);
+        assert!(WasiHttpHooks::is_forbidden_header(&mut p, &AUTHORIZATION));
+        assert!((p.forbidden_header_filter())(&AUTHORIZATION));
+        assert!((p.forbidden_header_filter())(&http::header::HOST));
+        assert!(!(p.forbidden_header_filter())(&http::header::ACCEPT));
+        assert!(!(p.forbidden_header_filter())(&HeaderName::from_static(
+            "from"
+        )));
+    }
+
+    #[test]
+    fn auth_scheme_detection() {
+        assert_eq!(AuthScheme::detect("pdus+_abc"), AuthScheme::Bearer);
+        assert_eq!(AuthScheme::detect("u+abcdef"), AuthScheme::Token);
+        assert_eq!(
+            AuthScheme::detect("y_NbAkKc66ryYTWUXYEu"),
+            AuthScheme::Token
+        );
+    }
+}

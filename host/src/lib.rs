@@ -1,0 +1,47 @@
+//! The host of the PagerDuty MCP server.
+//!
+//! The PagerDuty tools are a WASI 0.2 component (`wit/world.wit`, built from
+//! this workspace's root package and embedded in the binary). This crate runs
+//! that component in a wasmtime sandbox and speaks the Model Context Protocol:
+//!
+//! * [`sandbox`] — the engine, the compiled-component cache, per-call isolated
+//!   instances with memory and time limits ([`Sandbox`]).
+//! * [`egress`] — the outgoing-request policy: only the API host, the token
+//!   added by the host (the guest never sees it).
+//! * [`mcp`] — the rmcp server handler mapping `tools/list` and `tools/call`
+//!   to the component.
+//! * [`cli`] — the `pagerduty-mcp` command line (stdio server, `tools`, `call`,
+//!   `--demo`).
+//! * [`demo`] — the in-process fake PagerDuty behind `--demo`.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use pagerduty_mcp_host::{Sandbox, SandboxConfig};
+//!
+//! let sandbox = Sandbox::new(SandboxConfig {
+//!     token: Some(std::env::var("PAGERDUTY_API_TOKEN")?),
+//!     ..SandboxConfig::default()
+//! })?;
+//! for tool in sandbox.list_tools().await? {
+//!     println!("{}", tool.name);
+//! }
+//! match sandbox.call_tool("get_current_user", "{}").await? {
+//!     Ok(outcome) => println!("{} (error: {})", outcome.structured_content, outcome.is_error),
+//!     Err(rejected) => eprintln!("not called: {rejected:?}"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod demo;
+pub mod docs;
+pub mod egress;
+pub mod mcp;
+pub mod sandbox;
+
+pub use egress::AuthScheme;
+pub use mcp::McpServer;
+pub use sandbox::{Annotations, CallError, CallOutcome, Sandbox, SandboxConfig, ToolInfo};

@@ -1,0 +1,441 @@
+//! Smoke tests of the built `pagerduty-mcp` binary and of the embedded
+//! component in the sandbox, against the fake PagerDuty.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use pagerduty_mcp_host::{Sandbox, SandboxConfig};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pagerduty-mcp");
+
+/// A private cache directory, so tests do not touch the user's cache.
+fn cache_dir(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("pagerduty-mcp-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// The cache directory shared by the tests of this run, warmed once (compiling
+/// the component takes a while in debug builds).
+fn shared_cache() -> &'static PathBuf {
+    static SHARED: OnceLock<PathBuf> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        remove_stale_test_dirs();
+        let dir = cache_dir("shared");
+        let mut cmd = Command::new(BIN);
+        cmd.env("PAGERDUTY_MCP_CACHE_DIR", &dir)
+            .args(["--demo", "tools"]);
+        let output = cmd.output().expect("the binary runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        dir
+    })
+}
+
+/// Removes the cache directories of earlier test runs (older than an hour).
+fn remove_stale_test_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("pagerduty-mcp-test-")
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(3600));
+        if stale {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+fn command(cache: &str) -> Command {
+    let mut cmd = Command::new(BIN);
+    for var in [
+        "PAGERDUTY_API_TOKEN",
+        "PAGERDUTY_API_KEY",
+        "PAGERDUTY_USER_API_KEY",
+        "PAGERDUTY_API_HOST",
+        "PAGERDUTY_ENABLE_WRITE_TOOLS",
+        "PAGERDUTY_USER_EMAIL",
+        "PAGERDUTY_MAX_OUTPUT_BYTES",
+        "PAGERDUTY_REQUEST_TIMEOUT",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    let dir = if cache == "shared" {
+        shared_cache().clone()
+    } else {
+        cache_dir(cache)
+    };
+    cmd.env("PAGERDUTY_MCP_CACHE_DIR", dir);
+    cmd
+}
+
+fn run(cache: &str, args: &[&str]) -> Output {
+    command(cache).args(args).output().expect("the binary runs")
+}
+
+fn stdout_json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+#[test]
+fn demo_tools_json() {
+    let output = run("shared", &["--demo", "tools", "--json"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let tools = stdout_json(&output);
+    let tools = tools.as_array().expect("a JSON array");
+    assert!(tools.len() >= 20, "{} tools", tools.len());
+    let names: Vec<_> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"get_current_user") && names.contains(&"list_incidents"));
+    assert!(
+        !names.contains(&"acknowledge_incident"),
+        "write tools are off by default"
+    );
+    for tool in tools {
+        assert!(tool["title"].is_string(), "{tool}");
+        assert!(tool["description"].is_string(), "{tool}");
+        assert_eq!(tool["inputSchema"]["type"], "object", "{tool}");
+        let a = &tool["annotations"];
+        assert_eq!(a["readOnlyHint"], true, "{tool}");
+        assert_eq!(a["destructiveHint"], false, "{tool}");
+        assert_eq!(a["idempotentHint"], true, "{tool}");
+        assert_eq!(a["openWorldHint"], true, "{tool}");
+        assert_eq!(a["title"], tool["title"], "{tool}");
+    }
+}
+
+#[test]
+fn demo_tools_table_with_write_tools() {
+    let output = run("shared", &["--demo", "--enable-write-tools", "tools"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("TOOL"));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("get_current_user") && l.contains("read-only"))
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("acknowledge_incident") && l.contains("write"))
+    );
+}
+
+#[test]
+fn demo_call_get_current_user() {
+    let output = run("shared", &["--demo", "call", "get_current_user"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let envelope = stdout_json(&output);
+    assert_eq!(envelope["metadata"]["count"], 1);
+    assert_eq!(
+        envelope["users"][0]["email"],
+        fake_pagerduty::CURRENT_USER_EMAIL
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .trim_start()
+            .starts_with("{\n  \"metadata\"")
+    );
+}
+
+#[test]
+fn demo_call_tool_error_exits_1() {
+    let output = run(
+        "shared",
+        &["--demo", "call", "get_incident", r#"{"incident_id":"P@X"}"#],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let envelope = stdout_json(&output);
+    assert_eq!(envelope["error"]["code"], "INVALID_INCIDENT_ID");
+}
+
+#[test]
+fn unknown_tool_exits_2() {
+    let output = run("shared", &["--demo", "call", "no_such_tool"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown tool"));
+}
+
+#[test]
+fn missing_token_is_one_clear_line() {
+    let output = run("shared", &["tools"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("PAGERDUTY_API_TOKEN"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn compiled_component_is_cached() {
+    fn artifacts(dir: &std::path::Path) -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "cwasm"))
+            .collect()
+    }
+    // The warm-up run compiled the component and cached it.
+    let shared = artifacts(shared_cache());
+    assert_eq!(shared.len(), 1, "{shared:?}");
+
+    let dir = cache_dir("cache");
+    std::fs::create_dir_all(&dir).unwrap();
+    let artifact = dir.join(shared[0].file_name().unwrap());
+    std::fs::copy(&shared[0], &artifact).unwrap();
+    let modified = std::fs::metadata(&artifact).unwrap().modified().unwrap();
+    let tools = |dir: &PathBuf| {
+        let mut cmd = command("unused");
+        cmd.env("PAGERDUTY_MCP_CACHE_DIR", dir);
+        let output = cmd.args(["--demo", "tools"]).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output.stdout
+    };
+
+    // A warm start uses the artifact without rewriting it.
+    let first = tools(&dir);
+    assert_eq!(
+        std::fs::metadata(&artifact).unwrap().modified().unwrap(),
+        modified
+    );
+    assert_eq!(artifacts(&dir), std::slice::from_ref(&artifact));
+
+    // A corrupt artifact is replaced.
+    std::fs::write(&artifact, b"garbage").unwrap();
+    assert_eq!(tools(&dir), first);
+    assert!(std::fs::metadata(&artifact).unwrap().len() > 1000);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Speaks MCP with a `pagerduty-mcp --demo` child over stdio.
+struct McpChild {
+    child: std::process::Child,
+    stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl McpChild {
+    fn start(cache: &str) -> McpChild {
+        let mut child = command(cache)
+            .arg("--demo")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        McpChild { child, stdout }
+    }
+
+    fn send(&mut self, message: Value) {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        writeln!(stdin, "{message}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn request(&mut self, message: Value) -> Value {
+        self.send(message);
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
+    }
+
+    fn finish(mut self) {
+        drop(self.child.stdin.take());
+        let status = self.child.wait().unwrap();
+        assert!(status.success());
+    }
+}
+
+fn check_session(mcp: &mut McpChild, params: Value) {
+    let with = |extra: Value| {
+        let mut p = params.clone();
+        p.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        p
+    };
+    let list =
+        mcp.request(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": params}));
+    let tools = list["result"]["tools"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(tools.iter().any(|t| t["name"] == "get_current_user"));
+
+    let call = mcp.request(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": with(json!({"name": "get_current_user"}))}));
+    let result = &call["result"];
+    assert_eq!(result["isError"], false, "{call}");
+    assert_eq!(
+        result["structuredContent"]["users"][0]["email"],
+        fake_pagerduty::CURRENT_USER_EMAIL
+    );
+    let content = result["content"].as_array().unwrap();
+    assert_eq!(content.len(), 1);
+    assert_eq!(content[0]["type"], "text");
+    let text: Value = serde_json::from_str(content[0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(text, result["structuredContent"]);
+
+    let error = mcp.request(json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+        "params": with(json!({"name": "get_incident", "arguments": {"incident_id": "P@X"}}))}));
+    assert_eq!(error["result"]["isError"], true, "{error}");
+    assert_eq!(
+        error["result"]["structuredContent"]["error"]["code"],
+        "INVALID_INCIDENT_ID"
+    );
+
+    let unknown = mcp.request(json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+        "params": with(json!({"name": "resolve_incident", "arguments": {"incident_id": "P1"}}))}));
+    assert_eq!(unknown["error"]["code"], -32602, "{unknown}");
+}
+
+#[test]
+fn mcp_stdio_legacy_initialize() {
+    let mut mcp = McpChild::start("shared");
+    let init = mcp.request(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "smoke", "version": "1"}}}));
+    let result = &init["result"];
+    assert_eq!(result["serverInfo"]["name"], "pagerduty-mcp", "{init}");
+    assert!(result["capabilities"]["tools"].is_object(), "{init}");
+    assert!(
+        result["instructions"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty())
+    );
+    mcp.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    check_session(&mut mcp, json!({}));
+    mcp.finish();
+}
+
+#[test]
+fn mcp_stdio_stateless_2026() {
+    let mut mcp = McpChild::start("shared");
+    let meta = json!({"_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "smoke", "version": "1"}}});
+    check_session(&mut mcp, meta);
+    mcp.finish();
+}
+
+/// Accepts connections and never answers.
+fn silent_server() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    (listener, url)
+}
+
+#[tokio::test]
+async fn host_side_wait_is_cut_by_the_deadline() {
+    let (_listener, url) = silent_server();
+    let sandbox = Sandbox::new(SandboxConfig {
+        api_base: url,
+        token: Some("t".into()),
+        call_deadline: Duration::from_secs(1),
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let started = Instant::now();
+    let outcome = sandbox
+        .call_tool("get_current_user", "{}")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(outcome.is_error);
+    let v: Value = serde_json::from_str(&outcome.structured_content).unwrap();
+    assert_eq!(v["error"]["code"], "NETWORK_ERROR");
+    assert_eq!(
+        v["error"]["message"],
+        "the tool call exceeded its deadline of 1s"
+    );
+}
+
+#[tokio::test]
+async fn request_timeout_reaches_the_component() {
+    let (_listener, url) = silent_server();
+    let sandbox = Sandbox::new(SandboxConfig {
+        api_base: url,
+        token: Some("t".into()),
+        request_timeout: Duration::from_millis(300),
+        call_deadline: Duration::from_secs(20),
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let started = Instant::now();
+    let outcome = sandbox
+        .call_tool("get_current_user", "{}")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(outcome.is_error);
+    let v: Value = serde_json::from_str(&outcome.structured_content).unwrap();
+    assert_eq!(v["error"]["code"], "NETWORK_ERROR", "{v}");
+}
+
+#[tokio::test]
+async fn token_is_added_by_the_host() {
+    let fake = fake_pagerduty::FakePagerDuty::spawn(fake_pagerduty::Options::default()).unwrap();
+    let sandbox = Sandbox::new(SandboxConfig {
+        api_base: fake.base_url(),
+        token: Some(fake_pagerduty::OAUTH_TOKEN.into()),
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let outcome = sandbox
+        .call_tool("get_current_user", "{}")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!outcome.is_error, "{}", outcome.structured_content);
+    let requests = fake.requests();
+    assert!(!requests.is_empty());
+    for request in requests {
+        assert_eq!(
+            request.header("authorization"),
+            Some("Bearer pdus+_fake-oauth-token"),
+            "{request:?}"
+        );
+    }
+}
