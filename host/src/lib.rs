@@ -41,6 +41,7 @@ pub mod docs;
 pub mod egress;
 pub mod mcp;
 pub mod sandbox;
+pub mod stdio;
 
 pub use egress::AuthScheme;
 pub use mcp::McpServer;

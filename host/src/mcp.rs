@@ -215,11 +215,14 @@ impl ServerHandler for McpServer {
 
 /// Serves MCP over stdin/stdout until the client disconnects.
 pub async fn serve_stdio(server: McpServer) -> anyhow::Result<()> {
+    let stdio = crate::stdio::guard(tokio::io::stdin(), tokio::io::stdout());
     let running = server
-        .serve(rmcp::transport::io::stdio_pipes())
+        .serve((stdio.to_server, stdio.from_server))
         .await
         .map_err(|e| anyhow::anyhow!("MCP session failed to start: {e}"))?;
     let reason = running.waiting().await?;
     tracing::info!(?reason, "MCP session ended");
+    // Flush the last answers before the process exits.
+    let _ = stdio.done.await;
     Ok(())
 }
