@@ -53,7 +53,7 @@ pub fn success(resource: &str, mut output: Output, max_bytes: usize) -> Result<S
         if frame.len() + items_bytes <= max_bytes {
             break;
         }
-        if keep == 0 || (keep == 1 && total >= 1) {
+        if keep <= 1 {
             return Err(ToolError::new(
                 ErrorCode::ResponseTooLarge,
                 format!(
