@@ -79,7 +79,8 @@ fn render(resource: &str, output: &Output, keep: usize, total: usize, items: Vec
     let cut = keep < total;
     let has_more = output.has_more || cut;
     let truncated = output.truncated || cut;
-    let mut description = format!("Found {keep} results for resource type {resource}");
+    let noun = if keep == 1 { "result" } else { "results" };
+    let mut description = format!("Found {keep} {noun} for resource type {resource}");
     if let Some(note) = &output.note {
         description.push_str(". ");
         description.push_str(note);

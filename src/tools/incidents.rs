@@ -246,11 +246,9 @@ fn list_incidents(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     let window = match (args.timestamp("since"), args.timestamp("until")) {
         (None, None) if !statuses.iter().any(|s| s == "resolved") => {
             q.push("date_range", "all");
-            "Searched open incidents of any age".to_string()
+            "Window: open incidents of any age".to_string()
         }
-        (None, None) => "Searched PagerDuty's default window (incidents created in the last month); \
-            pass since/until for another window"
-            .to_string(),
+        (None, None) => "Window: PagerDuty's default, created in the last month (pass since/until for another)".to_string(),
         (since, until) => {
             if let Some(since) = since {
                 q.push("since", since);
@@ -259,7 +257,7 @@ fn list_incidents(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
                 q.push("until", until);
             }
             format!(
-                "Searched incidents created from {} to {}",
+                "Window: created from {} to {}",
                 since.unwrap_or("one month before 'until'"),
                 until.unwrap_or("now")
             )
@@ -394,7 +392,7 @@ mod tests {
         ]);
         assert_eq!(c.envelope["metadata"]["status_counts"], json!({"triggered": 1, "acknowledged": 1, "resolved": 0}));
         assert_eq!(c.envelope["metadata"]["count"], 2);
-        assert!(c.envelope["metadata"]["description"].as_str().unwrap().contains("open incidents of any age"));
+        assert!(c.envelope["metadata"]["description"].as_str().unwrap().contains("Window: open incidents of any age"));
     }
 
     #[test]
