@@ -21,17 +21,35 @@ pub struct IdKind {
 pub mod ids {
     use super::IdKind;
     /// Incidents.
-    pub const INCIDENT: IdKind = IdKind { code: "INCIDENT", noun: "incident" };
+    pub const INCIDENT: IdKind = IdKind {
+        code: "INCIDENT",
+        noun: "incident",
+    };
     /// Users.
-    pub const USER: IdKind = IdKind { code: "USER", noun: "user" };
+    pub const USER: IdKind = IdKind {
+        code: "USER",
+        noun: "user",
+    };
     /// Teams.
-    pub const TEAM: IdKind = IdKind { code: "TEAM", noun: "team" };
+    pub const TEAM: IdKind = IdKind {
+        code: "TEAM",
+        noun: "team",
+    };
     /// Services.
-    pub const SERVICE: IdKind = IdKind { code: "SERVICE", noun: "service" };
+    pub const SERVICE: IdKind = IdKind {
+        code: "SERVICE",
+        noun: "service",
+    };
     /// Schedules.
-    pub const SCHEDULE: IdKind = IdKind { code: "SCHEDULE", noun: "schedule" };
+    pub const SCHEDULE: IdKind = IdKind {
+        code: "SCHEDULE",
+        noun: "schedule",
+    };
     /// Escalation policies.
-    pub const ESCALATION_POLICY: IdKind = IdKind { code: "ESCALATION_POLICY", noun: "escalation policy" };
+    pub const ESCALATION_POLICY: IdKind = IdKind {
+        code: "ESCALATION_POLICY",
+        noun: "escalation policy",
+    };
 }
 
 /// What an argument holds.
@@ -80,7 +98,10 @@ pub struct Param {
 /// The standard `limit` argument of list tools (1–1000, default 100).
 pub const LIMIT: Param = Param {
     name: "limit",
-    kind: ParamKind::Limit { max: 1000, default: 100 },
+    kind: ParamKind::Limit {
+        max: 1000,
+        default: 100,
+    },
     required: false,
     description: "Maximum number of results to return (1-1000, default 100). The server pages through PagerDuty for you.",
 };
@@ -105,9 +126,16 @@ pub struct Args {
 impl Args {
     /// Validates `raw` against `params`.
     pub fn parse(params: &[Param], raw: &Map<String, Value>) -> ToolResult<Args> {
-        if let Some(unknown) = raw.keys().find(|k| !params.iter().any(|p| p.name == k.as_str())) {
+        if let Some(unknown) = raw
+            .keys()
+            .find(|k| !params.iter().any(|p| p.name == k.as_str()))
+        {
             let valid: Vec<&str> = params.iter().map(|p| p.name).collect();
-            let valid = if valid.is_empty() { "none".to_string() } else { valid.join(", ") };
+            let valid = if valid.is_empty() {
+                "none".to_string()
+            } else {
+                valid.join(", ")
+            };
             return Err(ToolError::invalid(format!(
                 "Unknown argument '{}'. Valid arguments: {valid}",
                 truncate(unknown, 64)
@@ -135,10 +163,13 @@ impl Args {
             }
         }
         let args = Args { values };
-        if let (Some((since, s)), Some((until, u))) = (args.time_pair("since"), args.time_pair("until")) {
-            if since >= until {
-                return Err(ToolError::invalid(format!("'since' ({s}) must be before 'until' ({u})")));
-            }
+        if let (Some((since, s)), Some((until, u))) =
+            (args.time_pair("since"), args.time_pair("until"))
+            && since >= until
+        {
+            return Err(ToolError::invalid(format!(
+                "'since' ({s}) must be before 'until' ({u})"
+            )));
         }
         Ok(args)
     }
@@ -235,7 +266,11 @@ fn parse_one(param: &Param, kind: ParamKind, value: &Value) -> ToolResult<Option
             Ok(Some(Arg::List(ids)))
         }
         ParamKind::EnumList(allowed) => {
-            let items = expect_array(name, value, &format!("a list of values from: {}", allowed.join(", ")))?;
+            let items = expect_array(
+                name,
+                value,
+                &format!("a list of values from: {}", allowed.join(", ")),
+            )?;
             let mut out: Vec<String> = Vec::with_capacity(items.len());
             for item in items {
                 match item.as_str() {
@@ -261,7 +296,9 @@ fn parse_one(param: &Param, kind: ParamKind, value: &Value) -> ToolResult<Option
                 return Ok(None);
             }
             if s.chars().count() > max_chars {
-                return Err(ToolError::invalid(format!("'{name}' is longer than {max_chars} characters")));
+                return Err(ToolError::invalid(format!(
+                    "'{name}' is longer than {max_chars} characters"
+                )));
             }
             Ok(Some(Arg::Text(s.to_string())))
         }
@@ -301,7 +338,10 @@ pub fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
 
 /// Formats a time as PagerDuty writes it, e.g. `2026-01-31T09:00:00Z`.
 pub fn format_timestamp(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(t);
+    let t = t
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(t);
     t.format(&Rfc3339).unwrap_or_default()
 }
 
@@ -321,15 +361,22 @@ fn check_id(id: IdKind, s: &str) -> ToolResult<()> {
 }
 
 fn expect_str<'v>(name: &str, value: &'v Value, expected: &str) -> ToolResult<&'v str> {
-    value.as_str().ok_or_else(|| wrong_type(name, value, expected))
+    value
+        .as_str()
+        .ok_or_else(|| wrong_type(name, value, expected))
 }
 
 fn expect_array<'v>(name: &str, value: &'v Value, expected: &str) -> ToolResult<&'v Vec<Value>> {
-    value.as_array().ok_or_else(|| wrong_type(name, value, expected))
+    value
+        .as_array()
+        .ok_or_else(|| wrong_type(name, value, expected))
 }
 
 fn wrong_type(name: &str, value: &Value, expected: &str) -> ToolError {
-    ToolError::invalid(format!("'{name}' must be {expected}, got {}", describe(value)))
+    ToolError::invalid(format!(
+        "'{name}' must be {expected}, got {}",
+        describe(value)
+    ))
 }
 
 /// A short description of a JSON value for error messages (never huge).
@@ -370,8 +417,13 @@ pub fn input_schema(params: &[Param]) -> Value {
         schema["description"] = Value::String(p.description.to_string());
         properties.insert(p.name.to_string(), schema);
     }
-    let required: Vec<&str> = params.iter().filter(|p| p.required).map(|p| p.name).collect();
-    let mut schema = json!({"type": "object", "properties": properties, "additionalProperties": false});
+    let required: Vec<&str> = params
+        .iter()
+        .filter(|p| p.required)
+        .map(|p| p.name)
+        .collect();
+    let mut schema =
+        json!({"type": "object", "properties": properties, "additionalProperties": false});
     if !required.is_empty() {
         schema["required"] = json!(required);
     }
@@ -383,18 +435,48 @@ mod tests {
     use super::*;
 
     const PARAMS: &[Param] = &[
-        Param { name: "incident_id", kind: ParamKind::Id(ids::INCIDENT), required: true, description: "" },
-        Param { name: "team_ids", kind: ParamKind::IdList(ids::TEAM), required: false, description: "" },
+        Param {
+            name: "incident_id",
+            kind: ParamKind::Id(ids::INCIDENT),
+            required: true,
+            description: "",
+        },
+        Param {
+            name: "team_ids",
+            kind: ParamKind::IdList(ids::TEAM),
+            required: false,
+            description: "",
+        },
         Param {
             name: "statuses",
             kind: ParamKind::EnumList(&["triggered", "acknowledged"]),
             required: false,
             description: "",
         },
-        Param { name: "query", kind: ParamKind::Text { max_chars: 10 }, required: false, description: "" },
-        Param { name: "since", kind: ParamKind::Timestamp, required: false, description: "" },
-        Param { name: "until", kind: ParamKind::Timestamp, required: false, description: "" },
-        Param { name: "current_user_context", kind: ParamKind::Bool { default: true }, required: false, description: "" },
+        Param {
+            name: "query",
+            kind: ParamKind::Text { max_chars: 10 },
+            required: false,
+            description: "",
+        },
+        Param {
+            name: "since",
+            kind: ParamKind::Timestamp,
+            required: false,
+            description: "",
+        },
+        Param {
+            name: "until",
+            kind: ParamKind::Timestamp,
+            required: false,
+            description: "",
+        },
+        Param {
+            name: "current_user_context",
+            kind: ParamKind::Bool { default: true },
+            required: false,
+            description: "",
+        },
         LIMIT,
     ];
 
@@ -425,7 +507,12 @@ mod tests {
         assert_eq!(code(json!({})), "MISSING_PARAMETER");
         assert_eq!(code(json!({"incident_id": null})), "MISSING_PARAMETER");
         assert_eq!(code(json!({"incident_id": "  "})), "MISSING_PARAMETER");
-        assert!(parse(json!({})).unwrap_err().message.contains("'incident_id'"));
+        assert!(
+            parse(json!({}))
+                .unwrap_err()
+                .message
+                .contains("'incident_id'")
+        );
     }
 
     #[test]
@@ -433,10 +520,22 @@ mod tests {
         let e = parse(json!({"incident_id": "P@X"})).unwrap_err();
         assert_eq!(e.code.as_string(), "INVALID_INCIDENT_ID");
         assert!(e.message.contains("'P@X'"));
-        assert_eq!(code(json!({"incident_id": "x".repeat(65)})), "INVALID_INCIDENT_ID");
-        assert_eq!(code(json!({"incident_id": "P1", "team_ids": ["P1", "bad id"]})), "INVALID_TEAM_ID");
-        assert_eq!(code(json!({"incident_id": "P1", "team_ids": [""]})), "INVALID_TEAM_ID");
-        assert_eq!(code(json!({"incident_id": "P1", "team_ids": [7]})), "INVALID_TEAM_ID");
+        assert_eq!(
+            code(json!({"incident_id": "x".repeat(65)})),
+            "INVALID_INCIDENT_ID"
+        );
+        assert_eq!(
+            code(json!({"incident_id": "P1", "team_ids": ["P1", "bad id"]})),
+            "INVALID_TEAM_ID"
+        );
+        assert_eq!(
+            code(json!({"incident_id": "P1", "team_ids": [""]})),
+            "INVALID_TEAM_ID"
+        );
+        assert_eq!(
+            code(json!({"incident_id": "P1", "team_ids": [7]})),
+            "INVALID_TEAM_ID"
+        );
         assert_eq!(code(json!({"incident_id": "Pé"})), "INVALID_INCIDENT_ID");
     }
 
@@ -444,7 +543,9 @@ mod tests {
     fn wrong_types_unknown_names_and_bad_values_are_invalid_parameter() {
         let base = |extra: Value| {
             let mut v = json!({"incident_id": "P1"});
-            v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
             code(v)
         };
         assert_eq!(base(json!({"team_ids": "P1"})), "INVALID_PARAMETER");
@@ -452,40 +553,65 @@ mod tests {
         assert_eq!(base(json!({"nope": 1})), "INVALID_PARAMETER");
         assert_eq!(base(json!({"statuses": ["open"]})), "INVALID_PARAMETER");
         assert_eq!(base(json!({"since": "yesterday"})), "INVALID_PARAMETER");
-        assert_eq!(base(json!({"since": "2026-01-01T00:00:00"})), "INVALID_PARAMETER");
-        assert_eq!(base(json!({"since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"})), "INVALID_PARAMETER");
+        assert_eq!(
+            base(json!({"since": "2026-01-01T00:00:00"})),
+            "INVALID_PARAMETER"
+        );
+        assert_eq!(
+            base(json!({"since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"})),
+            "INVALID_PARAMETER"
+        );
         assert_eq!(base(json!({"limit": 0})), "INVALID_PARAMETER");
         assert_eq!(base(json!({"limit": 1001})), "INVALID_PARAMETER");
         assert_eq!(base(json!({"limit": 5.5})), "INVALID_PARAMETER");
         assert_eq!(base(json!({"limit": "5"})), "INVALID_PARAMETER");
-        assert_eq!(base(json!({"current_user_context": "false"})), "INVALID_PARAMETER");
+        assert_eq!(
+            base(json!({"current_user_context": "false"})),
+            "INVALID_PARAMETER"
+        );
         assert_eq!(base(json!({"query": "01234567890"})), "INVALID_PARAMETER");
     }
 
     #[test]
     fn enum_error_lists_the_valid_values() {
         let e = parse(json!({"incident_id": "P1", "statuses": ["open"]})).unwrap_err();
-        assert!(e.message.contains("triggered, acknowledged"), "{}", e.message);
+        assert!(
+            e.message.contains("triggered, acknowledged"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
     fn unknown_argument_error_lists_the_valid_names() {
         let e = parse(json!({"incident_id": "P1", "status": ["open"]})).unwrap_err();
-        assert!(e.message.contains("'status'") && e.message.contains("statuses"), "{}", e.message);
+        assert!(
+            e.message.contains("'status'") && e.message.contains("statuses"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
     fn optional_nulls_and_blank_text_count_as_absent() {
-        let a = parse(json!({"incident_id": "P1", "query": " ", "since": null, "team_ids": []})).unwrap();
+        let a = parse(json!({"incident_id": "P1", "query": " ", "since": null, "team_ids": []}))
+            .unwrap();
         assert!(!a.has("query") && !a.has("since") && !a.has("team_ids"));
     }
 
     #[test]
     fn timestamps_accept_offsets_and_fractions() {
-        for s in ["2026-01-01T00:00:00Z", "2026-01-01T00:00:00.123+05:30", "2026-01-01T00:00Z"] {
+        for s in [
+            "2026-01-01T00:00:00Z",
+            "2026-01-01T00:00:00.123+05:30",
+            "2026-01-01T00:00Z",
+        ] {
             assert!(parse_timestamp(s).is_some(), "{s}");
         }
-        assert_eq!(format_timestamp(parse_timestamp("2026-01-01T05:30:00.5+05:30").unwrap()), "2026-01-01T00:00:00Z");
+        assert_eq!(
+            format_timestamp(parse_timestamp("2026-01-01T05:30:00.5+05:30").unwrap()),
+            "2026-01-01T00:00:00Z"
+        );
     }
 
     #[test]
@@ -493,7 +619,10 @@ mod tests {
         let s = input_schema(PARAMS);
         assert_eq!(s["additionalProperties"], false);
         assert_eq!(s["required"], json!(["incident_id"]));
-        assert_eq!(s["properties"]["statuses"]["items"]["enum"], json!(["triggered", "acknowledged"]));
+        assert_eq!(
+            s["properties"]["statuses"]["items"]["enum"],
+            json!(["triggered", "acknowledged"])
+        );
         assert_eq!(s["properties"]["limit"]["maximum"], 1000);
         assert_eq!(s["properties"]["current_user_context"]["default"], true);
         assert_eq!(s["properties"].as_object().unwrap().len(), PARAMS.len());

@@ -126,8 +126,14 @@ pub fn call_tool(
         })
         .and_then(|output| envelope::success(tool.resource, output, config.max_output_bytes));
     Ok(match result {
-        Ok(json) => CallOutcome { json, is_error: false },
-        Err(error) => CallOutcome { json: envelope::failure(&error), is_error: true },
+        Ok(json) => CallOutcome {
+            json,
+            is_error: false,
+        },
+        Err(error) => CallOutcome {
+            json: envelope::failure(&error),
+            is_error: true,
+        },
     })
 }
 
@@ -138,16 +144,27 @@ fn parse_arguments(arguments: &str) -> Result<Map<String, Value>, CallFault> {
     match serde_json::from_str::<Value>(arguments) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(Value::Null) => Ok(Map::new()),
-        Ok(_) => Err(CallFault::InvalidArguments("the arguments must be a JSON object".into())),
-        Err(e) => Err(CallFault::InvalidArguments(format!("the arguments are not valid JSON: {e}"))),
+        Ok(_) => Err(CallFault::InvalidArguments(
+            "the arguments must be a JSON object".into(),
+        )),
+        Err(e) => Err(CallFault::InvalidArguments(format!(
+            "the arguments are not valid JSON: {e}"
+        ))),
     }
 }
 
 /// Applies the tool's `current_user_context` rule before anything is sent.
 fn check_user_context(tool: &Tool, args: &Args) -> ToolResult<()> {
-    let Some(rule) = tool.user_context else { return Ok(()) };
+    let Some(rule) = tool.user_context else {
+        return Ok(());
+    };
     if args.flag("current_user_context") {
-        let conflicting: Vec<&str> = rule.rejects.iter().copied().filter(|name| args.has(name)).collect();
+        let conflicting: Vec<&str> = rule
+            .rejects
+            .iter()
+            .copied()
+            .filter(|name| args.has(name))
+            .collect();
         if !conflicting.is_empty() {
             return Err(ToolError::conflict(format!(
                 "{} cannot be combined with current_user_context=true, which already filters by your own context. \
@@ -169,7 +186,11 @@ fn check_user_context(tool: &Tool, args: &Args) -> ToolResult<()> {
 }
 
 fn quote_list(names: &[&str]) -> String {
-    names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -184,18 +205,39 @@ mod tests {
         let names: HashSet<&str> = tools.iter().map(|t| t.name).collect();
         assert_eq!(names.len(), tools.len());
         for t in &tools {
-            assert!(!t.title.is_empty() && t.description.len() > 40, "{}", t.name);
-            assert!(t.resource.ends_with('s'), "{}: resource key must be plural", t.name);
+            assert!(
+                !t.title.is_empty() && t.description.len() > 40,
+                "{}",
+                t.name
+            );
+            assert!(
+                t.resource.ends_with('s'),
+                "{}: resource key must be plural",
+                t.name
+            );
             for p in t.params {
-                assert!(p.description.len() > 10, "{}.{} needs a description", t.name, p.name);
+                assert!(
+                    p.description.len() > 10,
+                    "{}.{} needs a description",
+                    t.name,
+                    p.name
+                );
             }
             let has_cuc = t.params.iter().any(|p| p.name == "current_user_context");
             assert_eq!(has_cuc, t.user_context.is_some(), "{}", t.name);
             if let Some(rule) = t.user_context {
                 for name in rule.rejects.iter().chain(rule.requires_one_of) {
-                    assert!(t.params.iter().any(|p| p.name == *name), "{}: rule names unknown '{name}'", t.name);
+                    assert!(
+                        t.params.iter().any(|p| p.name == *name),
+                        "{}: rule names unknown '{name}'",
+                        t.name
+                    );
                 }
-                let p = t.params.iter().find(|p| p.name == "current_user_context").unwrap();
+                let p = t
+                    .params
+                    .iter()
+                    .find(|p| p.name == "current_user_context")
+                    .unwrap();
                 assert_eq!(p.kind, ParamKind::Bool { default: true });
             }
         }
@@ -205,7 +247,10 @@ mod tests {
     fn write_tools_are_listed_only_when_enabled() {
         let read_only = available_tools(&Config::default());
         assert!(read_only.iter().all(|t| !t.is_write()));
-        let all = available_tools(&Config { write_tools_enabled: true, ..Config::default() });
+        let all = available_tools(&Config {
+            write_tools_enabled: true,
+            ..Config::default()
+        });
         assert!(all.len() > read_only.len());
     }
 
@@ -214,9 +259,18 @@ mod tests {
         let t = crate::testing::ScriptedTransport::new(vec![]);
         let now = OffsetDateTime::UNIX_EPOCH;
         let c = Config::default();
-        assert_eq!(call_tool("nope", "{}", &t, &c, now), Err(CallFault::UnknownTool("nope".into())));
-        assert!(matches!(call_tool("get_incident", "[1]", &t, &c, now), Err(CallFault::InvalidArguments(_))));
-        assert!(matches!(call_tool("get_incident", "{", &t, &c, now), Err(CallFault::InvalidArguments(_))));
+        assert_eq!(
+            call_tool("nope", "{}", &t, &c, now),
+            Err(CallFault::UnknownTool("nope".into()))
+        );
+        assert!(matches!(
+            call_tool("get_incident", "[1]", &t, &c, now),
+            Err(CallFault::InvalidArguments(_))
+        ));
+        assert!(matches!(
+            call_tool("get_incident", "{", &t, &c, now),
+            Err(CallFault::InvalidArguments(_))
+        ));
         // A validation failure is a tool error, not a fault, and sends nothing.
         let out = call_tool("get_incident", "", &t, &c, now).unwrap();
         assert!(out.is_error && out.json.contains("MISSING_PARAMETER"));

@@ -123,7 +123,8 @@ impl<'t> Client<'t> {
                 return Ok(page);
             }
             let mut q = query.clone();
-            q.push("limit", page_limit.to_string()).push("offset", offset.to_string());
+            q.push("limit", page_limit.to_string())
+                .push("offset", offset.to_string());
             let body = self.get(path, &q)?;
             let items = take_list(&body, key)?;
             let received = items.len();
@@ -178,9 +179,9 @@ impl<'t> Client<'t> {
             let result = self.transport.send(&request);
             self.spend(started.elapsed());
             let wait = match &result {
-                Ok(r) if r.status == 429 => {
-                    Some(retry_after_seconds(r).map_or_else(|| backoff(retries), Duration::from_secs))
-                }
+                Ok(r) if r.status == 429 => Some(
+                    retry_after_seconds(r).map_or_else(|| backoff(retries), Duration::from_secs),
+                ),
                 Ok(r) if r.status >= 500 && method != Method::Post => Some(backoff(retries)),
                 Err(TransportError::Network(_)) if method != Method::Post => Some(backoff(retries)),
                 _ => None,
@@ -215,11 +216,16 @@ impl<'t> Client<'t> {
         let response = result.map_err(|e| match e {
             TransportError::Network(cause) | TransportError::Denied(cause) => ToolError::new(
                 ErrorCode::NetworkError,
-                format!("Could not reach PagerDuty ({} {path}){after}: {cause}", method.as_str()),
+                format!(
+                    "Could not reach PagerDuty ({} {path}){after}: {cause}",
+                    method.as_str()
+                ),
             ),
             TransportError::BodyTooLarge { limit } => ToolError::new(
                 ErrorCode::ResponseTooLarge,
-                format!("PagerDuty's answer exceeded {limit} bytes; narrow the filters or lower 'limit'"),
+                format!(
+                    "PagerDuty's answer exceeded {limit} bytes; narrow the filters or lower 'limit'"
+                ),
             ),
         })?;
         decode(method, path, &response).map_err(|mut e| {
@@ -241,25 +247,37 @@ fn decode(method: Method, path: &str, response: &HttpResponse) -> ToolResult<Val
         if response.body.is_empty() {
             return Ok(Value::Null);
         }
-        if let Some(content_type) = response.header("content-type") {
-            if !content_type.to_ascii_lowercase().contains("json") {
-                return Err(ToolError::new(
-                    ErrorCode::UpstreamError,
-                    format!("PagerDuty answered {} {path} with {content_type}, not JSON", method.as_str()),
-                ));
-            }
+        if let Some(content_type) = response.header("content-type")
+            && !content_type.to_ascii_lowercase().contains("json")
+        {
+            return Err(ToolError::new(
+                ErrorCode::UpstreamError,
+                format!(
+                    "PagerDuty answered {} {path} with {content_type}, not JSON",
+                    method.as_str()
+                ),
+            ));
         }
         return serde_json::from_slice(&response.body).map_err(|e| {
             ToolError::new(
                 ErrorCode::UpstreamError,
-                format!("PagerDuty's answer to {} {path} was not valid JSON: {e}", method.as_str()),
+                format!(
+                    "PagerDuty's answer to {} {path} was not valid JSON: {e}",
+                    method.as_str()
+                ),
             )
         });
     }
     let detail = pagerduty_error_detail(&response.body);
     let (code, what) = match status {
-        401 => (ErrorCode::Unauthorized, "PagerDuty rejected the API token (401)".to_string()),
-        403 => (ErrorCode::Forbidden, "The API token may not do this (403)".to_string()),
+        401 => (
+            ErrorCode::Unauthorized,
+            "PagerDuty rejected the API token (401)".to_string(),
+        ),
+        403 => (
+            ErrorCode::Forbidden,
+            "The API token may not do this (403)".to_string(),
+        ),
         404 => (ErrorCode::NotFound, format!("Not found: {path} (404)")),
         429 => (
             ErrorCode::RateLimited,
@@ -268,13 +286,19 @@ fn decode(method: Method, path: &str, response: &HttpResponse) -> ToolResult<Val
                 retry_after_seconds(response).unwrap_or(60)
             ),
         ),
-        _ => (ErrorCode::UpstreamError, format!("PagerDuty answered {status} to {} {path}", method.as_str())),
+        _ => (
+            ErrorCode::UpstreamError,
+            format!("PagerDuty answered {status} to {} {path}", method.as_str()),
+        ),
     };
     let message = match detail {
         Some(detail) => format!("{what}: {detail}"),
         None => what,
     };
-    Err(ToolError { upstream_status: Some(status), ..ToolError::new(code, message) })
+    Err(ToolError {
+        upstream_status: Some(status),
+        ..ToolError::new(code, message)
+    })
 }
 
 /// The seconds PagerDuty asks to wait: `ratelimit-reset`, else `Retry-After`.
@@ -306,9 +330,15 @@ fn pagerduty_error_detail(body: &[u8]) -> Option<String> {
 
 /// The list under `key`, or `UPSTREAM_ERROR` when the answer has none.
 fn take_list(body: &Value, key: &str) -> ToolResult<Vec<Value>> {
-    body.get(key).and_then(Value::as_array).cloned().ok_or_else(|| {
-        ToolError::new(ErrorCode::UpstreamError, format!("PagerDuty's answer has no '{key}' list"))
-    })
+    body.get(key)
+        .and_then(Value::as_array)
+        .cloned()
+        .ok_or_else(|| {
+            ToolError::new(
+                ErrorCode::UpstreamError,
+                format!("PagerDuty's answer has no '{key}' list"),
+            )
+        })
 }
 
 #[cfg(test)]
@@ -322,7 +352,9 @@ mod tests {
     }
 
     fn numbered(from: usize, n: usize) -> Vec<Value> {
-        (from..from + n).map(|i| json!({"id": format!("P{i}")})).collect()
+        (from..from + n)
+            .map(|i| json!({"id": format!("P{i}")}))
+            .collect()
     }
 
     #[test]
@@ -330,7 +362,8 @@ mod tests {
         let t = ScriptedTransport::new(vec![json_response(200, json!({"ok": true}))]);
         let c = client(&t, "http://pd.test/");
         let mut q = Query::new();
-        q.push_all("statuses[]", &["triggered", "acknowledged"]).push("since", "2026-01-01T00:00:00+01:00");
+        q.push_all("statuses[]", &["triggered", "acknowledged"])
+            .push("since", "2026-01-01T00:00:00+01:00");
         c.get("/incidents", &q).unwrap();
         let sent = t.sent();
         assert_eq!(
@@ -338,8 +371,17 @@ mod tests {
             "http://pd.test/incidents?statuses%5B%5D=triggered&statuses%5B%5D=acknowledged&since=2026-01-01T00%3A00%3A00%2B01%3A00"
         );
         assert!(sent[0].headers.contains(&("Accept", ACCEPT.into())));
-        assert!(sent[0].headers.contains(&("Content-Type", "application/json".into())));
-        assert!(!sent[0].headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization")));
+        assert!(
+            sent[0]
+                .headers
+                .contains(&("Content-Type", "application/json".into()))
+        );
+        assert!(
+            !sent[0]
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        );
     }
 
     #[test]
@@ -354,13 +396,24 @@ mod tests {
         assert!(page.has_more);
         assert!(!page.truncated);
         let urls: Vec<String> = t.sent().into_iter().map(|r| r.url).collect();
-        assert_eq!(urls, ["http://pd.test/x?limit=100&offset=0", "http://pd.test/x?limit=50&offset=100"]);
+        assert_eq!(
+            urls,
+            [
+                "http://pd.test/x?limit=100&offset=0",
+                "http://pd.test/x?limit=50&offset=100"
+            ]
+        );
     }
 
     #[test]
     fn list_stops_when_pagerduty_has_no_more() {
-        let t = ScriptedTransport::new(vec![json_response(200, json!({"items": numbered(0, 7), "more": false}))]);
-        let page = client(&t, "http://pd.test").list("/x", &Query::new(), "items", 100).unwrap();
+        let t = ScriptedTransport::new(vec![json_response(
+            200,
+            json!({"items": numbered(0, 7), "more": false}),
+        )]);
+        let page = client(&t, "http://pd.test")
+            .list("/x", &Query::new(), "items", 100)
+            .unwrap();
         assert_eq!(page.items.len(), 7);
         assert!(!page.has_more);
         assert_eq!(t.sent().len(), 1);
@@ -372,12 +425,23 @@ mod tests {
             .map(|i| json_response(200, json!({"items": numbered(i * 100, 100), "more": true})))
             .collect();
         let t = ScriptedTransport::new(pages);
-        let page = client(&t, "http://pd.test").list_all("/x", &Query::new(), "items").unwrap();
+        let page = client(&t, "http://pd.test")
+            .list_all("/x", &Query::new(), "items")
+            .unwrap();
         assert_eq!(page.len(), OFFSET_CAP);
         for r in t.sent() {
             let q: Vec<(String, String)> =
-                form_urlencoded::parse(r.url.split_once('?').unwrap().1.as_bytes()).into_owned().collect();
-            let get = |k: &str| q.iter().find(|(n, _)| n == k).unwrap().1.parse::<usize>().unwrap();
+                form_urlencoded::parse(r.url.split_once('?').unwrap().1.as_bytes())
+                    .into_owned()
+                    .collect();
+            let get = |k: &str| {
+                q.iter()
+                    .find(|(n, _)| n == k)
+                    .unwrap()
+                    .1
+                    .parse::<usize>()
+                    .unwrap()
+            };
             assert!(get("offset") + get("limit") <= OFFSET_CAP, "{}", r.url);
         }
     }
@@ -388,7 +452,9 @@ mod tests {
             .map(|i| json_response(200, json!({"items": numbered(i * 100, 100), "more": true})))
             .collect();
         let t = ScriptedTransport::new(pages);
-        let page = client(&t, "http://pd.test").list("/x", &Query::new(), "items", 10_500).unwrap();
+        let page = client(&t, "http://pd.test")
+            .list("/x", &Query::new(), "items", 10_500)
+            .unwrap();
         assert_eq!(page.items.len(), OFFSET_CAP);
         assert!(page.truncated && page.has_more);
         assert_eq!(t.sent().len(), 100);
@@ -407,42 +473,71 @@ mod tests {
         for (status, code) in cases {
             let body = json!({"error": {"message": "Invalid Input Provided", "code": 2001, "errors": ["bad since"]}});
             // Enough answers for the retries of 429 and 5xx.
-            let t = ScriptedTransport::new(vec![json_response(status, body); 1 + MAX_RETRIES as usize]);
-            let err = client(&t, "http://pd.test").get("/incidents", &Query::new()).unwrap_err();
+            let t =
+                ScriptedTransport::new(vec![json_response(status, body); 1 + MAX_RETRIES as usize]);
+            let err = client(&t, "http://pd.test")
+                .get("/incidents", &Query::new())
+                .unwrap_err();
             assert_eq!(err.code.as_string(), code);
             assert_eq!(err.upstream_status, Some(status));
-            assert!(err.message.contains("Invalid Input Provided (PagerDuty error code 2001): bad since"), "{}", err.message);
+            assert!(
+                err.message
+                    .contains("Invalid Input Provided (PagerDuty error code 2001): bad since"),
+                "{}",
+                err.message
+            );
             let expected_requests = if status >= 500 || status == 429 { 4 } else { 1 };
             assert_eq!(t.sent().len(), expected_requests, "{status}");
         }
     }
 
     fn rate_limited(reset: &str) -> HttpResponse {
-        let mut response = json_response(429, json!({"error": {"message": "Rate Limit Exceeded", "code": 2020}}));
-        response.headers.push(("ratelimit-reset".into(), reset.into()));
+        let mut response = json_response(
+            429,
+            json!({"error": {"message": "Rate Limit Exceeded", "code": 2020}}),
+        );
+        response
+            .headers
+            .push(("ratelimit-reset".into(), reset.into()));
         response
     }
 
     #[test]
     fn rate_limit_waits_as_pagerduty_says_then_succeeds() {
-        let t = ScriptedTransport::new(vec![rate_limited("2"), json_response(200, json!({"ok": 1}))]);
-        assert_eq!(client(&t, "http://pd.test").get("/x", &Query::new()).unwrap(), json!({"ok": 1}));
+        let t = ScriptedTransport::new(vec![
+            rate_limited("2"),
+            json_response(200, json!({"ok": 1})),
+        ]);
+        assert_eq!(
+            client(&t, "http://pd.test")
+                .get("/x", &Query::new())
+                .unwrap(),
+            json!({"ok": 1})
+        );
         assert_eq!(t.slept(), [Duration::from_secs(2)]);
     }
 
     #[test]
     fn rate_limit_gives_up_after_three_retries_with_the_seconds_to_wait() {
         let t = ScriptedTransport::new(vec![rate_limited("1"); 4]);
-        let err = client(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
+        let err = client(&t, "http://pd.test")
+            .get("/x", &Query::new())
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::RateLimited);
-        assert!(err.message.contains("retry in 1 seconds") && err.message.contains("after 3 retries"), "{}", err.message);
+        assert!(
+            err.message.contains("retry in 1 seconds") && err.message.contains("after 3 retries"),
+            "{}",
+            err.message
+        );
         assert_eq!(t.slept().len(), 3);
     }
 
     #[test]
     fn rate_limit_wait_beyond_the_budget_is_not_made() {
         let t = ScriptedTransport::new(vec![rate_limited("120")]);
-        let err = client(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
+        let err = client(&t, "http://pd.test")
+            .get("/x", &Query::new())
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::RateLimited);
         assert!(err.message.contains("120 seconds"), "{}", err.message);
         assert!(t.slept().is_empty());
@@ -453,7 +548,9 @@ mod tests {
         let mut response = json_response(429, json!({}));
         response.headers.push(("retry-after".into(), "3".into()));
         let t = ScriptedTransport::new(vec![response, json_response(200, json!({}))]);
-        client(&t, "http://pd.test").get("/x", &Query::new()).unwrap();
+        client(&t, "http://pd.test")
+            .get("/x", &Query::new())
+            .unwrap();
         assert_eq!(t.slept(), [Duration::from_secs(3)]);
     }
 
@@ -464,55 +561,99 @@ mod tests {
             Err(TransportError::Network("connection reset".into())),
             Ok(json_response(200, json!({"ok": 1}))),
         ]);
-        assert_eq!(client(&t, "http://pd.test").get("/x", &Query::new()).unwrap(), json!({"ok": 1}));
+        assert_eq!(
+            client(&t, "http://pd.test")
+                .get("/x", &Query::new())
+                .unwrap(),
+            json!({"ok": 1})
+        );
         let slept = t.slept();
         assert_eq!(slept.len(), 2);
-        assert!(slept[0] >= BASE_BACKOFF / 2 && slept[0] <= BASE_BACKOFF * 3 / 2, "{slept:?}");
-        assert!(slept[1] >= BASE_BACKOFF && slept[1] <= BASE_BACKOFF * 3, "{slept:?}");
+        assert!(
+            slept[0] >= BASE_BACKOFF / 2 && slept[0] <= BASE_BACKOFF * 3 / 2,
+            "{slept:?}"
+        );
+        assert!(
+            slept[1] >= BASE_BACKOFF && slept[1] <= BASE_BACKOFF * 3,
+            "{slept:?}"
+        );
     }
 
     #[test]
     fn posts_are_not_retried_after_server_errors_but_puts_are() {
         let t = ScriptedTransport::new(vec![json_response(503, json!({}))]);
-        let err = client(&t, "http://pd.test").write(Method::Post, "/incidents/P1/notes", &json!({}), "a@b.c").unwrap_err();
+        let err = client(&t, "http://pd.test")
+            .write(Method::Post, "/incidents/P1/notes", &json!({}), "a@b.c")
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::UpstreamError);
         assert_eq!(t.sent().len(), 1);
-        let t = ScriptedTransport::new(vec![json_response(503, json!({})), json_response(200, json!({"incident": {}}))]);
-        client(&t, "http://pd.test").write(Method::Put, "/incidents/P1", &json!({}), "a@b.c").unwrap();
+        let t = ScriptedTransport::new(vec![
+            json_response(503, json!({})),
+            json_response(200, json!({"incident": {}})),
+        ]);
+        client(&t, "http://pd.test")
+            .write(Method::Put, "/incidents/P1", &json!({}), "a@b.c")
+            .unwrap();
         assert_eq!(t.sent().len(), 2);
     }
 
     #[test]
     fn denied_destinations_are_not_retried() {
         let t = ScriptedTransport::failing("HttpRequestDenied");
-        let err = client(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
+        let err = client(&t, "http://pd.test")
+            .get("/x", &Query::new())
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::NetworkError);
         assert_eq!(t.sent().len(), 1);
     }
 
     #[test]
     fn html_error_pages_and_wrong_content_types_are_upstream_errors() {
-        let html = HttpResponse { status: 200, headers: vec![("content-type".into(), "text/html".into())], body: b"<html>hi</html>".to_vec() };
+        let html = HttpResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "text/html".into())],
+            body: b"<html>hi</html>".to_vec(),
+        };
         let t = ScriptedTransport::new(vec![html]);
-        let err = client(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
+        let err = client(&t, "http://pd.test")
+            .get("/x", &Query::new())
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::UpstreamError);
         assert!(err.message.contains("text/html"), "{}", err.message);
-        let truncated = HttpResponse { status: 200, headers: vec![], body: br#"{"incidents": [{"id": "P1"#.to_vec() };
+        let truncated = HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: br#"{"incidents": [{"id": "P1"#.to_vec(),
+        };
         let t = ScriptedTransport::new(vec![truncated]);
-        assert_eq!(client(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err().code, ErrorCode::UpstreamError);
+        assert_eq!(
+            client(&t, "http://pd.test")
+                .get("/x", &Query::new())
+                .unwrap_err()
+                .code,
+            ErrorCode::UpstreamError
+        );
     }
 
     #[test]
     fn unparseable_success_body_is_upstream_error() {
-        let t = ScriptedTransport::new(vec![HttpResponse { status: 200, headers: vec![], body: b"<html>".to_vec() }]);
-        let err = client(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
+        let t = ScriptedTransport::new(vec![HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: b"<html>".to_vec(),
+        }]);
+        let err = client(&t, "http://pd.test")
+            .get("/x", &Query::new())
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::UpstreamError);
     }
 
     #[test]
     fn network_failure_is_network_error() {
         let t = ScriptedTransport::failing("HttpRequestDenied");
-        let err = client(&t, "http://pd.test").get("/x", &Query::new()).unwrap_err();
+        let err = client(&t, "http://pd.test")
+            .get("/x", &Query::new())
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::NetworkError);
         assert!(err.message.contains("HttpRequestDenied"));
     }
@@ -521,10 +662,15 @@ mod tests {
     fn writes_send_from_and_json_body() {
         let t = ScriptedTransport::new(vec![json_response(200, json!({"incident": {}}))]);
         let body = json!({"incident": {"type": "incident_reference", "status": "acknowledged"}});
-        client(&t, "http://pd.test").write(Method::Put, "/incidents/P1", &body, "me@x.com").unwrap();
+        client(&t, "http://pd.test")
+            .write(Method::Put, "/incidents/P1", &body, "me@x.com")
+            .unwrap();
         let sent = &t.sent()[0];
         assert_eq!(sent.method, Method::Put);
         assert!(sent.headers.contains(&("From", "me@x.com".into())));
-        assert_eq!(serde_json::from_slice::<Value>(sent.body.as_ref().unwrap()).unwrap(), body);
+        assert_eq!(
+            serde_json::from_slice::<Value>(sent.body.as_ref().unwrap()).unwrap(),
+            body
+        );
     }
 }

@@ -43,7 +43,11 @@ impl Config {
     /// and `PAGERDUTY_MAX_OUTPUT_BYTES` through `lookup` (the process environment in the
     /// component, a map in tests). Unset, blank or unparsable values fall back to defaults.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Config {
-        let value = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let value = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let defaults = Config::default();
         Config {
             api_host: value("PAGERDUTY_API_HOST")
@@ -81,8 +85,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(pairs: &[(&str, &str)]) -> Config {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -109,7 +115,10 @@ mod tests {
 
     #[test]
     fn bad_values_fall_back() {
-        let c = config(&[("PAGERDUTY_ENABLE_WRITE_TOOLS", "no"), ("PAGERDUTY_MAX_OUTPUT_BYTES", "x")]);
+        let c = config(&[
+            ("PAGERDUTY_ENABLE_WRITE_TOOLS", "no"),
+            ("PAGERDUTY_MAX_OUTPUT_BYTES", "x"),
+        ]);
         assert!(!c.write_tools_enabled);
         assert_eq!(c.max_output_bytes, DEFAULT_MAX_OUTPUT_BYTES);
     }

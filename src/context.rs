@@ -33,12 +33,18 @@ pub struct Call<'a> {
 }
 
 /// What to tell the model when there is no user to filter by.
-const PASS_FILTERS: &str = "Pass current_user_context=false together with explicit filters instead.";
+const PASS_FILTERS: &str =
+    "Pass current_user_context=false together with explicit filters instead.";
 
 impl<'a> Call<'a> {
     /// A call starting at `now`.
     pub fn new(client: Client<'a>, config: &'a Config, now: OffsetDateTime) -> Self {
-        Call { client, config, now, me: None }
+        Call {
+            client,
+            config,
+            now,
+            me: None,
+        }
     }
 
     /// The current user, fetched once per call. A token without a user (an
@@ -56,16 +62,28 @@ impl<'a> Call<'a> {
                 _ => e,
             })?;
             let user = body.get("user").cloned().ok_or_else(|| {
-                ToolError::new(ErrorCode::UpstreamError, "PagerDuty's answer to GET /users/me has no 'user'")
+                ToolError::new(
+                    ErrorCode::UpstreamError,
+                    "PagerDuty's answer to GET /users/me has no 'user'",
+                )
             })?;
             let id = id_of(&user).unwrap_or_default().to_string();
-            let email = user.get("email").and_then(Value::as_str).unwrap_or_default().to_string();
+            let email = user
+                .get("email")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             let team_ids = user
                 .get("teams")
                 .and_then(Value::as_array)
                 .map(|teams| teams.iter().filter_map(id_of).map(str::to_string).collect())
                 .unwrap_or_default();
-            self.me = Some(CurrentUser { user, id, email, team_ids });
+            self.me = Some(CurrentUser {
+                user,
+                id,
+                email,
+                team_ids,
+            });
         }
         Ok(self.me.as_ref().expect("set above"))
     }
@@ -76,7 +94,10 @@ impl<'a> Call<'a> {
         if me.team_ids.is_empty() {
             return Err(ToolError::new(
                 ErrorCode::UserContextUnavailable,
-                format!("You ({}) belong to no team, so there is nothing to filter by. {PASS_FILTERS}", me.id),
+                format!(
+                    "You ({}) belong to no team, so there is nothing to filter by. {PASS_FILTERS}",
+                    me.id
+                ),
             ));
         }
         Ok(me.team_ids.clone())

@@ -23,7 +23,10 @@ pub struct Output {
 impl Output {
     /// An output of `items`.
     pub fn items(items: Vec<Value>) -> Self {
-        Output { items, ..Output::default() }
+        Output {
+            items,
+            ..Output::default()
+        }
     }
 
     /// An output of one item.
@@ -155,23 +158,43 @@ mod tests {
 
     #[test]
     fn success_envelope_has_count_description_and_list() {
-        let v = parse(&success("incidents", Output::items(vec![json!({"id": "P1"}), json!({"id": "P2"})]), 400_000).unwrap());
-        assert_eq!(v, json!({"metadata": {"count": 2, "description": "Found 2 results for resource type incidents"},
-            "incidents": [{"id": "P1"}, {"id": "P2"}]}));
+        let v = parse(
+            &success(
+                "incidents",
+                Output::items(vec![json!({"id": "P1"}), json!({"id": "P2"})]),
+                400_000,
+            )
+            .unwrap(),
+        );
+        assert_eq!(
+            v,
+            json!({"metadata": {"count": 2, "description": "Found 2 results for resource type incidents"},
+            "incidents": [{"id": "P1"}, {"id": "P2"}]})
+        );
     }
 
     #[test]
     fn has_more_says_how_to_narrow() {
-        let out = Output { has_more: true, ..Output::items(vec![json!({"id": "P1"})]) };
+        let out = Output {
+            has_more: true,
+            ..Output::items(vec![json!({"id": "P1"})])
+        };
         let v = parse(&success("users", out, 400_000).unwrap());
         assert_eq!(v["metadata"]["has_more"], true);
-        assert!(v["metadata"]["description"].as_str().unwrap().contains("Narrow the query"));
+        assert!(
+            v["metadata"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("Narrow the query")
+        );
         assert!(v["metadata"].get("truncated").is_none());
     }
 
     #[test]
     fn output_cap_drops_items_from_the_end() {
-        let items: Vec<Value> = (0..100).map(|i| json!({"id": format!("P{i:03}"), "pad": "x".repeat(100)})).collect();
+        let items: Vec<Value> = (0..100)
+            .map(|i| json!({"id": format!("P{i:03}"), "pad": "x".repeat(100)}))
+            .collect();
         for cap in [1_000, 5_000, 9_999] {
             let s = success("incidents", Output::items(items.clone()), cap).unwrap();
             assert!(s.len() <= cap, "{} > {cap}", s.len());
@@ -183,14 +206,27 @@ mod tests {
             assert_eq!(v["metadata"]["truncated"], true);
             assert_eq!(v["metadata"]["has_more"], true);
             // As many as fit: one more would not.
-            let one_more = success("incidents", Output::items(items[..n + 1].to_vec()), usize::MAX).unwrap();
-            assert!(one_more.len() > cap - 200, "cut too much at cap {cap}: kept {n}");
+            let one_more = success(
+                "incidents",
+                Output::items(items[..n + 1].to_vec()),
+                usize::MAX,
+            )
+            .unwrap();
+            assert!(
+                one_more.len() > cap - 200,
+                "cut too much at cap {cap}: kept {n}"
+            );
         }
     }
 
     #[test]
     fn too_large_when_not_one_item_fits() {
-        let e = success("incidents", Output::items(vec![json!({"pad": "x".repeat(1000)})]), 500).unwrap_err();
+        let e = success(
+            "incidents",
+            Output::items(vec![json!({"pad": "x".repeat(1000)})]),
+            500,
+        )
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::ResponseTooLarge);
     }
 
@@ -203,8 +239,14 @@ mod tests {
 
     #[test]
     fn failure_envelope_matches_the_contract() {
-        let e = ToolError::new(ErrorCode::InvalidId("USER"), "Invalid user ID provided: 'P@X'");
-        assert_eq!(parse(&failure(&e)), json!({"metadata": {"count": 0, "description": "Error occurred while processing request"},
-            "error": {"message": "Invalid user ID provided: 'P@X'", "code": "INVALID_USER_ID"}}));
+        let e = ToolError::new(
+            ErrorCode::InvalidId("USER"),
+            "Invalid user ID provided: 'P@X'",
+        );
+        assert_eq!(
+            parse(&failure(&e)),
+            json!({"metadata": {"count": 0, "description": "Error occurred while processing request"},
+            "error": {"message": "Invalid user ID provided: 'P@X'", "code": "INVALID_USER_ID"}})
+        );
     }
 }

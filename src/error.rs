@@ -67,7 +67,11 @@ pub struct ToolError {
 impl ToolError {
     /// An error with `code` and `message`.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ToolError { code, message: message.into(), upstream_status: None }
+        ToolError {
+            code,
+            message: message.into(),
+            upstream_status: None,
+        }
     }
 
     /// `INVALID_PARAMETER` with `message`.

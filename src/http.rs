@@ -121,15 +121,20 @@ impl Transport for WasiHttp {
             .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
             .collect();
         let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk(64 * 1024)
-            .map_err(|e| TransportError::Network(format!("reading the response body failed: {e:#}")))?
-        {
+        while let Some(chunk) = response.chunk(64 * 1024).map_err(|e| {
+            TransportError::Network(format!("reading the response body failed: {e:#}"))
+        })? {
             body.extend_from_slice(&chunk);
             if body.len() > MAX_RESPONSE_BODY_BYTES {
-                return Err(TransportError::BodyTooLarge { limit: MAX_RESPONSE_BODY_BYTES });
+                return Err(TransportError::BodyTooLarge {
+                    limit: MAX_RESPONSE_BODY_BYTES,
+                });
             }
         }
-        Ok(HttpResponse { status, headers, body })
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }

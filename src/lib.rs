@@ -52,10 +52,21 @@ mod component {
                     input_schema: t.input_schema().to_string(),
                     output_schema: t.output_schema().to_string(),
                     annotations: match t.access {
-                        Access::Read => Annotations { read_only: true, destructive: false, idempotent: true, open_world: true },
-                        Access::Write { destructive, idempotent } => {
-                            Annotations { read_only: false, destructive, idempotent, open_world: true }
-                        }
+                        Access::Read => Annotations {
+                            read_only: true,
+                            destructive: false,
+                            idempotent: true,
+                            open_world: true,
+                        },
+                        Access::Write {
+                            destructive,
+                            idempotent,
+                        } => Annotations {
+                            read_only: false,
+                            destructive,
+                            idempotent,
+                            open_world: true,
+                        },
                     },
                 })
                 .collect()
@@ -64,7 +75,10 @@ mod component {
         fn call_tool(name: String, arguments: String) -> Result<CallResult, CallError> {
             let now = time::OffsetDateTime::now_utc();
             match catalog::call_tool(&name, &arguments, &WasiHttp, &Config::from_env(), now) {
-                Ok(outcome) => Ok(CallResult { structured_content: outcome.json, is_error: outcome.is_error }),
+                Ok(outcome) => Ok(CallResult {
+                    structured_content: outcome.json,
+                    is_error: outcome.is_error,
+                }),
                 Err(CallFault::UnknownTool(name)) => Err(CallError::UnknownTool(name)),
                 Err(CallFault::InvalidArguments(why)) => Err(CallError::InvalidArguments(why)),
             }

@@ -10,7 +10,13 @@ use serde_json::{Map, Value};
 
 /// Fields whose references can point at more than one kind of resource, so they keep
 /// their kind (`"user"`, `"schedule"`, `"service"`).
-const POLYMORPHIC_FIELDS: &[&str] = &["targets", "last_status_change_by", "assignee", "acknowledger", "agent"];
+const POLYMORPHIC_FIELDS: &[&str] = &[
+    "targets",
+    "last_status_change_by",
+    "assignee",
+    "acknowledger",
+    "agent",
+];
 
 /// Keeps `fields` of `resource` (in that order) and cleans them.
 pub fn project(resource: &Value, fields: &[&str]) -> Value {
@@ -91,7 +97,20 @@ mod tests {
             "assignments": [{"at": "2026-01-01T00:00:00Z", "assignee": {"id": "PU", "type": "user_reference", "summary": "Ann"}}],
             "priority": null, "teams": [], "description": ""
         });
-        let p = project(&incident, &["id", "html_url", "service", "last_status_change_by", "assignments", "priority", "teams", "description", "absent"]);
+        let p = project(
+            &incident,
+            &[
+                "id",
+                "html_url",
+                "service",
+                "last_status_change_by",
+                "assignments",
+                "priority",
+                "teams",
+                "description",
+                "absent",
+            ],
+        );
         assert_eq!(
             p,
             json!({
@@ -109,14 +128,23 @@ mod tests {
             {"id": "PS1", "type": "schedule_reference", "summary": "Primary", "self": "x"},
             {"id": "PU1", "type": "user_reference", "summary": "Ann", "html_url": "y"}]}]);
         let p = project(&json!({"escalation_rules": rules}), &["escalation_rules"]);
-        assert_eq!(p["escalation_rules"][0]["targets"], json!([
+        assert_eq!(
+            p["escalation_rules"][0]["targets"],
+            json!([
             {"id": "PS1", "summary": "Primary", "type": "schedule"},
-            {"id": "PU1", "summary": "Ann", "type": "user"}]));
+            {"id": "PU1", "summary": "Ann", "type": "user"}])
+        );
     }
 
     #[test]
     fn nested_non_references_drop_self_and_html_url_only() {
-        let p = project(&json!({"contact_methods": [{"type": "email_contact_method", "address": "a@x", "self": "s", "html_url": null, "label": "Work"}]}), &["contact_methods"]);
-        assert_eq!(p, json!({"contact_methods": [{"type": "email_contact_method", "address": "a@x", "label": "Work"}]}));
+        let p = project(
+            &json!({"contact_methods": [{"type": "email_contact_method", "address": "a@x", "self": "s", "html_url": null, "label": "Work"}]}),
+            &["contact_methods"],
+        );
+        assert_eq!(
+            p,
+            json!({"contact_methods": [{"type": "email_contact_method", "address": "a@x", "label": "Work"}]})
+        );
     }
 }

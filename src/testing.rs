@@ -51,7 +51,8 @@ impl ScriptedTransport {
             .into_iter()
             .map(|r| {
                 let after_scheme = &r.url[r.url.find("://").map_or(0, |i| i + 3)..];
-                let path_query = &after_scheme[after_scheme.find('/').unwrap_or(after_scheme.len())..];
+                let path_query =
+                    &after_scheme[after_scheme.find('/').unwrap_or(after_scheme.len())..];
                 match path_query.split_once('?') {
                     Some((path, query)) => {
                         let pairs: Vec<String> = form_urlencoded::parse(query.as_bytes())
@@ -128,13 +129,27 @@ impl Called {
 
 /// Calls tool `name` with `args` (write tools enabled) against scripted `responses`.
 pub fn call(name: &str, args: Value, responses: Vec<HttpResponse>) -> Called {
-    call_with(name, args, responses, crate::config::Config { write_tools_enabled: true, ..Default::default() })
+    call_with(
+        name,
+        args,
+        responses,
+        crate::config::Config {
+            write_tools_enabled: true,
+            ..Default::default()
+        },
+    )
 }
 
 /// Like [`call`] with a given configuration.
-pub fn call_with(name: &str, args: Value, responses: Vec<HttpResponse>, config: crate::config::Config) -> Called {
+pub fn call_with(
+    name: &str,
+    args: Value,
+    responses: Vec<HttpResponse>,
+    config: crate::config::Config,
+) -> Called {
     let t = ScriptedTransport::new(responses);
-    let outcome = crate::catalog::call_tool(name, &args.to_string(), &t, &config, now()).expect("not a fault");
+    let outcome = crate::catalog::call_tool(name, &args.to_string(), &t, &config, now())
+        .expect("not a fault");
     Called {
         envelope: serde_json::from_str(&outcome.json).unwrap(),
         is_error: outcome.is_error,
@@ -145,5 +160,8 @@ pub fn call_with(name: &str, args: Value, responses: Vec<HttpResponse>, config: 
 
 /// A one-page list answer under `key`.
 pub fn page(key: &str, items: Vec<Value>, more: bool) -> HttpResponse {
-    json_response(200, serde_json::json!({key: items, "limit": 100, "offset": 0, "more": more, "total": null}))
+    json_response(
+        200,
+        serde_json::json!({key: items, "limit": 100, "offset": 0, "more": more, "total": null}),
+    )
 }

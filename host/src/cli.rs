@@ -6,9 +6,15 @@
 //! `PAGERDUTY_API_KEY`, else `PAGERDUTY_USER_API_KEY`), never from a flag and
 //! never logged. `--demo` runs everything against an in-process fake PagerDuty.
 //!
+//! Serving is on stdio, or with `--http ADDR` over Streamable HTTP
+//! ([`crate::http`]); the HTTP access token likewise comes only from the
+//! environment (`PAGERDUTY_MCP_HTTP_TOKEN`) or a file, never from a flag value.
+//!
 //! Logs go to stderr; stdout carries MCP (or the subcommand's output).
 
 use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -17,6 +23,10 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::demo::Demo;
 use crate::egress::{ApiBase, AuthScheme};
+use crate::http::{
+    ALLOWED_HOSTS_VAR, ALLOWED_ORIGINS_VAR, DEFAULT_ALLOWED_ORIGINS, HttpConfig, HttpServer,
+};
+use crate::http_auth::{ACCESS_TOKEN_VAR, AccessToken, HttpAuth};
 use crate::mcp::{self, McpServer};
 use crate::sandbox::{DEFAULT_API_BASE, Sandbox, SandboxConfig};
 
@@ -34,8 +44,23 @@ Authentication:
   (prefix pdus+_) as `Bearer ...`. The token never enters the WebAssembly sandbox: the host adds
   it to requests bound for the API host, and the sandbox can reach no other host.
 
+Streamable HTTP (--http):
+  MCP is served at http://ADDR/mcp, for both the session (initialize) and the stateless
+  (2026-07-28) protocol revisions; `listening on http://IP:PORT/mcp` is printed on stderr.
+  Only loopback addresses unless --allow-remote, and a non-loopback address also needs
+  authentication: either an access token that clients send as `Authorization: Bearer <token>`
+  (from PAGERDUTY_MCP_HTTP_TOKEN or --http-token-file), or --per-request-token, where each
+  request carries its caller's own PagerDuty token (`Authorization: Token token=<API key>` or
+  `Authorization: Bearer <OAuth token>`) and the server needs none of its own. Requests with an
+  Origin header not in --allowed-origin get 403 (default: http://localhost, http://127.0.0.1 and
+  http://[::1], any port).
+
 Examples:
   PAGERDUTY_API_TOKEN=... pagerduty-mcp                 serve MCP on stdio
+  PAGERDUTY_API_TOKEN=... pagerduty-mcp --http 127.0.0.1:8000
+                                                         serve MCP at http://127.0.0.1:8000/mcp
+  pagerduty-mcp --http 0.0.0.0:8000 --allow-remote --per-request-token
+                                                         a shared server; callers bring their tokens
   pagerduty-mcp --demo tools                             list the tools (against a fake PagerDuty)
   pagerduty-mcp --demo call get_current_user
   pagerduty-mcp call list_incidents '{\"statuses\":[\"triggered\"],\"limit\":5}'
@@ -50,7 +75,8 @@ MCP client configuration (e.g. Claude Desktop):
 
 /// PagerDuty MCP server: PagerDuty tools for AI assistants, run in a WebAssembly sandbox.
 ///
-/// Without a subcommand, serves the Model Context Protocol on stdin/stdout.
+/// Without a subcommand, serves the Model Context Protocol on stdin/stdout (or over Streamable
+/// HTTP with --http).
 #[derive(Debug, Parser)]
 #[command(name = "pagerduty-mcp", version, after_long_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {
@@ -130,6 +156,78 @@ pub struct Options {
     /// Run against a built-in fake PagerDuty on a loopback port (no token needed).
     #[arg(long, global = true)]
     pub demo: bool,
+
+    /// Serve MCP over Streamable HTTP at http://ADDR/mcp instead of stdio. ADDR is IP:PORT or a
+    /// port on 127.0.0.1; port 0 picks a free port (the address is printed on stderr).
+    #[arg(
+        long,
+        global = true,
+        value_name = "ADDR",
+        value_parser = parse_http_addr,
+        help_heading = "HTTP transport"
+    )]
+    pub http: Option<SocketAddr>,
+
+    /// Allow --http on a non-loopback address. Also needs an access token
+    /// (PAGERDUTY_MCP_HTTP_TOKEN or --http-token-file) or --per-request-token.
+    #[arg(
+        long,
+        global = true,
+        requires = "http",
+        help_heading = "HTTP transport"
+    )]
+    pub allow_remote: bool,
+
+    /// Require clients to send `Authorization: Bearer <token>`, the token being the first line of
+    /// this file (at least 16 characters). Default: the PAGERDUTY_MCP_HTTP_TOKEN environment
+    /// variable, if set; optional on loopback.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        requires = "http",
+        conflicts_with = "per_request_token",
+        help_heading = "HTTP transport"
+    )]
+    pub http_token_file: Option<PathBuf>,
+
+    /// Take the PagerDuty token from each HTTP request (`Authorization: Token token=<API key>` or
+    /// `Bearer <OAuth token>`; 401 without) and use it for that request's PagerDuty calls only.
+    /// The server's own token (PAGERDUTY_API_TOKEN) is then neither needed nor used.
+    #[arg(
+        long,
+        global = true,
+        requires = "http",
+        help_heading = "HTTP transport"
+    )]
+    pub per_request_token: bool,
+
+    /// A web origin allowed to call the server (repeatable or comma-separated; replaces the
+    /// defaults), e.g. `https://app.example.com` or `http://localhost:3000`; without a port, any
+    /// port. Requests with another Origin header get 403; requests without one are allowed.
+    #[arg(
+        long = "allowed-origin",
+        global = true,
+        env = ALLOWED_ORIGINS_VAR,
+        value_name = "ORIGIN",
+        value_delimiter = ',',
+        value_parser = parse_origin_arg,
+        help_heading = "HTTP transport"
+    )]
+    pub allowed_origins: Vec<String>,
+
+    /// A `Host` header value accepted (repeatable or comma-separated), e.g. mcp.example.com or
+    /// mcp.example.com:8443. Default: localhost, 127.0.0.1 and ::1 on a loopback address, any
+    /// host with --allow-remote on another address. Other hosts get 403 (DNS rebinding).
+    #[arg(
+        long = "allowed-host",
+        global = true,
+        env = ALLOWED_HOSTS_VAR,
+        value_name = "HOST",
+        value_delimiter = ',',
+        help_heading = "HTTP transport"
+    )]
+    pub allowed_hosts: Vec<String>,
 }
 
 /// `--auth-scheme` values.
@@ -157,7 +255,7 @@ impl AuthSchemeArg {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the Model Context Protocol on stdin/stdout (the default).
+    /// Serve the Model Context Protocol on stdin/stdout, or over HTTP with --http (the default).
     Serve,
     /// List the tools.
     Tools {
@@ -181,6 +279,14 @@ pub enum Command {
 
 fn parse_api_host(text: &str) -> Result<ApiBase, String> {
     ApiBase::parse(text).map_err(|e| format!("{e:#}"))
+}
+
+fn parse_http_addr(text: &str) -> Result<SocketAddr, String> {
+    crate::http::parse_listen_addr(text)
+}
+
+fn parse_origin_arg(text: &str) -> Result<String, String> {
+    crate::http::parse_origin(text)
 }
 
 /// The API token from the environment, with the name of the variable it came
@@ -219,21 +325,48 @@ impl Failure {
 
 /// Builds the sandbox configuration from the options and the environment
 /// (`get` reads environment variables). Fails with exit code 2 when no token is
-/// set and `demo` is off.
+/// set and `demo` is off. With `--per-request-token` the sandbox gets no token
+/// at all: every call brings its own.
 pub fn sandbox_config(
     options: &Options,
     get: impl Fn(&str) -> Option<String>,
 ) -> Result<SandboxConfig, Failure> {
+    if options.per_request_token {
+        if let Some((_, var)) = token_from_env(&get) {
+            tracing::info!(
+                "--per-request-token: ignoring {var}; each request brings its own token"
+            );
+        }
+        return Ok(sandbox_config_with(
+            options,
+            None,
+            options.api_host.as_str(),
+        ));
+    }
     let Some((token, _var)) = token_from_env(get) else {
         return Err(Failure::usage(format!(
             "no PagerDuty API token: set {} (or {} / {}), or use --demo",
             TOKEN_VARS[0], TOKEN_VARS[1], TOKEN_VARS[2]
         )));
     };
-    Ok(SandboxConfig {
-        api_base: options.api_host.as_str().to_owned(),
-        auth_scheme: options.auth_scheme.resolve(&token),
-        token: Some(token),
+    Ok(sandbox_config_with(
+        options,
+        Some((token.as_str(), options.auth_scheme.resolve(&token))),
+        options.api_host.as_str(),
+    ))
+}
+
+/// The sandbox configuration for `api_base` and `token` (with its scheme),
+/// the rest from the options.
+fn sandbox_config_with(
+    options: &Options,
+    token: Option<(&str, AuthScheme)>,
+    api_base: &str,
+) -> SandboxConfig {
+    SandboxConfig {
+        api_base: api_base.to_owned(),
+        auth_scheme: token.map(|(_, scheme)| scheme).unwrap_or_default(),
+        token: token.map(|(token, _)| token.to_owned()),
         enable_write_tools: options.enable_write_tools,
         user_email: options.user_email.clone().filter(|e| !e.trim().is_empty()),
         max_output_bytes: options
@@ -241,16 +374,71 @@ pub fn sandbox_config(
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         request_timeout: Duration::from_secs(options.request_timeout),
         ..SandboxConfig::default()
-    })
+    }
+}
+
+/// The HTTP transport's configuration from the options and the environment
+/// (`get` reads environment variables), `None` without `--http`. Fails with
+/// exit code 2 on an unusable access token or a refused binding.
+pub fn http_config(
+    options: &Options,
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<Option<HttpConfig>, Failure> {
+    let Some(addr) = options.http else {
+        return Ok(None);
+    };
+    let env_token = get(ACCESS_TOKEN_VAR).filter(|t| !t.trim().is_empty());
+    let auth = if options.per_request_token {
+        if env_token.is_some() {
+            return Err(Failure::usage(format!(
+                "{ACCESS_TOKEN_VAR} is set, but with --per-request-token the Authorization header \
+                 carries each caller's PagerDuty token: unset one of them"
+            )));
+        }
+        HttpAuth::PerRequestToken
+    } else if let Some(path) = &options.http_token_file {
+        HttpAuth::AccessToken(
+            AccessToken::from_file(path).map_err(|e| Failure::usage(format!("{e:#}")))?,
+        )
+    } else if let Some(token) = env_token {
+        HttpAuth::AccessToken(
+            AccessToken::new(&token)
+                .map_err(|e| Failure::usage(format!("{ACCESS_TOKEN_VAR}: {e:#}")))?,
+        )
+    } else {
+        HttpAuth::None
+    };
+    let allowed_origins = if options.allowed_origins.is_empty() {
+        DEFAULT_ALLOWED_ORIGINS.map(str::to_owned).to_vec()
+    } else {
+        options.allowed_origins.clone()
+    };
+    let allowed_hosts: Vec<String> = options
+        .allowed_hosts
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .collect();
+    let config = HttpConfig {
+        addr,
+        allow_remote: options.allow_remote,
+        auth,
+        allowed_origins,
+        allowed_hosts: (!allowed_hosts.is_empty()).then_some(allowed_hosts),
+    };
+    config.validate().map_err(Failure::usage)?;
+    Ok(Some(config))
 }
 
 /// The configuration variables clap reads; set but empty counts as unset.
-const CONFIG_VARS: [&str; 5] = [
+const CONFIG_VARS: [&str; 7] = [
     "PAGERDUTY_API_HOST",
     "PAGERDUTY_ENABLE_WRITE_TOOLS",
     "PAGERDUTY_USER_EMAIL",
     "PAGERDUTY_REQUEST_TIMEOUT",
     "PAGERDUTY_MAX_OUTPUT_BYTES",
+    ALLOWED_ORIGINS_VAR,
+    ALLOWED_HOSTS_VAR,
 ];
 
 /// Parses the command line and runs; the process's `main`.
@@ -310,27 +498,31 @@ fn init_logging(cli: &Cli) {
 pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let Cli { options, command } = cli;
     if let Some(Command::Tools { markdown: true, .. }) = command {
-        let markdown = crate::docs::tools_markdown().await.map_err(Failure::runtime)?;
+        let markdown = crate::docs::tools_markdown()
+            .await
+            .map_err(Failure::runtime)?;
         print!("{markdown}");
         return Ok(ExitCode::SUCCESS);
     }
+    let serving = matches!(command, None | Some(Command::Serve));
+    if options.http.is_some() && !serving {
+        return Err(Failure::usage(
+            "--http applies only when serving (no subcommand, or `serve`)",
+        ));
+    }
+    let transport = match http_config(&options, |name| std::env::var(name).ok())? {
+        Some(config) => Transport::Http(config),
+        None => Transport::Stdio,
+    };
     // Keep the fake PagerDuty alive for the whole run.
     let (config, _demo) = if options.demo {
         let demo = Demo::start()
             .map_err(|e| Failure::runtime(e.context("starting the demo PagerDuty")))?;
         tracing::info!(api_host = %demo.base_url(), "demo mode: using the built-in fake PagerDuty");
-        let config = SandboxConfig {
-            api_base: demo.base_url().to_owned(),
-            token: Some(demo.token().to_owned()),
-            auth_scheme: AuthScheme::detect(demo.token()),
-            enable_write_tools: options.enable_write_tools,
-            user_email: options.user_email.clone(),
-            max_output_bytes: options
-                .max_output_bytes
-                .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
-            request_timeout: Duration::from_secs(options.request_timeout),
-            ..SandboxConfig::default()
-        };
+        // With per-request tokens the callers bring the fake's tokens.
+        let token =
+            (!options.per_request_token).then(|| (demo.token(), AuthScheme::detect(demo.token())));
+        let config = sandbox_config_with(&options, token, demo.base_url());
         (config, Some(demo))
     } else {
         (
@@ -341,31 +533,77 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
 
     let sandbox = Sandbox::new(config).map_err(Failure::runtime)?;
     match command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(McpServer::new(sandbox)).await,
+        Command::Serve => serve(McpServer::new(sandbox), transport).await,
         Command::Tools { json, .. } => list_tools(&sandbox, json).await,
         Command::Call { tool, arguments } => call_tool(&sandbox, &tool, arguments).await,
     }
 }
 
-/// How MCP is served. Only stdio today; Streamable HTTP (`--http <addr>`) will
-/// be another variant served from clones of the same [`McpServer`].
+/// How MCP is served: stdio, or Streamable HTTP (`--http <addr>`) from clones
+/// of the same [`McpServer`].
 enum Transport {
     Stdio,
+    Http(HttpConfig),
 }
 
-async fn serve(server: McpServer) -> Result<ExitCode, Failure> {
+async fn serve(server: McpServer, transport: Transport) -> Result<ExitCode, Failure> {
     // Ask the component for its tools while the client is still connecting.
     let warm = server.clone();
     tokio::spawn(async move {
         let _ = warm.tools().await;
     });
-    match Transport::Stdio {
+    match transport {
         Transport::Stdio => {
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "serving MCP on stdio");
             mcp::serve_stdio(server).await.map_err(Failure::runtime)?;
         }
+        Transport::Http(config) => {
+            let http = HttpServer::bind(server, &config)
+                .await
+                .map_err(Failure::runtime)?;
+            let auth = match &config.auth {
+                HttpAuth::None => "none",
+                HttpAuth::AccessToken(_) => "access token",
+                HttpAuth::PerRequestToken => "per-request PagerDuty token",
+            };
+            tracing::info!(
+                version = env!("CARGO_PKG_VERSION"),
+                url = %http.url(),
+                auth,
+                "serving MCP over Streamable HTTP"
+            );
+            // A fixed line for scripts (port 0 picks the port).
+            eprintln!("pagerduty-mcp: listening on {}", http.url());
+            http.serve(shutdown_signal())
+                .await
+                .map_err(Failure::runtime)?;
+            tracing::info!("HTTP server stopped");
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 async fn list_tools(sandbox: &Sandbox, json: bool) -> Result<ExitCode, Failure> {
@@ -556,7 +794,10 @@ mod tests {
     fn subcommands_and_global_flags() {
         let cli = parse(&["--demo", "tools", "--json"]).unwrap();
         assert!(cli.options.demo);
-        assert!(matches!(cli.command, Some(Command::Tools { json: true, .. })));
+        assert!(matches!(
+            cli.command,
+            Some(Command::Tools { json: true, .. })
+        ));
 
         let cli = parse(&["call", "get_incident", r#"{"incident_id":"P1"}"#, "--demo"]).unwrap();
         assert!(cli.options.demo);
@@ -725,6 +966,138 @@ mod tests {
         assert_eq!(config.max_output_bytes, Some(5000));
         assert_eq!(config.user_email.as_deref(), Some("me@example.com"));
         assert!(config.enable_write_tools);
+    }
+
+    #[test]
+    fn http_options() {
+        let cli = parse(&["--api-host", "https://api.pagerduty.com"]).unwrap();
+        assert!(http_config(&cli.options, env(&[])).unwrap().is_none());
+
+        let cli = parse(&[
+            "--api-host",
+            "https://api.pagerduty.com",
+            "serve",
+            "--http",
+            "8000",
+            "--allowed-origin",
+            "https://a.example.com,http://localhost:3000",
+            "--allowed-origin",
+            "null",
+            "--allowed-host",
+            "mcp.example.com",
+        ])
+        .unwrap();
+        let config = http_config(&cli.options, env(&[])).unwrap().unwrap();
+        assert_eq!(config.addr, "127.0.0.1:8000".parse().unwrap());
+        assert!(matches!(config.auth, HttpAuth::None));
+        assert_eq!(
+            config.allowed_origins,
+            ["https://a.example.com", "http://localhost:3000", "null"]
+        );
+        assert_eq!(
+            config.allowed_hosts.as_deref(),
+            Some(&["mcp.example.com".to_owned()][..])
+        );
+
+        // Defaults; the access token from the environment.
+        let cli = parse(&[
+            "--api-host",
+            "https://api.pagerduty.com",
+            "--http",
+            "127.0.0.1:0",
+        ])
+        .unwrap();
+        let config = http_config(
+            &cli.options,
+            env(&[(ACCESS_TOKEN_VAR, "0123456789abcdef0123")]),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(config.allowed_origins, DEFAULT_ALLOWED_ORIGINS);
+        assert!(config.allowed_hosts.is_none());
+        match &config.auth {
+            HttpAuth::AccessToken(token) => assert!(token.matches("0123456789abcdef0123")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn http_binding_rules_are_usage_errors() {
+        let remote = [
+            "--api-host",
+            "https://api.pagerduty.com",
+            "--http",
+            "0.0.0.0:8000",
+        ];
+        let cli = parse(&remote).unwrap();
+        let failure = http_config(&cli.options, env(&[])).unwrap_err();
+        assert_eq!(failure.code, 2);
+        assert!(
+            failure.message.contains("--allow-remote"),
+            "{}",
+            failure.message
+        );
+
+        let cli = parse(&[&remote[..], &["--allow-remote"]].concat()).unwrap();
+        let failure = http_config(&cli.options, env(&[])).unwrap_err();
+        assert_eq!(failure.code, 2);
+        assert!(
+            failure.message.contains("without authentication"),
+            "{}",
+            failure.message
+        );
+
+        let cli =
+            parse(&[&remote[..], &["--allow-remote", "--per-request-token"]].concat()).unwrap();
+        let config = http_config(&cli.options, env(&[])).unwrap().unwrap();
+        assert!(matches!(config.auth, HttpAuth::PerRequestToken));
+        // ... and then the server needs no token of its own, and ignores one.
+        let sandbox = sandbox_config(&cli.options, env(&[])).unwrap();
+        assert!(sandbox.token.is_none());
+        let sandbox = sandbox_config(
+            &cli.options,
+            env(&[("PAGERDUTY_API_TOKEN", "server-token")]),
+        )
+        .unwrap();
+        assert!(sandbox.token.is_none());
+        // An access token in the environment contradicts per-request tokens.
+        let failure = http_config(
+            &cli.options,
+            env(&[(ACCESS_TOKEN_VAR, "0123456789abcdef0123")]),
+        )
+        .unwrap_err();
+        assert_eq!(failure.code, 2);
+
+        let cli = parse(&[&remote[..], &["--allow-remote"]].concat()).unwrap();
+        let failure = http_config(&cli.options, env(&[(ACCESS_TOKEN_VAR, "short")])).unwrap_err();
+        assert_eq!(failure.code, 2);
+        assert!(!failure.message.contains("short\""), "{}", failure.message);
+        assert!(
+            http_config(
+                &cli.options,
+                env(&[(ACCESS_TOKEN_VAR, "0123456789abcdef0123")])
+            )
+            .is_ok()
+        );
+
+        // The HTTP-only flags need --http; there is no flag taking a token value.
+        for args in [
+            &["--allow-remote"][..],
+            &["--per-request-token"],
+            &["--http-token-file", "/dev/null"],
+            &[
+                "--http",
+                "127.0.0.1:0",
+                "--http-token-file",
+                "x",
+                "--per-request-token",
+            ],
+            &["--http", "127.0.0.1:0", "--http-token", "abc"],
+            &["--http", "127.0.0.1"],
+            &["--http", "127.0.0.1:0", "--allowed-origin", "example.com"],
+        ] {
+            assert!(parse(args).is_err(), "{args:?} should be rejected");
+        }
     }
 
     #[test]

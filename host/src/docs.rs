@@ -20,9 +20,13 @@ const SHOWN_ITEMS: usize = 2;
 
 /// Renders the reference of every tool, write tools included.
 pub async fn tools_markdown() -> Result<String> {
-    let now = time::OffsetDateTime::parse(DOCS_NOW, &time::format_description::well_known::Rfc3339)?;
-    let fake = FakePagerDuty::spawn(Options { now: Some(now), ..Options::default() })
-        .context("starting the demo PagerDuty for the examples")?;
+    let now =
+        time::OffsetDateTime::parse(DOCS_NOW, &time::format_description::well_known::Rfc3339)?;
+    let fake = FakePagerDuty::spawn(Options {
+        now: Some(now),
+        ..Options::default()
+    })
+    .context("starting the demo PagerDuty for the examples")?;
     let sandbox = Sandbox::new(SandboxConfig {
         api_base: fake.base_url(),
         token: Some(fake_pagerduty::USER_TOKEN.to_string()),
@@ -49,11 +53,20 @@ pub async fn tools_markdown() -> Result<String> {
     )?;
     writeln!(out, "| tool | kind | what it does |\n|---|---|---|")?;
     for tool in &tools {
-        let kind = if tool.annotations.read_only { "read" } else { "write" };
-        writeln!(out, "| [`{}`](#{}) | {kind} | {} |", tool.name, tool.name, tool.title)?;
+        let kind = if tool.annotations.read_only {
+            "read"
+        } else {
+            "write"
+        };
+        writeln!(
+            out,
+            "| [`{}`](#{}) | {kind} | {} |",
+            tool.name, tool.name, tool.title
+        )?;
     }
     // Reads first, so the writes' changes do not show in read examples.
-    let (reads, writes): (Vec<&ToolInfo>, Vec<&ToolInfo>) = tools.iter().partition(|t| t.annotations.read_only);
+    let (reads, writes): (Vec<&ToolInfo>, Vec<&ToolInfo>) =
+        tools.iter().partition(|t| t.annotations.read_only);
     for tool in reads.into_iter().chain(writes) {
         let arguments = examples.arguments(&tool.name)?;
         let outcome = sandbox
@@ -81,24 +94,48 @@ fn write_tool(out: &mut String, tool: &ToolInfo, arguments: &Value, result: &Val
         a.destructive,
         a.idempotent,
         a.open_world,
-        if a.read_only { "" } else { " Only with `--enable-write-tools`." }
+        if a.read_only {
+            ""
+        } else {
+            " Only with `--enable-write-tools`."
+        }
     )?;
-    let required: Vec<&str> = schema["required"].as_array().map_or(vec![], |r| r.iter().filter_map(Value::as_str).collect());
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .map_or(vec![], |r| r.iter().filter_map(Value::as_str).collect());
     match schema["properties"].as_object().filter(|p| !p.is_empty()) {
         None => writeln!(out, "Arguments: none.\n")?,
         Some(properties) => {
-            writeln!(out, "| argument | type | required | description |\n|---|---|---|---|")?;
+            writeln!(
+                out,
+                "| argument | type | required | description |\n|---|---|---|---|"
+            )?;
             for (name, property) in properties {
                 let ty = type_of(property);
-                let req = if required.contains(&name.as_str()) { "yes" } else { "no" };
-                let description = property["description"].as_str().unwrap_or_default().replace('|', "\\|");
+                let req = if required.contains(&name.as_str()) {
+                    "yes"
+                } else {
+                    "no"
+                };
+                let description = property["description"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .replace('|', "\\|");
                 writeln!(out, "| `{name}` | {ty} | {req} | {description} |")?;
             }
             writeln!(out)?;
         }
     }
-    writeln!(out, "Example call:\n\n```json\n{}\n```\n", serde_json::to_string(arguments)?)?;
-    writeln!(out, "Example result:\n\n```json\n{}\n```", serde_json::to_string_pretty(result)?)?;
+    writeln!(
+        out,
+        "Example call:\n\n```json\n{}\n```\n",
+        serde_json::to_string(arguments)?
+    )?;
+    writeln!(
+        out,
+        "Example result:\n\n```json\n{}\n```",
+        serde_json::to_string_pretty(result)?
+    )?;
     Ok(())
 }
 
@@ -108,9 +145,17 @@ fn type_of(property: &Value) -> String {
         "array" => match property["items"]["enum"].as_array() {
             Some(values) => format!(
                 "list of {}",
-                values.iter().filter_map(Value::as_str).map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+                values
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
-            None => format!("list of {}", property["items"]["type"].as_str().unwrap_or("any")),
+            None => format!(
+                "list of {}",
+                property["items"]["type"].as_str().unwrap_or("any")
+            ),
         },
         "string" if property["format"] == "date-time" => "ISO 8601 timestamp".to_string(),
         other => other.to_string(),
@@ -131,12 +176,12 @@ fn shorten(mut result: Value) -> Value {
             if key == "metadata" {
                 continue;
             }
-            if let Some(items) = value.as_array_mut() {
-                if items.len() > SHOWN_ITEMS {
-                    let hidden = items.len() - SHOWN_ITEMS;
-                    items.truncate(SHOWN_ITEMS);
-                    items.push(json!(format!("… {hidden} more")));
-                }
+            if let Some(items) = value.as_array_mut()
+                && items.len() > SHOWN_ITEMS
+            {
+                let hidden = items.len() - SHOWN_ITEMS;
+                items.truncate(SHOWN_ITEMS);
+                items.push(json!(format!("… {hidden} more")));
             }
         }
     }
@@ -153,7 +198,11 @@ impl Examples {
     fn from_dataset(fake: &FakePagerDuty) -> Examples {
         let data = fake.dataset();
         let me = data.current_user().id.clone();
-        let my_teams: Vec<String> = data.teams_of_user(&me).iter().map(|t| t.id.clone()).collect();
+        let my_teams: Vec<String> = data
+            .teams_of_user(&me)
+            .iter()
+            .map(|t| t.id.clone())
+            .collect();
         Examples {
             incident_with_notes: data.incidents_with_notes()[0].id.clone(),
             open_incident: data.open_incidents_of_teams(&my_teams)[0].id.clone(),
@@ -163,7 +212,9 @@ impl Examples {
     fn arguments(&self, tool: &str) -> Result<Value> {
         let week = json!({"since": "2026-01-15T00:00:00Z", "until": "2026-01-22T00:00:00Z"});
         let with_week = |mut v: Value| {
-            v.as_object_mut().unwrap().extend(week.as_object().unwrap().clone());
+            v.as_object_mut()
+                .unwrap()
+                .extend(week.as_object().unwrap().clone());
             v
         };
         Ok(match tool {
@@ -182,13 +233,21 @@ impl Examples {
             "list_users" => json!({"current_user_context": false, "query": "an"}),
             "get_user" => json!({"user_id": ids::USER_GRACE_LIU}),
             "list_escalation_policies" => json!({}),
-            "get_escalation_policy" => json!({"escalation_policy_id": ids::POLICY_PLATFORM_ON_CALL}),
-            "list_oncalls" => json!({"since": "2026-01-15T12:00:00Z", "until": "2026-01-15T13:00:00Z"}),
+            "get_escalation_policy" => {
+                json!({"escalation_policy_id": ids::POLICY_PLATFORM_ON_CALL})
+            }
+            "list_oncalls" => {
+                json!({"since": "2026-01-15T12:00:00Z", "until": "2026-01-15T13:00:00Z"})
+            }
             "list_schedules" => json!({"query": "primary"}),
             "get_schedule" => with_week(json!({"schedule_id": ids::SCHEDULE_PLATFORM_PRIMARY})),
-            "list_schedule_users" => with_week(json!({"schedule_id": ids::SCHEDULE_PLATFORM_PRIMARY})),
+            "list_schedule_users" => {
+                with_week(json!({"schedule_id": ids::SCHEDULE_PLATFORM_PRIMARY}))
+            }
             "acknowledge_incident" => json!({"incident_id": self.open_incident}),
-            "add_incident_note" => json!({"incident_id": self.open_incident, "content": "Rolled back deploy 4512; error rate back to normal."}),
+            "add_incident_note" => {
+                json!({"incident_id": self.open_incident, "content": "Rolled back deploy 4512; error rate back to normal."})
+            }
             "resolve_incident" => json!({"incident_id": self.open_incident}),
             other => bail!("no example arguments for tool '{other}': add them to host/src/docs.rs"),
         })

@@ -17,6 +17,12 @@
 //!
 //! The token lives only in this module's [`HeaderValue`] (marked sensitive);
 //! it is never given to the guest.
+//!
+//! A policy has a default token (the one from the environment, used on stdio).
+//! Over HTTP with per-request tokens, each call gets its own policy from
+//! [`EgressPolicy::for_token`]: same destination and timeouts, the caller's
+//! [`ApiToken`] instead of the default, so one call's requests carry exactly
+//! that call's token.
 
 use std::fmt;
 use std::sync::Arc;
@@ -77,6 +83,36 @@ pub fn authorization_value(token: &str, scheme: AuthScheme) -> anyhow::Result<He
     })?;
     value.set_sensitive(true);
     Ok(value)
+}
+
+/// One caller's PagerDuty credential, ready to send: the `Authorization`
+/// header value (marked sensitive). Its `Debug` output is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    authorization: HeaderValue,
+}
+
+impl ApiToken {
+    /// The credential for `token` sent under `scheme` (see [`authorization_value`]).
+    /// Fails, without echoing the token, when it is empty or cannot be an HTTP
+    /// header value.
+    pub fn new(token: &str, scheme: AuthScheme) -> anyhow::Result<ApiToken> {
+        anyhow::ensure!(!token.trim().is_empty(), "the PagerDuty API token is empty");
+        Ok(ApiToken {
+            authorization: authorization_value(token, scheme)?,
+        })
+    }
+
+    /// The `Authorization` header value sent to PagerDuty.
+    pub fn authorization(&self) -> &HeaderValue {
+        &self.authorization
+    }
+}
+
+impl fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiToken(<redacted>)")
+    }
 }
 
 /// A validated API base URL: `http` or `https`, a host, an optional port, no
@@ -254,6 +290,18 @@ impl EgressPolicy {
     /// The API base this policy allows.
     pub fn base(&self) -> &ApiBase {
         &self.inner.base
+    }
+
+    /// The same policy (destination, timeouts) authenticating with `token`
+    /// instead of the default token: for one call made on behalf of one caller.
+    pub fn for_token(&self, token: &ApiToken) -> EgressPolicy {
+        EgressPolicy {
+            inner: Arc::new(Inner {
+                base: self.inner.base.clone(),
+                authorization: Some(token.authorization.clone()),
+                request_timeout: self.inner.request_timeout,
+            }),
+        }
     }
 
     /// Applies the policy to a request about to be sent: denies other
@@ -544,6 +592,30 @@ mod tests {
         )
         .unwrap_err();
         assert!(!err.to_string().contains("SECRET"));
+    }
+
+    #[test]
+    fn for_token_replaces_only_the_credential() {
+        let default = policy(
+            "https://api.pagerduty.com",
+            Some("default-token"),
+            AuthScheme::Token,
+        );
+        let caller = ApiToken::new("caller-token", AuthScheme::Bearer).unwrap();
+        let per_call = default.for_token(&caller);
+        let mut req = request("https://api.pagerduty.com/users/me");
+        per_call.prepare(&mut req, None).unwrap();
+        assert_eq!(req.headers()[AUTHORIZATION], "Bearer caller-token");
+        // The default policy is unchanged.
+        let mut req = request("https://api.pagerduty.com/users/me");
+        default.prepare(&mut req, None).unwrap();
+        assert_eq!(req.headers()[AUTHORIZATION], "Token token=default-token");
+        // Still only the API host.
+        let mut req = request("https://evil.example/users/me");
+        assert!(per_call.prepare(&mut req, None).is_err());
+        assert!(req.headers().get(AUTHORIZATION).is_none());
+        assert!(!format!("{caller:?}{per_call:?}").contains("caller-token"));
+        assert!(ApiToken::new("  ", AuthScheme::Token).is_err());
     }
 
     #[test]

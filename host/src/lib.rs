@@ -10,8 +10,13 @@
 //!   added by the host (the guest never sees it).
 //! * [`mcp`] — the rmcp server handler mapping `tools/list` and `tools/call`
 //!   to the component.
-//! * [`cli`] — the `pagerduty-mcp` command line (stdio server, `tools`, `call`,
-//!   `--demo`).
+//! * [`http`] — the Streamable HTTP transport (`--http`): binding rules, Host
+//!   and Origin validation, graceful shutdown.
+//! * [`http_auth`] — HTTP client authentication: an access token, or each
+//!   request's own PagerDuty token.
+//! * [`stdio`] — the stdio transport's framing guard.
+//! * [`cli`] — the `pagerduty-mcp` command line (stdio or HTTP server, `tools`,
+//!   `call`, `--demo`).
 //! * [`demo`] — the in-process fake PagerDuty behind `--demo`.
 //!
 //! ```no_run
@@ -39,10 +44,12 @@ pub mod cli;
 pub mod demo;
 pub mod docs;
 pub mod egress;
+pub mod http;
+pub mod http_auth;
 pub mod mcp;
 pub mod sandbox;
 pub mod stdio;
 
-pub use egress::AuthScheme;
+pub use egress::{ApiToken, AuthScheme};
 pub use mcp::McpServer;
 pub use sandbox::{Annotations, CallError, CallOutcome, Sandbox, SandboxConfig, ToolInfo};

@@ -10,8 +10,14 @@
 //!
 //! rmcp negotiates the protocol: both the legacy `initialize` lifecycle and the
 //! stateless 2026-07-28 revision (per-request `_meta`) work with this handler.
-//! The handler is transport-agnostic ([`serve_stdio`] today; a Streamable HTTP
-//! service can be built from clones of the same [`McpServer`]).
+//! The handler is transport-agnostic: [`serve_stdio`] here, Streamable HTTP in
+//! [`crate::http`] (one clone of the same [`McpServer`] per session or request).
+//!
+//! Whose PagerDuty token a call uses is the handler's [`TokenSource`]: the
+//! sandbox's default token (stdio, HTTP with one server token), or, over HTTP
+//! with per-request tokens, the [`ApiToken`] the HTTP layer authenticated and
+//! attached to that very request ([`crate::http_auth`]); such a call runs with
+//! [`Sandbox::call_tool_as`] and never falls back to another token.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -25,6 +31,7 @@ use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData as McpError, ServerHandler, ServiceExt as _};
 use serde_json::Value;
 
+use crate::egress::ApiToken;
 use crate::sandbox::{CallError, CallOutcome, Sandbox, ToolInfo, error_outcome};
 
 /// The server name announced to clients.
@@ -40,21 +47,45 @@ beyond it. Errors come back as tool results with `error.code` and `error.message
 and correct the arguments. Write tools (acknowledge, resolve, add a note) exist only when the server \
 was started with write tools enabled.";
 
+/// Where the PagerDuty token of a `tools/call` comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TokenSource {
+    /// The sandbox's default token (from the environment).
+    #[default]
+    Sandbox,
+    /// The [`ApiToken`] attached to the HTTP request carrying the call (in the
+    /// extensions of its [`http::request::Parts`]); a call without one fails.
+    PerRequest,
+}
+
 /// The MCP handler over a [`Sandbox`]. Cheap to clone (one per session or
 /// transport).
 #[derive(Clone, Debug)]
 pub struct McpServer {
     sandbox: Sandbox,
     tools: Arc<tokio::sync::OnceCell<Arc<Vec<Tool>>>>,
+    token_source: TokenSource,
 }
 
 impl McpServer {
-    /// A handler serving the tools of `sandbox`.
+    /// A handler serving the tools of `sandbox` with its default token.
     pub fn new(sandbox: Sandbox) -> McpServer {
         McpServer {
             sandbox,
             tools: Arc::default(),
+            token_source: TokenSource::Sandbox,
         }
+    }
+
+    /// This handler with calls authenticated as `source` says.
+    pub fn with_token_source(mut self, source: TokenSource) -> McpServer {
+        self.token_source = source;
+        self
+    }
+
+    /// Where this handler's calls take their PagerDuty token from.
+    pub fn token_source(&self) -> TokenSource {
+        self.token_source
     }
 
     /// The sandbox this handler calls.
@@ -76,8 +107,17 @@ impl McpServer {
             .cloned()
     }
 
-    /// Runs one `tools/call`.
+    /// Runs one `tools/call` with the sandbox's default token.
     pub async fn call(&self, params: CallToolRequestParams) -> Result<CallToolResult, McpError> {
+        self.call_as(None, params).await
+    }
+
+    /// Runs one `tools/call` with `token` (the sandbox's default when `None`).
+    pub async fn call_as(
+        &self,
+        token: Option<&ApiToken>,
+        params: CallToolRequestParams,
+    ) -> Result<CallToolResult, McpError> {
         let name = params.name.as_ref();
         let arguments = match &params.arguments {
             Some(args) => serde_json::to_string(args).map_err(|e| {
@@ -85,7 +125,11 @@ impl McpServer {
             })?,
             None => "{}".to_owned(),
         };
-        match self.sandbox.call_tool(name, &arguments).await {
+        let result = match token {
+            Some(token) => self.sandbox.call_tool_as(token, name, &arguments).await,
+            None => self.sandbox.call_tool(name, &arguments).await,
+        };
+        match result {
             Ok(Ok(outcome)) => Ok(to_call_tool_result(&outcome)),
             Ok(Err(error)) => Err(call_error_to_mcp(name, error)),
             Err(fault) => {
@@ -207,10 +251,40 @@ impl ServerHandler for McpServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        self.call(request).await.map(CallToolResponse::from)
+        let token = match self.token_source {
+            TokenSource::Sandbox => None,
+            TokenSource::PerRequest => Some(request_token(&context)?),
+        };
+        self.call_as(token, request)
+            .await
+            .map(CallToolResponse::from)
     }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        // Only once listed (rmcp asks synchronously, to validate headers).
+        self.tools
+            .get()
+            .and_then(|tools| tools.iter().find(|t| t.name == name).cloned())
+    }
+}
+
+/// The token the HTTP layer attached to the request carrying this call.
+fn request_token(context: &RequestContext<RoleServer>) -> Result<&ApiToken, McpError> {
+    context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<ApiToken>())
+        .ok_or_else(|| {
+            // The HTTP layer answers 401 before this; reaching it is a bug.
+            tracing::error!("a tools/call arrived without a per-request PagerDuty token");
+            McpError::invalid_request(
+                "this server needs a PagerDuty token with every request \
+                 (Authorization: Token token=<token> or Bearer <oauth token>)",
+                None,
+            )
+        })
 }
 
 /// Serves MCP over stdin/stdout until the client disconnects.

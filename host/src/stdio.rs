@@ -44,7 +44,12 @@ where
             match read_line(&mut input).await {
                 Ok(Line::End) | Err(_) => break,
                 Ok(Line::TooLong) => {
-                    let _ = errors.send(error_line(-32600, "Invalid Request: line longer than 4 MiB")).await;
+                    let _ = errors
+                        .send(error_line(
+                            -32600,
+                            "Invalid Request: line longer than 4 MiB",
+                        ))
+                        .await;
                 }
                 Ok(Line::Text(line)) => match check(&line) {
                     Ok(()) => {
@@ -96,7 +101,11 @@ where
         let _ = copier.await;
     });
 
-    GuardedStdio { to_server, from_server, done }
+    GuardedStdio {
+        to_server,
+        from_server,
+        done,
+    }
 }
 
 enum Line {
@@ -150,15 +159,22 @@ fn check(line: &[u8]) -> Result<(), Vec<u8>> {
     match serde_json::from_slice::<Value>(line) {
         Err(e) => Err(error_line(-32700, &format!("Parse error: {e}"))),
         Ok(Value::Object(_)) => Ok(()),
-        Ok(Value::Array(_)) => Err(error_line(-32600, "Invalid Request: JSON-RPC batches are not supported by MCP")),
-        Ok(_) => Err(error_line(-32600, "Invalid Request: expected a JSON-RPC message object")),
+        Ok(Value::Array(_)) => Err(error_line(
+            -32600,
+            "Invalid Request: JSON-RPC batches are not supported by MCP",
+        )),
+        Ok(_) => Err(error_line(
+            -32600,
+            "Invalid Request: expected a JSON-RPC message object",
+        )),
     }
 }
 
 fn error_line(code: i64, message: &str) -> Vec<u8> {
-    let mut line = json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}})
-        .to_string()
-        .into_bytes();
+    let mut line =
+        json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}})
+            .to_string()
+            .into_bytes();
     line.push(b'\n');
     line
 }
@@ -173,14 +189,21 @@ mod tests {
         let (mut client, stdin) = tokio::io::duplex(1 << 20);
         let (stdout, mut client_out) = tokio::io::duplex(1 << 24);
         let guarded = guard(stdin, stdout);
-        let GuardedStdio { to_server, from_server, done } = guarded;
+        let GuardedStdio {
+            to_server,
+            from_server,
+            done,
+        } = guarded;
         // The "server" echoes each line back.
         let echo = tokio::spawn(async move {
             let mut from_client = BufReader::new(to_server);
             let mut to_client = from_server;
             let mut line = String::new();
             while from_client.read_line(&mut line).await.unwrap() > 0 {
-                to_client.write_all(format!("echo {line}").as_bytes()).await.unwrap();
+                to_client
+                    .write_all(format!("echo {line}").as_bytes())
+                    .await
+                    .unwrap();
                 line.clear();
             }
         });
@@ -199,11 +222,22 @@ mod tests {
         let lines: Vec<&str> = out.lines().collect();
         assert!(lines.contains(&"echo {\"id\":1}"), "{out}");
         assert!(lines.contains(&"echo {\"id\":2}"), "{out}");
-        let errors: Vec<Value> = lines.iter().filter(|l| !l.starts_with("echo")).map(|l| serde_json::from_str(l).unwrap()).collect();
-        let codes: Vec<i64> = errors.iter().map(|e| e["error"]["code"].as_i64().unwrap()).collect();
+        let errors: Vec<Value> = lines
+            .iter()
+            .filter(|l| !l.starts_with("echo"))
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let codes: Vec<i64> = errors
+            .iter()
+            .map(|e| e["error"]["code"].as_i64().unwrap())
+            .collect();
         assert_eq!(codes.iter().filter(|c| **c == -32700).count(), 1, "{out}");
         assert_eq!(codes.iter().filter(|c| **c == -32600).count(), 2, "{out}");
-        assert!(errors.iter().all(|e| e["id"].is_null() && e["jsonrpc"] == "2.0"));
+        assert!(
+            errors
+                .iter()
+                .all(|e| e["id"].is_null() && e["jsonrpc"] == "2.0")
+        );
     }
 
     #[tokio::test]
@@ -211,7 +245,10 @@ mod tests {
         let mut input = vec![b'x'; MAX_LINE_BYTES + 10];
         input.extend_from_slice(b"\n{\"id\":3}\n");
         let out = run(input).await;
-        assert!(out.contains("\"code\":-32600") && out.contains("4 MiB"), "{out:.300}");
+        assert!(
+            out.contains("\"code\":-32600") && out.contains("4 MiB"),
+            "{out:.300}"
+        );
         assert!(out.contains("echo {\"id\":3}"), "{out:.300}");
     }
 

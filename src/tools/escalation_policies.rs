@@ -11,8 +11,16 @@ use crate::projection::project;
 use serde_json::Value;
 
 /// The fields of an escalation policy.
-const POLICY_FIELDS: &[&str] =
-    &["id", "name", "description", "num_loops", "escalation_rules", "services", "teams", "html_url"];
+const POLICY_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "description",
+    "num_loops",
+    "escalation_rules",
+    "services",
+    "teams",
+    "html_url",
+];
 
 fn project_policy(policy: &Value) -> Value {
     project(policy, POLICY_FIELDS)
@@ -92,12 +100,28 @@ fn list_escalation_policies(call: &mut Call<'_>, args: &Args) -> ToolResult<Outp
         }
     }
     q.push("sort_by", "name");
-    list_paged(call, "/escalation_policies", &q, "escalation_policies", args, project_policy)
+    list_paged(
+        call,
+        "/escalation_policies",
+        &q,
+        "escalation_policies",
+        args,
+        project_policy,
+    )
 }
 
 fn get_escalation_policy(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let path = format!("/escalation_policies/{}", args.required("escalation_policy_id"));
-    get_one(call, &path, &Query::new(), "escalation_policy", project_policy)
+    let path = format!(
+        "/escalation_policies/{}",
+        args.required("escalation_policy_id")
+    );
+    get_one(
+        call,
+        &path,
+        &Query::new(),
+        "escalation_policy",
+        project_policy,
+    )
 }
 
 #[cfg(test)]
@@ -107,21 +131,69 @@ mod tests {
 
     #[test]
     fn list_policies_that_include_me_or_by_filters() {
-        let c = call("list_escalation_policies", json!({}), vec![me_response(&["PT1"]), page("escalation_policies", vec![], false)]);
-        assert_eq!(c.sent[1], "/escalation_policies?user_ids[]=PME0001&sort_by=name&limit=100&offset=0");
-        let c = call("list_escalation_policies", json!({"current_user_context": false, "team_ids": ["PT1"], "user_ids": ["PU1"]}), vec![page("escalation_policies", vec![], false)]);
-        assert_eq!(c.sent, ["/escalation_policies?user_ids[]=PU1&team_ids[]=PT1&sort_by=name&limit=100&offset=0"]);
-        assert_eq!(call("list_escalation_policies", json!({"user_ids": ["PU1"]}), vec![]).code(), "CONFLICTING_PARAMETERS");
-        assert_eq!(call("list_escalation_policies", json!({"current_user_context": false}), vec![]).code(), "MISSING_PARAMETER");
+        let c = call(
+            "list_escalation_policies",
+            json!({}),
+            vec![
+                me_response(&["PT1"]),
+                page("escalation_policies", vec![], false),
+            ],
+        );
+        assert_eq!(
+            c.sent[1],
+            "/escalation_policies?user_ids[]=PME0001&sort_by=name&limit=100&offset=0"
+        );
+        let c = call(
+            "list_escalation_policies",
+            json!({"current_user_context": false, "team_ids": ["PT1"], "user_ids": ["PU1"]}),
+            vec![page("escalation_policies", vec![], false)],
+        );
+        assert_eq!(
+            c.sent,
+            ["/escalation_policies?user_ids[]=PU1&team_ids[]=PT1&sort_by=name&limit=100&offset=0"]
+        );
+        assert_eq!(
+            call(
+                "list_escalation_policies",
+                json!({"user_ids": ["PU1"]}),
+                vec![]
+            )
+            .code(),
+            "CONFLICTING_PARAMETERS"
+        );
+        assert_eq!(
+            call(
+                "list_escalation_policies",
+                json!({"current_user_context": false}),
+                vec![]
+            )
+            .code(),
+            "MISSING_PARAMETER"
+        );
     }
 
     #[test]
     fn get_policy_keeps_rule_target_kinds() {
         let policy = json!({"id": "PE1", "name": "Ops", "num_loops": 2, "escalation_rules": [{"id": "R1", "escalation_delay_in_minutes": 30,
             "targets": [{"id": "PS1", "type": "schedule_reference", "summary": "Primary"}, {"id": "PU1", "type": "user_reference", "summary": "Ann"}]}]});
-        let c = call("get_escalation_policy", json!({"escalation_policy_id": "PE1"}), vec![json_response(200, json!({"escalation_policy": policy}))]);
+        let c = call(
+            "get_escalation_policy",
+            json!({"escalation_policy_id": "PE1"}),
+            vec![json_response(200, json!({"escalation_policy": policy}))],
+        );
         assert_eq!(c.sent, ["/escalation_policies/PE1"]);
-        assert_eq!(c.envelope["escalation_policies"][0]["escalation_rules"][0]["targets"][0], json!({"id": "PS1", "summary": "Primary", "type": "schedule"}));
-        assert_eq!(call("get_escalation_policy", json!({"escalation_policy_id": "x-1"}), vec![]).code(), "INVALID_ESCALATION_POLICY_ID");
+        assert_eq!(
+            c.envelope["escalation_policies"][0]["escalation_rules"][0]["targets"][0],
+            json!({"id": "PS1", "summary": "Primary", "type": "schedule"})
+        );
+        assert_eq!(
+            call(
+                "get_escalation_policy",
+                json!({"escalation_policy_id": "x-1"}),
+                vec![]
+            )
+            .code(),
+            "INVALID_ESCALATION_POLICY_ID"
+        );
     }
 }

@@ -39,7 +39,10 @@ pub const INCIDENT_FIELDS: &[&str] = &[
 /// An incident projected to [`INCIDENT_FIELDS`]; its priority shrinks to its name.
 pub fn project_incident(incident: &Value) -> Value {
     let mut out = project(incident, INCIDENT_FIELDS);
-    if let Some(priority) = incident.get("priority").and_then(|p| p.get("summary").or_else(|| p.get("name"))) {
+    if let Some(priority) = incident
+        .get("priority")
+        .and_then(|p| p.get("summary").or_else(|| p.get("name")))
+    {
         out["priority"] = priority.clone();
     }
     out
@@ -187,7 +190,10 @@ pub const WRITE_TOOLS: &[Tool] = &[
             PagerDuty will re-trigger it after the service's acknowledgement timeout). Returns the updated incident.",
         resource: "incidents",
         params: &[INCIDENT_ID],
-        access: Access::Write { destructive: false, idempotent: true },
+        access: Access::Write {
+            destructive: false,
+            idempotent: true,
+        },
         user_context: None,
         run: acknowledge_incident,
     },
@@ -198,7 +204,10 @@ pub const WRITE_TOOLS: &[Tool] = &[
             a resolved incident cannot be reopened). Returns the updated incident.",
         resource: "incidents",
         params: &[INCIDENT_ID],
-        access: Access::Write { destructive: true, idempotent: true },
+        access: Access::Write {
+            destructive: true,
+            idempotent: true,
+        },
         user_context: None,
         run: resolve_incident,
     },
@@ -217,7 +226,10 @@ pub const WRITE_TOOLS: &[Tool] = &[
                 description: "The note's text (plain text, up to 25,000 characters).",
             },
         ],
-        access: Access::Write { destructive: false, idempotent: false },
+        access: Access::Write {
+            destructive: false,
+            idempotent: false,
+        },
         user_context: None,
         run: add_incident_note,
     },
@@ -237,7 +249,11 @@ fn list_incidents(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
         let team_ids = call.my_team_ids()?;
         q.push_all("team_ids[]", &team_ids);
     } else {
-        for (arg, key) in [("service_ids", "service_ids[]"), ("team_ids", "team_ids[]"), ("user_ids", "user_ids[]")] {
+        for (arg, key) in [
+            ("service_ids", "service_ids[]"),
+            ("team_ids", "team_ids[]"),
+            ("user_ids", "user_ids[]"),
+        ] {
             if let Some(values) = args.list(arg) {
                 q.push_all(key, values);
             }
@@ -248,7 +264,10 @@ fn list_incidents(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
             q.push("date_range", "all");
             "Window: open incidents of any age".to_string()
         }
-        (None, None) => "Window: PagerDuty's default, created in the last month (pass since/until for another)".to_string(),
+        (None, None) => {
+            "Window: PagerDuty's default, created in the last month (pass since/until for another)"
+                .to_string()
+        }
         (since, until) => {
             if let Some(since) = since {
                 q.push("since", since);
@@ -267,10 +286,16 @@ fn list_incidents(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     let mut output = list_paged(call, "/incidents", &q, "incidents", args, project_incident)?;
     let mut counts = Map::new();
     for status in STATUSES {
-        let n = output.items.iter().filter(|i| i["status"] == *status).count();
+        let n = output
+            .items
+            .iter()
+            .filter(|i| i["status"] == *status)
+            .count();
         counts.insert(status.to_string(), json!(n));
     }
-    output.extra.insert("status_counts".into(), Value::Object(counts));
+    output
+        .extra
+        .insert("status_counts".into(), Value::Object(counts));
     output.note = Some(window);
     Ok(output)
 }
@@ -280,20 +305,49 @@ fn incident_path(args: &Args, rest: &str) -> String {
 }
 
 fn get_incident(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    get_one(call, &incident_path(args, ""), &Query::new(), "incident", project_incident)
+    get_one(
+        call,
+        &incident_path(args, ""),
+        &Query::new(),
+        "incident",
+        project_incident,
+    )
 }
 
 /// The fields of a note.
 const NOTE_FIELDS: &[&str] = &["id", "content", "created_at", "user"];
 
 fn list_incident_notes(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    list_unpaged(call, &incident_path(args, "/notes"), &Query::new(), "notes", args, |n| project(n, NOTE_FIELDS))
+    list_unpaged(
+        call,
+        &incident_path(args, "/notes"),
+        &Query::new(),
+        "notes",
+        args,
+        |n| project(n, NOTE_FIELDS),
+    )
 }
 
 /// The fields of an alert; `body` keeps only the monitoring tool's `details`.
 fn project_alert(alert: &Value) -> Value {
-    let mut out = project(alert, &["id", "summary", "status", "severity", "created_at", "alert_key", "service", "html_url"]);
-    if let Some(details) = alert.get("body").and_then(|b| b.get("details")).filter(|d| !d.is_null()) {
+    let mut out = project(
+        alert,
+        &[
+            "id",
+            "summary",
+            "status",
+            "severity",
+            "created_at",
+            "alert_key",
+            "service",
+            "html_url",
+        ],
+    );
+    if let Some(details) = alert
+        .get("body")
+        .and_then(|b| b.get("details"))
+        .filter(|d| !d.is_null())
+    {
         out["details"] = details.clone();
     }
     out
@@ -304,7 +358,14 @@ fn list_incident_alerts(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> 
     if let Some(statuses) = args.list("statuses") {
         q.push_all("statuses[]", statuses);
     }
-    list_paged(call, &incident_path(args, "/alerts"), &q, "alerts", args, project_alert)
+    list_paged(
+        call,
+        &incident_path(args, "/alerts"),
+        &q,
+        "alerts",
+        args,
+        project_alert,
+    )
 }
 
 /// The spec allows `limit` 1–999 on past incidents.
@@ -313,39 +374,66 @@ const PAST_INCIDENTS_MAX: usize = 999;
 fn list_past_incidents(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     let mut q = Query::new();
     q.push("limit", args.limit().min(PAST_INCIDENTS_MAX).to_string());
-    let body = call.client.get(&incident_path(args, "/past_incidents"), &q)?;
-    let items = body.get("past_incidents").and_then(Value::as_array).cloned().unwrap_or_default();
+    let body = call
+        .client
+        .get(&incident_path(args, "/past_incidents"), &q)?;
+    let items = body
+        .get("past_incidents")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let total = body.get("total").and_then(Value::as_u64);
     let projected: Vec<Value> = items
         .iter()
         .take(args.limit())
         .map(|p| {
-            let mut out = project(p.get("incident").unwrap_or(&Value::Null), &["id", "title", "created_at"]);
+            let mut out = project(
+                p.get("incident").unwrap_or(&Value::Null),
+                &["id", "title", "created_at"],
+            );
             if let Some(score) = p.get("score") {
                 out["score"] = score.clone();
             }
             out
         })
         .collect();
-    let has_more = total.is_some_and(|t| t as usize > projected.len()) || items.len() > args.limit();
-    Ok(Output { has_more, ..Output::items(projected) })
+    let has_more =
+        total.is_some_and(|t| t as usize > projected.len()) || items.len() > args.limit();
+    Ok(Output {
+        has_more,
+        ..Output::items(projected)
+    })
 }
 
 fn list_related_incidents(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    list_unpaged(call, &incident_path(args, "/related_incidents"), &Query::new(), "related_incidents", args, |r| {
-        let mut out = project_incident(r.get("incident").unwrap_or(&Value::Null));
-        if let Some(relationships) = r.get("relationships").and_then(|v| clean("relationships", v)) {
-            out["relationships"] = relationships;
-        }
-        out
-    })
+    list_unpaged(
+        call,
+        &incident_path(args, "/related_incidents"),
+        &Query::new(),
+        "related_incidents",
+        args,
+        |r| {
+            let mut out = project_incident(r.get("incident").unwrap_or(&Value::Null));
+            if let Some(relationships) = r
+                .get("relationships")
+                .and_then(|v| clean("relationships", v))
+            {
+                out["relationships"] = relationships;
+            }
+            out
+        },
+    )
 }
 
 fn set_status(call: &mut Call<'_>, args: &Args, status: &str) -> ToolResult<Output> {
     let from = call.from_address()?;
     let body = json!({"incident": {"type": "incident_reference", "status": status}});
-    let answer = call.client.write(Method::Put, &incident_path(args, ""), &body, &from)?;
-    Ok(Output::one(project_incident(answer.get("incident").unwrap_or(&Value::Null))))
+    let answer = call
+        .client
+        .write(Method::Put, &incident_path(args, ""), &body, &from)?;
+    Ok(Output::one(project_incident(
+        answer.get("incident").unwrap_or(&Value::Null),
+    )))
 }
 
 fn acknowledge_incident(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
@@ -359,8 +447,13 @@ fn resolve_incident(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
 fn add_incident_note(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     let from = call.from_address()?;
     let body = json!({"note": {"content": args.required("content")}});
-    let answer = call.client.write(Method::Post, &incident_path(args, "/notes"), &body, &from)?;
-    Ok(Output::one(project(answer.get("note").unwrap_or(&Value::Null), NOTE_FIELDS)))
+    let answer = call
+        .client
+        .write(Method::Post, &incident_path(args, "/notes"), &body, &from)?;
+    Ok(Output::one(project(
+        answer.get("note").unwrap_or(&Value::Null),
+        NOTE_FIELDS,
+    )))
 }
 
 #[cfg(test)]
@@ -383,33 +476,77 @@ mod tests {
         let c = call(
             "list_incidents",
             json!({"statuses": ["triggered", "acknowledged"]}),
-            vec![me_response(&["PT1", "PT2"]), page("incidents", vec![incident("P1", "triggered"), incident("P2", "acknowledged")], false)],
+            vec![
+                me_response(&["PT1", "PT2"]),
+                page(
+                    "incidents",
+                    vec![incident("P1", "triggered"), incident("P2", "acknowledged")],
+                    false,
+                ),
+            ],
         );
         assert!(!c.is_error, "{}", c.envelope);
-        assert_eq!(c.sent, [
-            "/users/me",
-            "/incidents?statuses[]=triggered&statuses[]=acknowledged&team_ids[]=PT1&team_ids[]=PT2&date_range=all&sort_by=created_at:desc&limit=100&offset=0",
-        ]);
-        assert_eq!(c.envelope["metadata"]["status_counts"], json!({"triggered": 1, "acknowledged": 1, "resolved": 0}));
+        assert_eq!(
+            c.sent,
+            [
+                "/users/me",
+                "/incidents?statuses[]=triggered&statuses[]=acknowledged&team_ids[]=PT1&team_ids[]=PT2&date_range=all&sort_by=created_at:desc&limit=100&offset=0",
+            ]
+        );
+        assert_eq!(
+            c.envelope["metadata"]["status_counts"],
+            json!({"triggered": 1, "acknowledged": 1, "resolved": 0})
+        );
         assert_eq!(c.envelope["metadata"]["count"], 2);
-        assert!(c.envelope["metadata"]["description"].as_str().unwrap().contains("Window: open incidents of any age"));
+        assert!(
+            c.envelope["metadata"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("Window: open incidents of any age")
+        );
     }
 
     #[test]
     fn default_statuses_include_resolved_and_use_pagerdutys_window() {
-        let c = call("list_incidents", json!({"current_user_context": false, "service_ids": ["PSVC001"], "urgencies": ["high"]}),
-            vec![page("incidents", vec![], false)]);
-        assert_eq!(c.sent, ["/incidents?statuses[]=triggered&statuses[]=acknowledged&statuses[]=resolved&urgencies[]=high&service_ids[]=PSVC001&sort_by=created_at:desc&limit=100&offset=0"]);
-        assert!(c.envelope["metadata"]["description"].as_str().unwrap().contains("last month"));
+        let c = call(
+            "list_incidents",
+            json!({"current_user_context": false, "service_ids": ["PSVC001"], "urgencies": ["high"]}),
+            vec![page("incidents", vec![], false)],
+        );
+        assert_eq!(
+            c.sent,
+            [
+                "/incidents?statuses[]=triggered&statuses[]=acknowledged&statuses[]=resolved&urgencies[]=high&service_ids[]=PSVC001&sort_by=created_at:desc&limit=100&offset=0"
+            ]
+        );
+        assert!(
+            c.envelope["metadata"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("last month")
+        );
     }
 
     #[test]
     fn explicit_window_is_sent_and_described() {
-        let c = call("list_incidents", json!({"current_user_context": false, "user_ids": ["PU1"], "statuses": ["triggered"],
+        let c = call(
+            "list_incidents",
+            json!({"current_user_context": false, "user_ids": ["PU1"], "statuses": ["triggered"],
             "since": "2026-11-01T00:00:00Z", "until": "2026-11-10T00:00:00Z", "limit": 5}),
-            vec![page("incidents", vec![], false)]);
-        assert_eq!(c.sent, ["/incidents?statuses[]=triggered&user_ids[]=PU1&since=2026-11-01T00:00:00Z&until=2026-11-10T00:00:00Z&sort_by=created_at:desc&limit=5&offset=0"]);
-        assert!(c.envelope["metadata"]["description"].as_str().unwrap().contains("from 2026-11-01T00:00:00Z to 2026-11-10T00:00:00Z"));
+            vec![page("incidents", vec![], false)],
+        );
+        assert_eq!(
+            c.sent,
+            [
+                "/incidents?statuses[]=triggered&user_ids[]=PU1&since=2026-11-01T00:00:00Z&until=2026-11-10T00:00:00Z&sort_by=created_at:desc&limit=5&offset=0"
+            ]
+        );
+        assert!(
+            c.envelope["metadata"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("from 2026-11-01T00:00:00Z to 2026-11-10T00:00:00Z")
+        );
     }
 
     #[test]
@@ -419,17 +556,37 @@ mod tests {
             assert_eq!(c.code(), "CONFLICTING_PARAMETERS", "{arg}");
             assert!(c.sent.is_empty());
         }
-        let c = call("list_incidents", json!({"current_user_context": false}), vec![]);
+        let c = call(
+            "list_incidents",
+            json!({"current_user_context": false}),
+            vec![],
+        );
         assert_eq!(c.code(), "MISSING_PARAMETER");
-        assert!(c.envelope["error"]["message"].as_str().unwrap().contains("'team_ids'"));
+        assert!(
+            c.envelope["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("'team_ids'")
+        );
     }
 
     #[test]
     fn account_token_gives_user_context_unavailable() {
-        let c = call("list_incidents", json!({}), vec![json_response(400,
-            json!({"error": {"message": "Invalid Input Provided", "code": 2001, "errors": ["Requires a user token"]}}))]);
+        let c = call(
+            "list_incidents",
+            json!({}),
+            vec![json_response(
+                400,
+                json!({"error": {"message": "Invalid Input Provided", "code": 2001, "errors": ["Requires a user token"]}}),
+            )],
+        );
         assert_eq!(c.code(), "USER_CONTEXT_UNAVAILABLE");
-        assert!(c.envelope["error"]["message"].as_str().unwrap().contains("current_user_context=false"));
+        assert!(
+            c.envelope["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("current_user_context=false")
+        );
     }
 
     #[test]
@@ -440,10 +597,20 @@ mod tests {
 
     #[test]
     fn limit_above_a_page_pages_and_reports_more() {
-        let first: Vec<_> = (0..100).map(|i| incident(&format!("P{i}"), "resolved")).collect();
-        let second: Vec<_> = (100..120).map(|i| incident(&format!("P{i}"), "resolved")).collect();
-        let c = call("list_incidents", json!({"current_user_context": false, "team_ids": ["PT1"], "limit": 120}),
-            vec![page("incidents", first, true), page("incidents", second, true)]);
+        let first: Vec<_> = (0..100)
+            .map(|i| incident(&format!("P{i}"), "resolved"))
+            .collect();
+        let second: Vec<_> = (100..120)
+            .map(|i| incident(&format!("P{i}"), "resolved"))
+            .collect();
+        let c = call(
+            "list_incidents",
+            json!({"current_user_context": false, "team_ids": ["PT1"], "limit": 120}),
+            vec![
+                page("incidents", first, true),
+                page("incidents", second, true),
+            ],
+        );
         assert_eq!(c.envelope["metadata"]["count"], 120);
         assert_eq!(c.envelope["metadata"]["has_more"], true);
         assert!(c.sent[1].ends_with("limit=20&offset=100"), "{}", c.sent[1]);
@@ -451,19 +618,42 @@ mod tests {
 
     #[test]
     fn get_incident_projects_the_incident() {
-        let c = call("get_incident", json!({"incident_id": "P1"}), vec![json_response(200, json!({"incident": incident("P1", "triggered")}))]);
+        let c = call(
+            "get_incident",
+            json!({"incident_id": "P1"}),
+            vec![json_response(
+                200,
+                json!({"incident": incident("P1", "triggered")}),
+            )],
+        );
         assert_eq!(c.sent, ["/incidents/P1"]);
-        assert_eq!(c.envelope["incidents"], json!([{
+        assert_eq!(
+            c.envelope["incidents"],
+            json!([{
             "id": "P1", "incident_number": 1, "title": "Disk full on P1", "status": "triggered", "urgency": "high",
             "priority": "P1", "service": {"id": "PSVC001", "summary": "API"}, "created_at": "2026-11-20T10:00:00Z",
-            "html_url": "https://acme.pagerduty.com/incidents/P1"}]));
+            "html_url": "https://acme.pagerduty.com/incidents/P1"}])
+        );
     }
 
     #[test]
     fn get_incident_validates_and_maps_404() {
-        assert_eq!(call("get_incident", json!({"incident_id": "P@X"}), vec![]).code(), "INVALID_INCIDENT_ID");
-        assert_eq!(call("get_incident", json!({}), vec![]).code(), "MISSING_PARAMETER");
-        let c = call("get_incident", json!({"incident_id": "PNOPE"}), vec![json_response(404, json!({"error": {"message": "Not Found", "code": 2100}}))]);
+        assert_eq!(
+            call("get_incident", json!({"incident_id": "P@X"}), vec![]).code(),
+            "INVALID_INCIDENT_ID"
+        );
+        assert_eq!(
+            call("get_incident", json!({}), vec![]).code(),
+            "MISSING_PARAMETER"
+        );
+        let c = call(
+            "get_incident",
+            json!({"incident_id": "PNOPE"}),
+            vec![json_response(
+                404,
+                json!({"error": {"message": "Not Found", "code": 2100}}),
+            )],
+        );
         assert_eq!(c.code(), "NOT_FOUND");
     }
 
@@ -471,77 +661,171 @@ mod tests {
     fn notes_are_cut_to_limit_without_pagination_params() {
         let notes: Vec<_> = (0..5).map(|i| json!({"id": format!("N{i}"), "content": "hi", "created_at": "2026-11-20T10:00:00Z",
             "user": {"id": "PU1", "type": "user_reference", "summary": "Ann"}, "channel": {"summary": "API"}})).collect();
-        let c = call("list_incident_notes", json!({"incident_id": "P1", "limit": 3}), vec![json_response(200, json!({"notes": notes}))]);
+        let c = call(
+            "list_incident_notes",
+            json!({"incident_id": "P1", "limit": 3}),
+            vec![json_response(200, json!({"notes": notes}))],
+        );
         assert_eq!(c.sent, ["/incidents/P1/notes"]);
         assert_eq!(c.envelope["metadata"]["count"], 3);
         assert_eq!(c.envelope["metadata"]["has_more"], true);
-        assert_eq!(c.envelope["notes"][0], json!({"id": "N0", "content": "hi", "created_at": "2026-11-20T10:00:00Z", "user": {"id": "PU1", "summary": "Ann"}}));
+        assert_eq!(
+            c.envelope["notes"][0],
+            json!({"id": "N0", "content": "hi", "created_at": "2026-11-20T10:00:00Z", "user": {"id": "PU1", "summary": "Ann"}})
+        );
     }
 
     #[test]
     fn alerts_filter_by_status_and_keep_details() {
         let alert = json!({"id": "A1", "type": "alert", "summary": "CPU", "status": "triggered", "severity": "critical",
             "body": {"type": "alert_body", "details": {"cpu": 99}, "contexts": []}, "self": "x"});
-        let c = call("list_incident_alerts", json!({"incident_id": "P1", "statuses": ["triggered"]}), vec![page("alerts", vec![alert], false)]);
-        assert_eq!(c.sent, ["/incidents/P1/alerts?statuses[]=triggered&limit=100&offset=0"]);
-        assert_eq!(c.envelope["alerts"][0], json!({"id": "A1", "summary": "CPU", "status": "triggered", "severity": "critical", "details": {"cpu": 99}}));
+        let c = call(
+            "list_incident_alerts",
+            json!({"incident_id": "P1", "statuses": ["triggered"]}),
+            vec![page("alerts", vec![alert], false)],
+        );
+        assert_eq!(
+            c.sent,
+            ["/incidents/P1/alerts?statuses[]=triggered&limit=100&offset=0"]
+        );
+        assert_eq!(
+            c.envelope["alerts"][0],
+            json!({"id": "A1", "summary": "CPU", "status": "triggered", "severity": "critical", "details": {"cpu": 99}})
+        );
     }
 
     #[test]
     fn past_incidents_send_only_limit_capped_at_999() {
         let body = json!({"past_incidents": [{"incident": {"id": "P9", "created_at": "2026-10-01T00:00:00Z", "self": "x", "title": "Old"}, "score": 46.8}], "total": 1, "limit": 999});
-        let c = call("list_past_incidents", json!({"incident_id": "P1", "limit": 1000}), vec![json_response(200, body)]);
+        let c = call(
+            "list_past_incidents",
+            json!({"incident_id": "P1", "limit": 1000}),
+            vec![json_response(200, body)],
+        );
         assert_eq!(c.sent, ["/incidents/P1/past_incidents?limit=999"]);
-        assert_eq!(c.envelope["past_incidents"], json!([{"id": "P9", "title": "Old", "created_at": "2026-10-01T00:00:00Z", "score": 46.8}]));
+        assert_eq!(
+            c.envelope["past_incidents"],
+            json!([{"id": "P9", "title": "Old", "created_at": "2026-10-01T00:00:00Z", "score": 46.8}])
+        );
     }
 
     #[test]
     fn related_incidents_keep_relationships() {
         let body = json!({"related_incidents": [{"incident": incident("P2", "triggered"),
             "relationships": [{"type": "machine_learning_inferred", "metadata": {"grouping_classification": "similar_contents"}}]}]});
-        let c = call("list_related_incidents", json!({"incident_id": "P1"}), vec![json_response(200, body)]);
+        let c = call(
+            "list_related_incidents",
+            json!({"incident_id": "P1"}),
+            vec![json_response(200, body)],
+        );
         assert_eq!(c.sent, ["/incidents/P1/related_incidents"]);
         assert_eq!(c.envelope["related_incidents"][0]["id"], "P2");
-        assert_eq!(c.envelope["related_incidents"][0]["relationships"][0]["type"], "machine_learning_inferred");
+        assert_eq!(
+            c.envelope["related_incidents"][0]["relationships"][0]["type"],
+            "machine_learning_inferred"
+        );
     }
 
     #[test]
     fn acknowledge_and_resolve_put_status_from_current_user() {
-        for (tool, status) in [("acknowledge_incident", "acknowledged"), ("resolve_incident", "resolved")] {
-            let c = call(tool, json!({"incident_id": "P1"}), vec![me_response(&["PT1"]), json_response(200, json!({"incident": incident("P1", status)}))]);
+        for (tool, status) in [
+            ("acknowledge_incident", "acknowledged"),
+            ("resolve_incident", "resolved"),
+        ] {
+            let c = call(
+                tool,
+                json!({"incident_id": "P1"}),
+                vec![
+                    me_response(&["PT1"]),
+                    json_response(200, json!({"incident": incident("P1", status)})),
+                ],
+            );
             assert!(!c.is_error, "{}", c.envelope);
             let put = &c.requests[1];
             assert_eq!(put.method, crate::http::Method::Put);
-            assert!(put.headers.contains(&("From", "me@example.com".to_string())));
-            let body: serde_json::Value = serde_json::from_slice(put.body.as_ref().unwrap()).unwrap();
-            assert_eq!(body, json!({"incident": {"type": "incident_reference", "status": status}}));
+            assert!(
+                put.headers
+                    .contains(&("From", "me@example.com".to_string()))
+            );
+            let body: serde_json::Value =
+                serde_json::from_slice(put.body.as_ref().unwrap()).unwrap();
+            assert_eq!(
+                body,
+                json!({"incident": {"type": "incident_reference", "status": status}})
+            );
             assert_eq!(c.envelope["incidents"][0]["status"], status);
         }
     }
 
     #[test]
     fn configured_email_is_used_without_asking_for_the_user() {
-        let config = crate::config::Config { write_tools_enabled: true, user_email: Some("ops@example.com".into()), ..Default::default() };
-        let c = crate::testing::call_with("add_incident_note", json!({"incident_id": "P1", "content": "Rolled back"}),
-            vec![json_response(201, json!({"note": {"id": "N1", "content": "Rolled back", "created_at": "2026-11-24T07:00:00Z",
-                "user": {"id": "PU1", "type": "user_reference", "summary": "Ops"}}}))], config);
+        let config = crate::config::Config {
+            write_tools_enabled: true,
+            user_email: Some("ops@example.com".into()),
+            ..Default::default()
+        };
+        let c = crate::testing::call_with(
+            "add_incident_note",
+            json!({"incident_id": "P1", "content": "Rolled back"}),
+            vec![json_response(
+                201,
+                json!({"note": {"id": "N1", "content": "Rolled back", "created_at": "2026-11-24T07:00:00Z",
+                "user": {"id": "PU1", "type": "user_reference", "summary": "Ops"}}}),
+            )],
+            config,
+        );
         assert_eq!(c.sent, ["/incidents/P1/notes"]);
-        assert!(c.requests[0].headers.contains(&("From", "ops@example.com".to_string())));
+        assert!(
+            c.requests[0]
+                .headers
+                .contains(&("From", "ops@example.com".to_string()))
+        );
         assert_eq!(c.envelope["notes"][0]["content"], "Rolled back");
     }
 
     #[test]
     fn write_with_account_token_and_no_email_explains_what_to_set() {
-        let c = call("resolve_incident", json!({"incident_id": "P1"}), vec![json_response(400, json!({"error": {"message": "Invalid Input Provided", "code": 2001}}))]);
+        let c = call(
+            "resolve_incident",
+            json!({"incident_id": "P1"}),
+            vec![json_response(
+                400,
+                json!({"error": {"message": "Invalid Input Provided", "code": 2001}}),
+            )],
+        );
         assert_eq!(c.code(), "USER_CONTEXT_UNAVAILABLE");
-        assert!(c.envelope["error"]["message"].as_str().unwrap().contains("PAGERDUTY_USER_EMAIL"));
+        assert!(
+            c.envelope["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("PAGERDUTY_USER_EMAIL")
+        );
     }
 
     #[test]
     fn note_content_is_required_and_write_tools_are_unknown_when_disabled() {
-        assert_eq!(call("add_incident_note", json!({"incident_id": "P1", "content": " "}), vec![]).code(), "MISSING_PARAMETER");
+        assert_eq!(
+            call(
+                "add_incident_note",
+                json!({"incident_id": "P1", "content": " "}),
+                vec![]
+            )
+            .code(),
+            "MISSING_PARAMETER"
+        );
         let t = crate::testing::ScriptedTransport::new(vec![]);
-        let fault = crate::catalog::call_tool("resolve_incident", r#"{"incident_id":"P1"}"#, &t, &Default::default(), crate::testing::now());
-        assert_eq!(fault, Err(crate::catalog::CallFault::UnknownTool("resolve_incident".into())));
+        let fault = crate::catalog::call_tool(
+            "resolve_incident",
+            r#"{"incident_id":"P1"}"#,
+            &t,
+            &Default::default(),
+            crate::testing::now(),
+        );
+        assert_eq!(
+            fault,
+            Err(crate::catalog::CallFault::UnknownTool(
+                "resolve_incident".into()
+            ))
+        );
     }
 }

@@ -97,7 +97,10 @@ pub fn list_unpaged(
     each: impl Fn(&Value) -> Value,
 ) -> ToolResult<Output> {
     let body = call.client.get(path, query)?;
-    let items = body.get(key).and_then(Value::as_array).ok_or_else(|| missing_key(path, key))?;
+    let items = body
+        .get(key)
+        .and_then(Value::as_array)
+        .ok_or_else(|| missing_key(path, key))?;
     let limit = args.limit();
     Ok(Output {
         has_more: items.len() > limit,
@@ -115,7 +118,10 @@ pub fn window(call: &Call<'_>, args: &Args, default_days: i64) -> ToolResult<(St
         (None, Some(until)) => (until - length, until),
         (None, None) => (call.now, call.now + length),
     };
-    let show = |name: &str, t| args.timestamp(name).map_or_else(|| format_timestamp(t), str::to_string);
+    let show = |name: &str, t| {
+        args.timestamp(name)
+            .map_or_else(|| format_timestamp(t), str::to_string)
+    };
     Ok((show("since", since), show("until", until)))
 }
 

@@ -10,7 +10,14 @@ use crate::error::{ErrorCode, ToolError, ToolResult};
 use crate::projection::project;
 
 /// The fields of an on-call entry.
-const ONCALL_FIELDS: &[&str] = &["user", "escalation_policy", "escalation_level", "schedule", "start", "end"];
+const ONCALL_FIELDS: &[&str] = &[
+    "user",
+    "escalation_policy",
+    "escalation_level",
+    "schedule",
+    "start",
+    "end",
+];
 
 /// The on-call tools.
 pub const TOOLS: &[Tool] = &[Tool {
@@ -82,7 +89,10 @@ fn list_oncalls(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
         }
         q.push_all("escalation_policy_ids[]", &policy_ids);
     } else {
-        for (arg, key) in [("user_ids", "user_ids[]"), ("escalation_policy_ids", "escalation_policy_ids[]")] {
+        for (arg, key) in [
+            ("user_ids", "user_ids[]"),
+            ("escalation_policy_ids", "escalation_policy_ids[]"),
+        ] {
             if let Some(values) = args.list(arg) {
                 q.push_all(key, values);
             }
@@ -99,7 +109,9 @@ fn list_oncalls(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     if args.flag("earliest") {
         q.push("earliest", "true");
     }
-    list_paged(call, "/oncalls", &q, "oncalls", args, |o| project(o, ONCALL_FIELDS))
+    list_paged(call, "/oncalls", &q, "oncalls", args, |o| {
+        project(o, ONCALL_FIELDS)
+    })
 }
 
 #[cfg(test)]
@@ -109,32 +121,83 @@ mod tests {
 
     #[test]
     fn context_uses_the_policies_of_my_teams_and_keeps_schedule_filter() {
-        let c = call("list_oncalls", json!({"schedule_ids": ["PS1"], "earliest": true}), vec![
-            me_response(&["PT1"]),
-            page("escalation_policies", vec![json!({"id": "PE1"}), json!({"id": "PE2"})], false),
-            page("oncalls", vec![json!({"user": {"id": "PU1", "type": "user_reference", "summary": "Ann"}, "escalation_level": 1,
-                "start": "2026-11-24T00:00:00Z", "end": null})], false),
-        ]);
-        assert_eq!(c.sent, [
-            "/users/me",
-            "/escalation_policies?team_ids[]=PT1&limit=100&offset=0",
-            "/oncalls?escalation_policy_ids[]=PE1&escalation_policy_ids[]=PE2&schedule_ids[]=PS1&earliest=true&limit=100&offset=0",
-        ]);
-        assert_eq!(c.envelope["oncalls"], json!([{"user": {"id": "PU1", "summary": "Ann"}, "escalation_level": 1, "start": "2026-11-24T00:00:00Z"}]));
+        let c = call(
+            "list_oncalls",
+            json!({"schedule_ids": ["PS1"], "earliest": true}),
+            vec![
+                me_response(&["PT1"]),
+                page(
+                    "escalation_policies",
+                    vec![json!({"id": "PE1"}), json!({"id": "PE2"})],
+                    false,
+                ),
+                page(
+                    "oncalls",
+                    vec![
+                        json!({"user": {"id": "PU1", "type": "user_reference", "summary": "Ann"}, "escalation_level": 1,
+                "start": "2026-11-24T00:00:00Z", "end": null}),
+                    ],
+                    false,
+                ),
+            ],
+        );
+        assert_eq!(
+            c.sent,
+            [
+                "/users/me",
+                "/escalation_policies?team_ids[]=PT1&limit=100&offset=0",
+                "/oncalls?escalation_policy_ids[]=PE1&escalation_policy_ids[]=PE2&schedule_ids[]=PS1&earliest=true&limit=100&offset=0",
+            ]
+        );
+        assert_eq!(
+            c.envelope["oncalls"],
+            json!([{"user": {"id": "PU1", "summary": "Ann"}, "escalation_level": 1, "start": "2026-11-24T00:00:00Z"}])
+        );
     }
 
     #[test]
     fn explicit_filters_and_window() {
-        let c = call("list_oncalls", json!({"current_user_context": false, "user_ids": ["PU1"], "since": "2026-11-24T00:00:00Z", "until": "2026-11-25T00:00:00Z"}),
-            vec![page("oncalls", vec![], false)]);
-        assert_eq!(c.sent, ["/oncalls?user_ids[]=PU1&since=2026-11-24T00:00:00Z&until=2026-11-25T00:00:00Z&limit=100&offset=0"]);
-        assert_eq!(call("list_oncalls", json!({"escalation_policy_ids": ["PE1"]}), vec![]).code(), "CONFLICTING_PARAMETERS");
-        assert_eq!(call("list_oncalls", json!({"current_user_context": false}), vec![]).code(), "MISSING_PARAMETER");
+        let c = call(
+            "list_oncalls",
+            json!({"current_user_context": false, "user_ids": ["PU1"], "since": "2026-11-24T00:00:00Z", "until": "2026-11-25T00:00:00Z"}),
+            vec![page("oncalls", vec![], false)],
+        );
+        assert_eq!(
+            c.sent,
+            [
+                "/oncalls?user_ids[]=PU1&since=2026-11-24T00:00:00Z&until=2026-11-25T00:00:00Z&limit=100&offset=0"
+            ]
+        );
+        assert_eq!(
+            call(
+                "list_oncalls",
+                json!({"escalation_policy_ids": ["PE1"]}),
+                vec![]
+            )
+            .code(),
+            "CONFLICTING_PARAMETERS"
+        );
+        assert_eq!(
+            call(
+                "list_oncalls",
+                json!({"current_user_context": false}),
+                vec![]
+            )
+            .code(),
+            "MISSING_PARAMETER"
+        );
     }
 
     #[test]
     fn teams_without_policies_give_user_context_unavailable() {
-        let c = call("list_oncalls", json!({}), vec![me_response(&["PT1"]), page("escalation_policies", vec![], false)]);
+        let c = call(
+            "list_oncalls",
+            json!({}),
+            vec![
+                me_response(&["PT1"]),
+                page("escalation_policies", vec![], false),
+            ],
+        );
         assert_eq!(c.code(), "USER_CONTEXT_UNAVAILABLE");
     }
 }

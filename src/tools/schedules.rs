@@ -12,7 +12,15 @@ use crate::tools::get_one;
 use crate::tools::users::project_user;
 
 /// The fields of a schedule in lists.
-const SCHEDULE_FIELDS: &[&str] = &["id", "name", "description", "time_zone", "teams", "escalation_policies", "html_url"];
+const SCHEDULE_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "description",
+    "time_zone",
+    "teams",
+    "escalation_policies",
+    "html_url",
+];
 
 /// The fields of one schedule: the list fields plus layers and the rendered final schedule.
 const SCHEDULE_DETAIL_FIELDS: &[&str] = &[
@@ -80,7 +88,9 @@ fn list_schedules(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     if let Some(query) = args.text("query") {
         q.push("query", query);
     }
-    list_paged(call, "/schedules", &q, "schedules", args, |s| project(s, SCHEDULE_FIELDS))
+    list_paged(call, "/schedules", &q, "schedules", args, |s| {
+        project(s, SCHEDULE_FIELDS)
+    })
 }
 
 fn windowed_query(call: &Call<'_>, args: &Args) -> ToolResult<Query> {
@@ -93,7 +103,9 @@ fn windowed_query(call: &Call<'_>, args: &Args) -> ToolResult<Query> {
 fn get_schedule(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     let q = windowed_query(call, args)?;
     let path = format!("/schedules/{}", args.required("schedule_id"));
-    get_one(call, &path, &q, "schedule", |s| project(s, SCHEDULE_DETAIL_FIELDS))
+    get_one(call, &path, &q, "schedule", |s| {
+        project(s, SCHEDULE_DETAIL_FIELDS)
+    })
 }
 
 fn list_schedule_users(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
@@ -112,26 +124,73 @@ mod tests {
         let schedule = json!({"id": "PS1", "name": "Primary", "time_zone": "UTC", "self": "x",
             "final_schedule": {"name": "Final Schedule", "rendered_coverage_percentage": 100.0, "rendered_schedule_entries": [
                 {"start": "2026-11-24T00:00:00Z", "end": "2026-11-25T00:00:00Z", "user": {"id": "PU1", "type": "user_reference", "summary": "Ann", "self": "x"}}]}});
-        let c = call("get_schedule", json!({"schedule_id": "PS1"}), vec![json_response(200, json!({"schedule": schedule}))]);
-        assert_eq!(c.sent, ["/schedules/PS1?since=2026-11-24T07:00:00Z&until=2026-12-01T07:00:00Z"]);
-        assert_eq!(c.envelope["schedules"][0]["final_schedule"]["rendered_schedule_entries"][0]["user"], json!({"id": "PU1", "summary": "Ann"}));
+        let c = call(
+            "get_schedule",
+            json!({"schedule_id": "PS1"}),
+            vec![json_response(200, json!({"schedule": schedule}))],
+        );
+        assert_eq!(
+            c.sent,
+            ["/schedules/PS1?since=2026-11-24T07:00:00Z&until=2026-12-01T07:00:00Z"]
+        );
+        assert_eq!(
+            c.envelope["schedules"][0]["final_schedule"]["rendered_schedule_entries"][0]["user"],
+            json!({"id": "PU1", "summary": "Ann"})
+        );
     }
 
     #[test]
     fn window_from_since_alone_and_bad_windows() {
-        let c = call("list_schedule_users", json!({"schedule_id": "PS1", "since": "2026-12-01T00:00:00+01:00"}), vec![json_response(200, json!({"users": []}))]);
-        assert_eq!(c.sent, ["/schedules/PS1/users?since=2026-12-01T00:00:00+01:00&until=2026-12-07T23:00:00Z"]);
-        let c = call("list_schedule_users", json!({"schedule_id": "PS1", "until": "2026-11-01T00:00:00Z"}), vec![json_response(200, json!({"users": []}))]);
-        assert_eq!(c.sent, ["/schedules/PS1/users?since=2026-10-25T00:00:00Z&until=2026-11-01T00:00:00Z"]);
-        let c = call("list_schedule_users", json!({"schedule_id": "PS1", "since": "2026-11-02T00:00:00Z", "until": "2026-11-01T00:00:00Z"}), vec![]);
+        let c = call(
+            "list_schedule_users",
+            json!({"schedule_id": "PS1", "since": "2026-12-01T00:00:00+01:00"}),
+            vec![json_response(200, json!({"users": []}))],
+        );
+        assert_eq!(
+            c.sent,
+            ["/schedules/PS1/users?since=2026-12-01T00:00:00+01:00&until=2026-12-07T23:00:00Z"]
+        );
+        let c = call(
+            "list_schedule_users",
+            json!({"schedule_id": "PS1", "until": "2026-11-01T00:00:00Z"}),
+            vec![json_response(200, json!({"users": []}))],
+        );
+        assert_eq!(
+            c.sent,
+            ["/schedules/PS1/users?since=2026-10-25T00:00:00Z&until=2026-11-01T00:00:00Z"]
+        );
+        let c = call(
+            "list_schedule_users",
+            json!({"schedule_id": "PS1", "since": "2026-11-02T00:00:00Z", "until": "2026-11-01T00:00:00Z"}),
+            vec![],
+        );
         assert_eq!(c.code(), "INVALID_PARAMETER");
-        assert_eq!(call("get_schedule", json!({"schedule_id": "PS1", "since": "soon"}), vec![]).code(), "INVALID_PARAMETER");
+        assert_eq!(
+            call(
+                "get_schedule",
+                json!({"schedule_id": "PS1", "since": "soon"}),
+                vec![]
+            )
+            .code(),
+            "INVALID_PARAMETER"
+        );
     }
 
     #[test]
     fn list_schedules_with_query() {
-        let c = call("list_schedules", json!({"query": "prim"}), vec![page("schedules", vec![json!({"id": "PS1", "name": "Primary", "schedule_layers": []})], false)]);
+        let c = call(
+            "list_schedules",
+            json!({"query": "prim"}),
+            vec![page(
+                "schedules",
+                vec![json!({"id": "PS1", "name": "Primary", "schedule_layers": []})],
+                false,
+            )],
+        );
         assert_eq!(c.sent, ["/schedules?query=prim&limit=100&offset=0"]);
-        assert_eq!(c.envelope["schedules"], json!([{"id": "PS1", "name": "Primary"}]));
+        assert_eq!(
+            c.envelope["schedules"],
+            json!([{"id": "PS1", "name": "Primary"}])
+        );
     }
 }

@@ -55,7 +55,10 @@ pub const TOOLS: &[Tool] = &[
             LIMIT,
         ],
         access: Access::Read,
-        user_context: Some(UserContextRule { rejects: &["team_ids"], requires_one_of: &["team_ids", "query"] }),
+        user_context: Some(UserContextRule {
+            rejects: &["team_ids"],
+            requires_one_of: &["team_ids", "query"],
+        }),
         run: list_services,
     },
     Tool {
@@ -102,22 +105,73 @@ mod tests {
 
     #[test]
     fn list_services_by_context_query_or_teams() {
-        let c = call("list_services", json!({}), vec![me_response(&["PT1"]), page("services", vec![json!({"id": "PS1", "name": "API", "status": "active", "self": "x"})], false)]);
-        assert_eq!(c.sent[1], "/services?team_ids[]=PT1&sort_by=name&limit=100&offset=0");
-        assert_eq!(c.envelope["services"], json!([{"id": "PS1", "name": "API", "status": "active"}]));
-        let c = call("list_services", json!({"current_user_context": false, "query": "pay"}), vec![page("services", vec![], false)]);
-        assert_eq!(c.sent, ["/services?query=pay&sort_by=name&limit=100&offset=0"]);
-        assert_eq!(call("list_services", json!({"team_ids": ["PT1"]}), vec![]).code(), "CONFLICTING_PARAMETERS");
-        assert_eq!(call("list_services", json!({"current_user_context": false}), vec![]).code(), "MISSING_PARAMETER");
+        let c = call(
+            "list_services",
+            json!({}),
+            vec![
+                me_response(&["PT1"]),
+                page(
+                    "services",
+                    vec![json!({"id": "PS1", "name": "API", "status": "active", "self": "x"})],
+                    false,
+                ),
+            ],
+        );
+        assert_eq!(
+            c.sent[1],
+            "/services?team_ids[]=PT1&sort_by=name&limit=100&offset=0"
+        );
+        assert_eq!(
+            c.envelope["services"],
+            json!([{"id": "PS1", "name": "API", "status": "active"}])
+        );
+        let c = call(
+            "list_services",
+            json!({"current_user_context": false, "query": "pay"}),
+            vec![page("services", vec![], false)],
+        );
+        assert_eq!(
+            c.sent,
+            ["/services?query=pay&sort_by=name&limit=100&offset=0"]
+        );
+        assert_eq!(
+            call("list_services", json!({"team_ids": ["PT1"]}), vec![]).code(),
+            "CONFLICTING_PARAMETERS"
+        );
+        assert_eq!(
+            call(
+                "list_services",
+                json!({"current_user_context": false}),
+                vec![]
+            )
+            .code(),
+            "MISSING_PARAMETER"
+        );
     }
 
     #[test]
     fn get_service() {
-        let c = call("get_service", json!({"service_id": "PS1"}), vec![json_response(200, json!({"service": {"id": "PS1", "name": "API",
-            "escalation_policy": {"id": "PE1", "type": "escalation_policy_reference", "summary": "Ops"}, "integrations": [{"id": "I1"}]}}))]);
+        let c = call(
+            "get_service",
+            json!({"service_id": "PS1"}),
+            vec![json_response(
+                200,
+                json!({"service": {"id": "PS1", "name": "API",
+            "escalation_policy": {"id": "PE1", "type": "escalation_policy_reference", "summary": "Ops"}, "integrations": [{"id": "I1"}]}}),
+            )],
+        );
         assert_eq!(c.sent, ["/services/PS1"]);
-        assert_eq!(c.envelope["services"], json!([{"id": "PS1", "name": "API", "escalation_policy": {"id": "PE1", "summary": "Ops"}}]));
-        assert_eq!(call("get_service", json!({"service_id": ""}), vec![]).code(), "MISSING_PARAMETER");
-        assert_eq!(call("get_service", json!({"service_id": "a/b"}), vec![]).code(), "INVALID_SERVICE_ID");
+        assert_eq!(
+            c.envelope["services"],
+            json!([{"id": "PS1", "name": "API", "escalation_policy": {"id": "PE1", "summary": "Ops"}}])
+        );
+        assert_eq!(
+            call("get_service", json!({"service_id": ""}), vec![]).code(),
+            "MISSING_PARAMETER"
+        );
+        assert_eq!(
+            call("get_service", json!({"service_id": "a/b"}), vec![]).code(),
+            "INVALID_SERVICE_ID"
+        );
     }
 }

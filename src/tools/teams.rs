@@ -59,17 +59,23 @@ fn list_teams(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     if let Some(query) = args.text("query") {
         q.push("query", query);
     }
-    list_paged(call, "/teams", &q, "teams", args, |t| project(t, TEAM_FIELDS))
+    list_paged(call, "/teams", &q, "teams", args, |t| {
+        project(t, TEAM_FIELDS)
+    })
 }
 
 fn get_team(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     let path = format!("/teams/{}", args.required("team_id"));
-    get_one(call, &path, &Query::new(), "team", |t| project(t, TEAM_FIELDS))
+    get_one(call, &path, &Query::new(), "team", |t| {
+        project(t, TEAM_FIELDS)
+    })
 }
 
 fn list_team_members(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     let path = format!("/teams/{}/members", args.required("team_id"));
-    list_paged(call, &path, &Query::new(), "members", args, |m| project(m, &["user", "role"]))
+    list_paged(call, &path, &Query::new(), "members", args, |m| {
+        project(m, &["user", "role"])
+    })
 }
 
 #[cfg(test)]
@@ -79,15 +85,52 @@ mod tests {
 
     #[test]
     fn team_tools_send_the_right_requests() {
-        let c = call("list_teams", json!({"query": "plat", "limit": 1}), vec![page("teams", vec![json!({"id": "PT1", "name": "Platform", "type": "team"}), json!({"id": "PT2"})], true)]);
+        let c = call(
+            "list_teams",
+            json!({"query": "plat", "limit": 1}),
+            vec![page(
+                "teams",
+                vec![
+                    json!({"id": "PT1", "name": "Platform", "type": "team"}),
+                    json!({"id": "PT2"}),
+                ],
+                true,
+            )],
+        );
         assert_eq!(c.sent, ["/teams?query=plat&limit=1&offset=0"]);
-        assert_eq!(c.envelope["teams"], json!([{"id": "PT1", "name": "Platform"}]));
+        assert_eq!(
+            c.envelope["teams"],
+            json!([{"id": "PT1", "name": "Platform"}])
+        );
         assert_eq!(c.envelope["metadata"]["has_more"], true);
-        let c = call("get_team", json!({"team_id": "PT1"}), vec![json_response(200, json!({"team": {"id": "PT1", "name": "Platform"}}))]);
+        let c = call(
+            "get_team",
+            json!({"team_id": "PT1"}),
+            vec![json_response(
+                200,
+                json!({"team": {"id": "PT1", "name": "Platform"}}),
+            )],
+        );
         assert_eq!(c.sent, ["/teams/PT1"]);
-        let c = call("list_team_members", json!({"team_id": "PT1"}), vec![page("members", vec![json!({"user": {"id": "PU1", "type": "user_reference", "summary": "Ann"}, "role": "manager"})], false)]);
+        let c = call(
+            "list_team_members",
+            json!({"team_id": "PT1"}),
+            vec![page(
+                "members",
+                vec![
+                    json!({"user": {"id": "PU1", "type": "user_reference", "summary": "Ann"}, "role": "manager"}),
+                ],
+                false,
+            )],
+        );
         assert_eq!(c.sent, ["/teams/PT1/members?limit=100&offset=0"]);
-        assert_eq!(c.envelope["members"], json!([{"user": {"id": "PU1", "summary": "Ann"}, "role": "manager"}]));
-        assert_eq!(call("list_team_members", json!({"team_id": "P T"}), vec![]).code(), "INVALID_TEAM_ID");
+        assert_eq!(
+            c.envelope["members"],
+            json!([{"user": {"id": "PU1", "summary": "Ann"}, "role": "manager"}])
+        );
+        assert_eq!(
+            call("list_team_members", json!({"team_id": "P T"}), vec![]).code(),
+            "INVALID_TEAM_ID"
+        );
     }
 }

@@ -11,11 +11,30 @@ use crate::projection::project;
 use serde_json::{Value, json};
 
 /// The fields of a user an on-call engineer needs.
-pub const USER_FIELDS: &[&str] =
-    &["id", "name", "email", "time_zone", "role", "job_title", "description", "teams", "contact_methods", "html_url"];
+pub const USER_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "email",
+    "time_zone",
+    "role",
+    "job_title",
+    "description",
+    "teams",
+    "contact_methods",
+    "html_url",
+];
 
 /// The fields of a user in lists (contact methods are only references there).
-pub const USER_LIST_FIELDS: &[&str] = &["id", "name", "email", "time_zone", "role", "job_title", "teams", "html_url"];
+pub const USER_LIST_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "email",
+    "time_zone",
+    "role",
+    "job_title",
+    "teams",
+    "html_url",
+];
 
 /// A user projected for a list.
 pub fn project_user(user: &Value) -> Value {
@@ -62,7 +81,10 @@ pub const TOOLS: &[Tool] = &[
             LIMIT,
         ],
         access: Access::Read,
-        user_context: Some(UserContextRule { rejects: &["team_ids"], requires_one_of: &["team_ids", "query"] }),
+        user_context: Some(UserContextRule {
+            rejects: &["team_ids"],
+            requires_one_of: &["team_ids", "query"],
+        }),
         run: list_users,
     },
     Tool {
@@ -126,19 +148,33 @@ mod tests {
 
     #[test]
     fn current_user_comes_with_context_ids() {
-        let c = call("get_current_user", json!({}), vec![
-            me_response(&["PT1", "PT2"]),
-            page("services", vec![json!({"id": "PS1"}), json!({"id": "PS2"})], false),
-            page("escalation_policies", vec![json!({"id": "PE1"})], false),
-        ]);
-        assert_eq!(c.sent, [
-            "/users/me",
-            "/services?team_ids[]=PT1&team_ids[]=PT2&limit=100&offset=0",
-            "/escalation_policies?user_ids[]=PME0001&limit=100&offset=0",
-        ]);
+        let c = call(
+            "get_current_user",
+            json!({}),
+            vec![
+                me_response(&["PT1", "PT2"]),
+                page(
+                    "services",
+                    vec![json!({"id": "PS1"}), json!({"id": "PS2"})],
+                    false,
+                ),
+                page("escalation_policies", vec![json!({"id": "PE1"})], false),
+            ],
+        );
+        assert_eq!(
+            c.sent,
+            [
+                "/users/me",
+                "/services?team_ids[]=PT1&team_ids[]=PT2&limit=100&offset=0",
+                "/escalation_policies?user_ids[]=PME0001&limit=100&offset=0",
+            ]
+        );
         let user = &c.envelope["users"][0];
         assert_eq!(user["id"], "PME0001");
-        assert_eq!(user["teams"], json!([{"id": "PT1", "summary": "Team PT1"}, {"id": "PT2", "summary": "Team PT2"}]));
+        assert_eq!(
+            user["teams"],
+            json!([{"id": "PT1", "summary": "Team PT1"}, {"id": "PT2", "summary": "Team PT2"}])
+        );
         assert_eq!(user["service_ids"], json!(["PS1", "PS2"]));
         assert_eq!(user["escalation_policy_ids"], json!(["PE1"]));
         assert!(user.get("self").is_none());
@@ -146,28 +182,65 @@ mod tests {
 
     #[test]
     fn current_user_rejects_arguments() {
-        assert_eq!(call("get_current_user", json!({"user_id": "P1"}), vec![]).code(), "INVALID_PARAMETER");
+        assert_eq!(
+            call("get_current_user", json!({"user_id": "P1"}), vec![]).code(),
+            "INVALID_PARAMETER"
+        );
     }
 
     #[test]
     fn list_users_filters_by_my_teams_or_explicit_ones() {
-        let c = call("list_users", json!({"query": "ann"}), vec![me_response(&["PT1"]), page("users", vec![], false)]);
-        assert_eq!(c.sent[1], "/users?query=ann&team_ids[]=PT1&limit=100&offset=0");
-        let c = call("list_users", json!({"current_user_context": false, "query": "ann"}), vec![page("users", vec![], false)]);
+        let c = call(
+            "list_users",
+            json!({"query": "ann"}),
+            vec![me_response(&["PT1"]), page("users", vec![], false)],
+        );
+        assert_eq!(
+            c.sent[1],
+            "/users?query=ann&team_ids[]=PT1&limit=100&offset=0"
+        );
+        let c = call(
+            "list_users",
+            json!({"current_user_context": false, "query": "ann"}),
+            vec![page("users", vec![], false)],
+        );
         assert_eq!(c.sent, ["/users?query=ann&limit=100&offset=0"]);
-        assert_eq!(call("list_users", json!({"team_ids": ["PT1"]}), vec![]).code(), "CONFLICTING_PARAMETERS");
-        assert_eq!(call("list_users", json!({"current_user_context": false}), vec![]).code(), "MISSING_PARAMETER");
-        assert_eq!(call("list_users", json!({"current_user_context": false, "team_ids": ["bad-id"]}), vec![]).code(), "INVALID_TEAM_ID");
+        assert_eq!(
+            call("list_users", json!({"team_ids": ["PT1"]}), vec![]).code(),
+            "CONFLICTING_PARAMETERS"
+        );
+        assert_eq!(
+            call("list_users", json!({"current_user_context": false}), vec![]).code(),
+            "MISSING_PARAMETER"
+        );
+        assert_eq!(
+            call(
+                "list_users",
+                json!({"current_user_context": false, "team_ids": ["bad-id"]}),
+                vec![]
+            )
+            .code(),
+            "INVALID_TEAM_ID"
+        );
     }
 
     #[test]
     fn get_user_includes_contact_methods() {
         let user = json!({"id": "PU1", "name": "Ann", "email": "ann@x.com", "type": "user", "self": "x",
             "contact_methods": [{"id": "PC1", "type": "phone_contact_method", "address": "5550100", "country_code": 1, "label": "Mobile", "self": "x"}]});
-        let c = call("get_user", json!({"user_id": "PU1"}), vec![json_response(200, json!({"user": user}))]);
+        let c = call(
+            "get_user",
+            json!({"user_id": "PU1"}),
+            vec![json_response(200, json!({"user": user}))],
+        );
         assert_eq!(c.sent, ["/users/PU1?include[]=contact_methods"]);
-        assert_eq!(c.envelope["users"][0]["contact_methods"][0],
-            json!({"id": "PC1", "type": "phone_contact_method", "address": "5550100", "country_code": 1, "label": "Mobile"}));
-        assert_eq!(call("get_user", json!({"user_id": "P@X"}), vec![]).code(), "INVALID_USER_ID");
+        assert_eq!(
+            c.envelope["users"][0]["contact_methods"][0],
+            json!({"id": "PC1", "type": "phone_contact_method", "address": "5550100", "country_code": 1, "label": "Mobile"})
+        );
+        assert_eq!(
+            call("get_user", json!({"user_id": "P@X"}), vec![]).code(),
+            "INVALID_USER_ID"
+        );
     }
 }
