@@ -218,6 +218,9 @@ pub struct Results {
     pub rss_after_kib: Pair<u64>,
     pub processes: Pair<usize>,
     pub cpu_ms_per_call: Pair<f64>,
+    /// Ours only: `ping` round trips and tool calls that need no PagerDuty I/O.
+    pub overhead_ping: Summary,
+    pub overhead_call: Summary,
     pub bytes: Vec<Bytes>,
     pub http_clients: usize,
     pub http: Pair<HttpServer>,
@@ -706,6 +709,7 @@ fn session(
         ours: summarize(&lat_get.ours),
         theirs: summarize(&lat_get.theirs),
     };
+    sandbox_overhead(r, &mut servers[0])?;
     for (k, s) in servers.iter().enumerate() {
         let who = Who::BOTH[k];
         r.rss_after_kib.set(who, sys::rss_tree_kib(s.pid()).0);
@@ -717,6 +721,30 @@ fn session(
     for s in servers {
         s.close(Duration::from_secs(10));
     }
+    Ok(())
+}
+
+/// The sandbox's share of a call, on our server: a `ping` (JSON-RPC round trip, no
+/// sandbox) against a tool call that fails validation inside the component (a fresh
+/// instance, the component's work, the envelope; no PagerDuty I/O), interleaved.
+fn sandbox_overhead(r: &mut Results, ours: &mut StdioServer) -> anyhow::Result<()> {
+    let n = if r.quick { 50 } else { 500 };
+    let invalid = json!({"incident_id": "P@X"});
+    let (mut ping, mut call) = (Vec::new(), Vec::new());
+    for i in 0..n + 10 {
+        let p = ours.request("ping", json!({}))?;
+        let c = ours.request("tools/call", json!({"name": "get_incident", "arguments": invalid}))?;
+        let result = &c.message["result"];
+        if result["isError"] != true || result["structuredContent"]["error"]["code"] != "INVALID_INCIDENT_ID" {
+            bail!("sandbox overhead: unexpected answer {}", rpc::truncate(&c.message.to_string(), 300));
+        }
+        if i >= 10 {
+            ping.push(ms(p.latency));
+            call.push(ms(c.latency));
+        }
+    }
+    r.overhead_ping = summarize(&ping);
+    r.overhead_call = summarize(&call);
     Ok(())
 }
 

@@ -294,6 +294,24 @@ pub fn markdown(r: &Results) -> String {
     }
     m.push('\n');
 
+    // --- Sandbox overhead
+    let _ = writeln!(m, "## Sandbox overhead per call (ours)\n");
+    let _ = writeln!(
+        m,
+        "On one stdio connection, interleaved: `ping` (a JSON-RPC round trip that never enters the sandbox) \
+         and `get_incident` with a malformed ID (a fresh wasmtime store and instance, the component's \
+         validation and its error envelope; no PagerDuty I/O). The difference is what the sandbox and the \
+         tool-call path add to a call. Target: ≤ 0.5 ms.\n"
+    );
+    let _ = writeln!(m, "| | p50 | spread |\n|---|---|---|");
+    let _ = writeln!(m, "| `ping` | {} | {} |", f_ms(r.overhead_ping.p50), spread(&r.overhead_ping));
+    let _ = writeln!(m, "| tool call, no I/O | {} | {} |", f_ms(r.overhead_call.p50), spread(&r.overhead_call));
+    let _ = writeln!(
+        m,
+        "| **sandbox overhead** (difference of the medians) | **{}** | |\n",
+        f_ms(r.overhead_call.p50 - r.overhead_ping.p50)
+    );
+
     // --- Memory
     let _ = writeln!(m, "## Memory and CPU\n");
     let _ = writeln!(
