@@ -264,10 +264,7 @@ fn list_incidents(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
             q.push("date_range", "all");
             "Window: open incidents of any age".to_string()
         }
-        (None, None) => {
-            "Window: PagerDuty's default, created in the last month (pass since/until for another)"
-                .to_string()
-        }
+        (None, None) => "Window: the last month (PagerDuty's default)".to_string(),
         (since, until) => {
             if let Some(since) = since {
                 q.push("since", since);
