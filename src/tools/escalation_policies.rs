@@ -1,6 +1,6 @@
 //! Escalation policies: who is notified, in which order, after how long.
 
-use super::{QUERY, get_one, list_paged};
+use super::{QUERY, get_one, list_paged, push_lists, search_query};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
 use crate::catalog::{Access, Tool, UserContextRule};
 use crate::client::Query;
@@ -85,19 +85,12 @@ pub const TOOLS: &[Tool] = &[
 ];
 
 fn list_escalation_policies(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let mut q = Query::new();
-    if let Some(query) = args.text("query") {
-        q.push("query", query);
-    }
+    let mut q = search_query(args);
     if args.flag("current_user_context") {
         let me = call.me()?.id.clone();
         q.push("user_ids[]", me);
     } else {
-        for (arg, key) in [("user_ids", "user_ids[]"), ("team_ids", "team_ids[]")] {
-            if let Some(values) = args.list(arg) {
-                q.push_all(key, values);
-            }
-        }
+        push_lists(&mut q, args, &["user_ids", "team_ids"]);
     }
     q.push("sort_by", "name");
     list_paged(

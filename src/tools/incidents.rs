@@ -1,7 +1,7 @@
 //! Incidents: listing and reading them, their notes, alerts, past and related
 //! incidents, and (write tools) acknowledging, resolving and annotating them.
 
-use super::{SINCE, UNTIL, get_one, list_paged, list_unpaged};
+use super::{SINCE, UNTIL, get_one, list_paged, list_unpaged, push_lists};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
 use crate::catalog::{Access, Tool, UserContextRule};
 use crate::client::Query;
@@ -242,22 +242,12 @@ fn list_incidents(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     };
     let mut q = Query::new();
     q.push_all("statuses[]", &statuses);
-    if let Some(urgencies) = args.list("urgencies") {
-        q.push_all("urgencies[]", urgencies);
-    }
+    push_lists(&mut q, args, &["urgencies"]);
     if args.flag("current_user_context") {
         let team_ids = call.my_team_ids()?;
         q.push_all("team_ids[]", &team_ids);
     } else {
-        for (arg, key) in [
-            ("service_ids", "service_ids[]"),
-            ("team_ids", "team_ids[]"),
-            ("user_ids", "user_ids[]"),
-        ] {
-            if let Some(values) = args.list(arg) {
-                q.push_all(key, values);
-            }
-        }
+        push_lists(&mut q, args, &["service_ids", "team_ids", "user_ids"]);
     }
     let window = match (args.timestamp("since"), args.timestamp("until")) {
         (None, None) if !statuses.iter().any(|s| s == "resolved") => {
@@ -352,9 +342,7 @@ fn project_alert(alert: &Value) -> Value {
 
 fn list_incident_alerts(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     let mut q = Query::new();
-    if let Some(statuses) = args.list("statuses") {
-        q.push_all("statuses[]", statuses);
-    }
+    push_lists(&mut q, args, &["statuses"]);
     list_paged(
         call,
         &incident_path(args, "/alerts"),

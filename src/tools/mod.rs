@@ -56,6 +56,35 @@ pub const UNTIL: Param = Param {
 /// The read tools' MCP description of the one-item envelope.
 pub const ONE_ITEM: &str = "The result is an envelope whose list holds the one resource.";
 
+/// A query carrying the `query` argument, when the caller passed one.
+pub fn search_query(args: &Args) -> Query {
+    let mut q = Query::new();
+    if let Some(query) = args.text("query") {
+        q.push("query", query);
+    }
+    q
+}
+
+/// Adds each list argument of `names` the caller passed as PagerDuty's `name[]`
+/// array parameter (the argument names are PagerDuty's, without the brackets).
+pub fn push_lists(q: &mut Query, args: &Args, names: &[&str]) {
+    for name in names {
+        if let Some(values) = args.list(name) {
+            q.push_all(&format!("{name}[]"), values);
+        }
+    }
+}
+
+/// The team filter of tools whose context is "my teams": the caller's teams with
+/// `current_user_context=true`, else the `team_ids` argument.
+pub fn team_filter(call: &mut Call<'_>, args: &Args) -> ToolResult<Vec<String>> {
+    if args.flag("current_user_context") {
+        call.my_team_ids()
+    } else {
+        Ok(args.list("team_ids").unwrap_or_default().to_vec())
+    }
+}
+
 /// `GET path`, the object under `key`, projected with `project`.
 pub fn get_one(
     call: &mut Call<'_>,

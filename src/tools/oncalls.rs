@@ -1,6 +1,6 @@
 //! On-calls: who is on call, for which policy level and schedule, and until when.
 
-use super::{SINCE, UNTIL, list_paged};
+use super::{SINCE, UNTIL, list_paged, push_lists};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
 use crate::catalog::{Access, Tool, UserContextRule};
 use crate::client::Query;
@@ -89,18 +89,9 @@ fn list_oncalls(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
         }
         q.push_all("escalation_policy_ids[]", &policy_ids);
     } else {
-        for (arg, key) in [
-            ("user_ids", "user_ids[]"),
-            ("escalation_policy_ids", "escalation_policy_ids[]"),
-        ] {
-            if let Some(values) = args.list(arg) {
-                q.push_all(key, values);
-            }
-        }
+        push_lists(&mut q, args, &["user_ids", "escalation_policy_ids"]);
     }
-    if let Some(schedule_ids) = args.list("schedule_ids") {
-        q.push_all("schedule_ids[]", schedule_ids);
-    }
+    push_lists(&mut q, args, &["schedule_ids"]);
     for name in ["since", "until"] {
         if let Some(t) = args.timestamp(name) {
             q.push(name, t);

@@ -1,6 +1,6 @@
 //! Schedules: rotations, and who is on call when.
 
-use super::{QUERY, SINCE, UNTIL, list_paged, list_unpaged, window};
+use super::{QUERY, SINCE, UNTIL, list_paged, list_unpaged, search_query, window};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
 use crate::catalog::{Access, Tool};
 use crate::client::Query;
@@ -84,10 +84,7 @@ pub const TOOLS: &[Tool] = &[
 ];
 
 fn list_schedules(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let mut q = Query::new();
-    if let Some(query) = args.text("query") {
-        q.push("query", query);
-    }
+    let q = search_query(args);
     list_paged(call, "/schedules", &q, "schedules", args, |s| {
         project(s, SCHEDULE_FIELDS)
     })

@@ -1,6 +1,6 @@
 //! Services: what is monitored, who owns it, and how it escalates.
 
-use super::{QUERY, get_one, list_paged};
+use super::{QUERY, get_one, list_paged, search_query, team_filter};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
 use crate::catalog::{Access, Tool, UserContextRule};
 use crate::client::Query;
@@ -80,15 +80,8 @@ pub const TOOLS: &[Tool] = &[
 ];
 
 fn list_services(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let mut q = Query::new();
-    if let Some(query) = args.text("query") {
-        q.push("query", query);
-    }
-    let team_ids = match args.flag("current_user_context") {
-        true => call.my_team_ids()?,
-        false => args.list("team_ids").unwrap_or_default().to_vec(),
-    };
-    q.push_all("team_ids[]", &team_ids);
+    let mut q = search_query(args);
+    q.push_all("team_ids[]", &team_filter(call, args)?);
     q.push("sort_by", "name");
     list_paged(call, "/services", &q, "services", args, project_service)
 }

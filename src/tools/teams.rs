@@ -1,6 +1,6 @@
 //! Teams and their members.
 
-use super::{QUERY, get_one, list_paged};
+use super::{QUERY, get_one, list_paged, search_query};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
 use crate::catalog::{Access, Tool};
 use crate::client::Query;
@@ -55,10 +55,7 @@ pub const TOOLS: &[Tool] = &[
 ];
 
 fn list_teams(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let mut q = Query::new();
-    if let Some(query) = args.text("query") {
-        q.push("query", query);
-    }
+    let q = search_query(args);
     list_paged(call, "/teams", &q, "teams", args, |t| {
         project(t, TEAM_FIELDS)
     })

@@ -1,6 +1,6 @@
 //! Users: the caller (`get_current_user`), the user directory and one user's details.
 
-use super::{QUERY, get_one, list_paged};
+use super::{QUERY, get_one, list_paged, search_query, team_filter};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
 use crate::catalog::{Access, Tool, UserContextRule};
 use crate::client::Query;
@@ -122,15 +122,8 @@ fn get_current_user(call: &mut Call<'_>, _args: &Args) -> ToolResult<Output> {
 }
 
 fn list_users(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let mut q = Query::new();
-    if let Some(query) = args.text("query") {
-        q.push("query", query);
-    }
-    let team_ids = match args.flag("current_user_context") {
-        true => call.my_team_ids()?,
-        false => args.list("team_ids").unwrap_or_default().to_vec(),
-    };
-    q.push_all("team_ids[]", &team_ids);
+    let mut q = search_query(args);
+    q.push_all("team_ids[]", &team_filter(call, args)?);
     list_paged(call, "/users", &q, "users", args, project_user)
 }
 
