@@ -76,7 +76,8 @@ const BASE_BACKOFF: Duration = Duration::from_millis(300);
 /// Retries: a 429 is retried after the wait PagerDuty asks for (`ratelimit-reset`,
 /// else `Retry-After`, else jittered backoff); 5xx answers and lost connections are
 /// retried with jittered backoff for reads and idempotent writes (`PUT`) only, never
-/// for `POST`. At most [`MAX_RETRIES`] retries, and never past the call's budget.
+/// for `POST`. At most [`MAX_RETRIES`] retries, and none that would not end within
+/// the call's budget if it took as long as the attempt before it.
 pub struct Client<'t> {
     transport: &'t dyn Transport,
     api_host: String,
@@ -177,7 +178,8 @@ impl<'t> Client<'t> {
         loop {
             let started = Instant::now();
             let result = self.transport.send(&request);
-            self.spend(started.elapsed());
+            let attempt = started.elapsed();
+            self.spend(attempt);
             let wait = match &result {
                 Ok(r) if r.status == 429 => Some(
                     retry_after_seconds(r).map_or_else(|| backoff(retries), Duration::from_secs),
@@ -186,8 +188,13 @@ impl<'t> Client<'t> {
                 Err(TransportError::Network(_)) if method != Method::Post => Some(backoff(retries)),
                 _ => None,
             };
+            // A retry is made only if it can end within the budget, taking as long as
+            // this attempt did: the call then ends with its own error before the
+            // host's deadline stops it.
             match wait {
-                Some(wait) if retries < MAX_RETRIES && self.spent.get() + wait < self.budget => {
+                Some(wait)
+                    if retries < MAX_RETRIES && self.spent.get() + wait + attempt < self.budget =>
+                {
                     self.transport.sleep(wait);
                     self.spend(wait);
                     retries += 1;
@@ -541,6 +548,20 @@ mod tests {
         assert_eq!(err.code, ErrorCode::RateLimited);
         assert!(err.message.contains("120 seconds"), "{}", err.message);
         assert!(t.slept().is_empty());
+    }
+
+    #[test]
+    fn a_retry_that_would_end_past_the_budget_is_not_made() {
+        // Each attempt takes 100 ms and PagerDuty asks for no wait: with 350 ms the
+        // third attempt ends at 300 ms, a fourth would end at 400 ms.
+        let t = ScriptedTransport::new(vec![rate_limited("0"); 4])
+            .with_latency(Duration::from_millis(100));
+        let budget = Duration::from_millis(350);
+        let client = Client::new(&t, "http://pd.test", budget);
+        let err = client.get("/x", &Query::new()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::RateLimited);
+        assert_eq!(t.sent().len(), 3, "{}", err.message);
+        assert!(client.spent.get() < budget, "{:?}", client.spent.get());
     }
 
     #[test]

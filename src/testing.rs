@@ -10,6 +10,7 @@ pub struct ScriptedTransport {
     responses: RefCell<VecDeque<Result<HttpResponse, TransportError>>>,
     sent: RefCell<Vec<HttpRequest>>,
     slept: RefCell<Vec<std::time::Duration>>,
+    latency: std::time::Duration,
 }
 
 impl ScriptedTransport {
@@ -19,7 +20,14 @@ impl ScriptedTransport {
             responses: RefCell::new(responses.into_iter().map(Ok).collect()),
             sent: RefCell::default(),
             slept: RefCell::default(),
+            latency: std::time::Duration::ZERO,
         }
+    }
+
+    /// Takes `latency` (real time) to answer each request, like a slow network.
+    pub fn with_latency(mut self, latency: std::time::Duration) -> Self {
+        self.latency = latency;
+        self
     }
 
     /// Answers with `results` (responses or transport errors), one per request.
@@ -70,6 +78,7 @@ impl ScriptedTransport {
 impl Transport for ScriptedTransport {
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         self.sent.borrow_mut().push(request.clone());
+        std::thread::sleep(self.latency);
         self.responses
             .borrow_mut()
             .pop_front()

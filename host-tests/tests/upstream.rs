@@ -135,6 +135,10 @@ async fn slow_answers_time_out_as_network_errors() {
     let started = Instant::now();
     let answer = list_teams(&h).await;
     assert_eq!(answer.code(), "NETWORK_ERROR", "{}", answer.envelope);
+    // The component stops retrying in time to give its own error; the host's
+    // deadline ("exceeded its deadline") is only the backstop.
+    let message = answer.envelope["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("Could not reach PagerDuty"), "{message}");
     assert!(started.elapsed() < Duration::from_secs(4), "bounded by the deadline: {:?}", started.elapsed());
     h.fake.set_fault(None);
     requests_then_clear(&h);
