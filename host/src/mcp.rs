@@ -290,10 +290,16 @@ fn request_token(context: &RequestContext<RoleServer>) -> Result<&ApiToken, McpE
 /// Serves MCP over stdin/stdout until the client disconnects.
 pub async fn serve_stdio(server: McpServer) -> anyhow::Result<()> {
     let stdio = crate::stdio::guard(tokio::io::stdin(), tokio::io::stdout());
-    let running = server
-        .serve((stdio.to_server, stdio.from_server))
-        .await
-        .map_err(|e| anyhow::anyhow!("MCP session failed to start: {e}"))?;
+    let running = match server.serve((stdio.to_server, stdio.from_server)).await {
+        Ok(running) => running,
+        // A client that goes away before starting a session (or `< /dev/null`) is
+        // a normal end, not a failure.
+        Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => {
+            tracing::info!("stdin closed before an MCP session started");
+            return Ok(());
+        }
+        Err(e) => anyhow::bail!("MCP session failed to start: {e}"),
+    };
     let reason = running.waiting().await?;
     tracing::info!(?reason, "MCP session ended");
     // Flush the last answers before the process exits.

@@ -190,6 +190,18 @@ fn unknown_tool_exits_2() {
 }
 
 #[test]
+fn closed_stdin_before_a_session_is_a_clean_exit() {
+    // `output()` gives the child an empty stdin: the client is gone at once.
+    let output = run("shared", &["--demo"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
 fn missing_token_is_one_clear_line() {
     let output = run("shared", &["tools"]);
     assert_eq!(output.status.code(), Some(2));
