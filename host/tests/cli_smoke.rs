@@ -367,20 +367,14 @@ fn mcp_stdio_stateless_2026() {
 }
 
 /// Accepts connections and never answers.
-fn silent_server() -> (TcpListener, String) {
+/// Calls `get_current_user` against a server that accepts connections and never
+/// answers, with `config` for the rest; returns how long it took and the envelope.
+async fn call_silent_server(config: SandboxConfig) -> (Duration, Value) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    (listener, url)
-}
-
-#[tokio::test]
-async fn host_side_wait_is_cut_by_the_deadline() {
-    let (_listener, url) = silent_server();
     let sandbox = Sandbox::new(SandboxConfig {
-        api_base: url,
+        api_base: format!("http://{}", listener.local_addr().unwrap()),
         token: Some("t".into()),
-        call_deadline: Duration::from_secs(1),
-        ..SandboxConfig::default()
+        ..config
     })
     .unwrap();
     let started = Instant::now();
@@ -389,9 +383,19 @@ async fn host_side_wait_is_cut_by_the_deadline() {
         .await
         .unwrap()
         .unwrap();
-    assert!(started.elapsed() < Duration::from_secs(5));
+    let took = started.elapsed();
     assert!(outcome.is_error);
-    let v: Value = serde_json::from_str(&outcome.structured_content).unwrap();
+    (took, serde_json::from_str(&outcome.structured_content).unwrap())
+}
+
+#[tokio::test]
+async fn host_side_wait_is_cut_by_the_deadline() {
+    let (took, v) = call_silent_server(SandboxConfig {
+        call_deadline: Duration::from_secs(1),
+        ..SandboxConfig::default()
+    })
+    .await;
+    assert!(took < Duration::from_secs(5), "{took:?}");
     assert_eq!(v["error"]["code"], "NETWORK_ERROR");
     assert_eq!(
         v["error"]["message"],
@@ -401,28 +405,13 @@ async fn host_side_wait_is_cut_by_the_deadline() {
 
 #[tokio::test]
 async fn request_timeout_reaches_the_component() {
-    let (_listener, url) = silent_server();
-    let sandbox = Sandbox::new(SandboxConfig {
-        api_base: url,
-        token: Some("t".into()),
+    let (took, v) = call_silent_server(SandboxConfig {
         request_timeout: Duration::from_millis(300),
         call_deadline: Duration::from_secs(20),
         ..SandboxConfig::default()
     })
-    .unwrap();
-    let started = Instant::now();
-    let outcome = sandbox
-        .call_tool("get_current_user", "{}")
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(15),
-        "{:?}",
-        started.elapsed()
-    );
-    assert!(outcome.is_error);
-    let v: Value = serde_json::from_str(&outcome.structured_content).unwrap();
+    .await;
+    assert!(took < Duration::from_secs(15), "{took:?}");
     assert_eq!(v["error"]["code"], "NETWORK_ERROR", "{v}");
 }
 

@@ -144,6 +144,12 @@ fn sandbox() -> Sandbox {
     Sandbox::with_component(config(), TEST_COMPONENT.as_bytes()).expect("test component loads")
 }
 
+/// The sandbox answers the next call normally, whatever the last one did.
+async fn assert_still_serves(sandbox: &Sandbox) {
+    let outcome = sandbox.call_tool("echo", "{}").await.unwrap().unwrap();
+    assert!(!outcome.is_error, "{}", outcome.structured_content);
+}
+
 fn error_of(json: &str) -> (String, String) {
     let v: Value = serde_json::from_str(json).unwrap();
     assert_eq!(v["metadata"]["count"], 0);
@@ -211,14 +217,7 @@ async fn trap_becomes_internal_error_and_the_sandbox_keeps_serving() {
     let (code, message) = error_of(&outcome.structured_content);
     assert_eq!(code, "INTERNAL_ERROR");
     assert!(message.contains("crashed"), "{message}");
-    assert!(
-        !sandbox
-            .call_tool("echo", "{}")
-            .await
-            .unwrap()
-            .unwrap()
-            .is_error
-    );
+    assert_still_serves(&sandbox).await;
 }
 
 #[tokio::test]
@@ -235,14 +234,7 @@ async fn endless_loop_hits_the_deadline() {
         took >= Duration::from_millis(500) && took < Duration::from_secs(5),
         "{took:?}"
     );
-    assert!(
-        !sandbox
-            .call_tool("echo", "{}")
-            .await
-            .unwrap()
-            .unwrap()
-            .is_error
-    );
+    assert_still_serves(&sandbox).await;
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -272,14 +264,7 @@ async fn memory_limit_becomes_internal_error() {
         message,
         "the tool call exceeded the sandbox memory limit of 4 MiB"
     );
-    assert!(
-        !sandbox
-            .call_tool("echo", "{}")
-            .await
-            .unwrap()
-            .unwrap()
-            .is_error
-    );
+    assert_still_serves(&sandbox).await;
 }
 
 #[tokio::test]
