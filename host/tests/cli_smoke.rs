@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use pagerduty_mcp_host::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_pagerduty-mcp");
+mod common;
 
 /// A private cache directory, so tests do not touch the user's cache.
 fn cache_dir(name: &str) -> PathBuf {
@@ -28,7 +28,7 @@ fn shared_cache() -> &'static PathBuf {
     SHARED.get_or_init(|| {
         remove_stale_test_dirs();
         let dir = cache_dir("shared");
-        let mut cmd = Command::new(BIN);
+        let mut cmd = common::pagerduty_mcp();
         cmd.env("PAGERDUTY_MCP_CACHE_DIR", &dir)
             .args(["--demo", "tools"]);
         let output = cmd.output().expect("the binary runs");
@@ -62,20 +62,7 @@ fn remove_stale_test_dirs() {
 }
 
 fn command(cache: &str) -> Command {
-    let mut cmd = Command::new(BIN);
-    for var in [
-        "PAGERDUTY_API_TOKEN",
-        "PAGERDUTY_API_KEY",
-        "PAGERDUTY_USER_API_KEY",
-        "PAGERDUTY_API_HOST",
-        "PAGERDUTY_ENABLE_WRITE_TOOLS",
-        "PAGERDUTY_USER_EMAIL",
-        "PAGERDUTY_MAX_OUTPUT_BYTES",
-        "PAGERDUTY_REQUEST_TIMEOUT",
-        "RUST_LOG",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = common::pagerduty_mcp();
     let dir = if cache == "shared" {
         shared_cache().clone()
     } else {
@@ -385,7 +372,10 @@ async fn call_silent_server(config: SandboxConfig) -> (Duration, Value) {
         .unwrap();
     let took = started.elapsed();
     assert!(outcome.is_error);
-    (took, serde_json::from_str(&outcome.structured_content).unwrap())
+    (
+        took,
+        serde_json::from_str(&outcome.structured_content).unwrap(),
+    )
 }
 
 #[tokio::test]

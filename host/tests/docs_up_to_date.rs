@@ -1,13 +1,12 @@
 //! `docs/tools.md` is generated from the catalog (`pagerduty-mcp tools --markdown`);
 //! this fails when the committed file no longer matches what the code generates.
 
-use std::process::Command;
+mod common;
 
 #[test]
 fn docs_tools_md_matches_the_catalog() {
-    let output = Command::new(env!("CARGO_BIN_EXE_pagerduty-mcp"))
+    let output = common::pagerduty_mcp()
         .args(["tools", "--markdown"])
-        .env_remove("PAGERDUTY_API_TOKEN")
         .output()
         .expect("the binary runs");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));

@@ -16,28 +16,12 @@ use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_pagerduty-mcp");
+mod common;
 
 /// The legacy protocol version the session tests negotiate.
 const LEGACY: &str = "2025-06-18";
 /// The stateless protocol revision.
 const STATELESS: &str = "2026-07-28";
-
-/// The environment variables the binary reads, removed from every child.
-const ENV_VARS: [&str; 12] = [
-    "PAGERDUTY_API_TOKEN",
-    "PAGERDUTY_API_KEY",
-    "PAGERDUTY_USER_API_KEY",
-    "PAGERDUTY_API_HOST",
-    "PAGERDUTY_ENABLE_WRITE_TOOLS",
-    "PAGERDUTY_USER_EMAIL",
-    "PAGERDUTY_MAX_OUTPUT_BYTES",
-    "PAGERDUTY_REQUEST_TIMEOUT",
-    "PAGERDUTY_MCP_HTTP_TOKEN",
-    "PAGERDUTY_MCP_ALLOWED_ORIGINS",
-    "PAGERDUTY_MCP_ALLOWED_HOSTS",
-    "RUST_LOG",
-];
 
 /// A compiled-component cache for this test binary, warmed once.
 fn cache_dir() -> &'static PathBuf {
@@ -60,10 +44,7 @@ fn cache_dir() -> &'static PathBuf {
 }
 
 fn command(cache: &PathBuf) -> Command {
-    let mut cmd = Command::new(BIN);
-    for var in ENV_VARS {
-        cmd.env_remove(var);
-    }
+    let mut cmd = common::pagerduty_mcp();
     cmd.env("PAGERDUTY_MCP_CACHE_DIR", cache);
     cmd
 }

@@ -5,17 +5,15 @@
 use fake_pagerduty::{FakePagerDuty, Options};
 use serde_json::{Value, json};
 use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-const BIN: &str = env!("CARGO_BIN_EXE_pagerduty-mcp");
+mod common;
 
 /// Runs one stdio session of `lines` against the binary; returns (stdout, stderr).
 fn session(envs: &[(&str, &str)], args: &[&str], lines: &[String]) -> (String, String) {
-    let mut child = Command::new(BIN)
+    let mut child = common::pagerduty_mcp()
         .args(args)
         .envs(envs.iter().copied())
-        .env_remove("PAGERDUTY_API_KEY")
-        .env_remove("PAGERDUTY_USER_API_KEY")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -92,7 +90,7 @@ fn every_tool_call(start_id: u64, tools: &[String]) -> Vec<String> {
 }
 
 fn tool_names() -> Vec<String> {
-    let output = Command::new(BIN).args(["--demo", "--enable-write-tools", "tools", "--json"]).output().unwrap();
+    let output = common::pagerduty_mcp().args(["--demo", "--enable-write-tools", "tools", "--json"]).output().unwrap();
     let tools: Value = serde_json::from_slice(&output.stdout).unwrap();
     tools.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_string()).collect()
 }
@@ -118,7 +116,7 @@ fn the_token_never_appears_in_results_errors_or_logs_at_any_level() {
         }
         // The one-shot CLI, success and failure paths.
         for args in [vec!["call", "get_current_user"], vec!["call", "get_incident", "{\"incident_id\":\"PNOTHERE\"}"], vec!["tools"]] {
-            let output = Command::new(BIN).args(&args).envs(envs.iter().copied()).arg("--log-level").arg(level).output().unwrap();
+            let output = common::pagerduty_mcp().args(&args).envs(envs.iter().copied()).arg("--log-level").arg(level).output().unwrap();
             let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
             assert!(!all.contains(token), "the token leaked from {args:?} at {level}");
         }
