@@ -1,5 +1,4 @@
 //! Test support: a tiny blocking HTTP/1.1 client (no dependencies) and helpers.
-#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -6,7 +6,7 @@
 //! fail in bulk.  Examples that fail because the *spec's examples* are wrong
 //! are listed in `KNOWN_BAD_EXAMPLES` with the reason.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -1,7 +1,5 @@
 //! Shared helpers for the spec-check integration tests.
 
-#![allow(dead_code)]
-
 use std::sync::OnceLock;
 
 use spec_check::Spec;

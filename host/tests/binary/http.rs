@@ -3,9 +3,8 @@
 //! per-request PagerDuty tokens and concurrent calls, against the fake PagerDuty.
 
 use std::io::{BufRead as _, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -16,38 +15,12 @@ use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 
 /// The legacy protocol version the session tests negotiate.
 const LEGACY: &str = "2025-06-18";
 /// The stateless protocol revision.
 const STATELESS: &str = "2026-07-28";
-
-/// A compiled-component cache for this test binary, warmed once.
-fn cache_dir() -> &'static PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir =
-            std::env::temp_dir().join(format!("pagerduty-mcp-test-{}-http", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let output = command(&dir)
-            .args(["--demo", "tools"])
-            .output()
-            .expect("the binary runs");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        dir
-    })
-}
-
-fn command(cache: &PathBuf) -> Command {
-    let mut cmd = common::pagerduty_mcp();
-    cmd.env("PAGERDUTY_MCP_CACHE_DIR", cache);
-    cmd
-}
 
 /// A running `pagerduty-mcp --http`, killed when dropped.
 struct Server {
@@ -61,7 +34,7 @@ impl Server {
     /// Starts the binary with `args` (which must include `--http`) and `env`,
     /// and waits for its `listening on` line.
     fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut cmd = command(cache_dir());
+        let mut cmd = common::pagerduty_mcp();
         cmd.args(args)
             .envs(env.iter().copied())
             .stdin(Stdio::null())
@@ -546,7 +519,7 @@ async fn access_token_is_required_when_set() {
     drop(server);
 
     // From a file (first line); the file wins over the environment.
-    let dir = std::env::temp_dir().join(format!("pagerduty-mcp-test-{}-token", std::process::id()));
+    let dir = common::scratch_dir("token");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("token");
     std::fs::write(&file, "file-access-token-0123456789\n").unwrap();
@@ -581,7 +554,7 @@ async fn access_token_is_required_when_set() {
 /// Runs the binary to completion (it must not start serving) and returns
 /// (exit code, stderr).
 fn run_to_exit(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
-    let output = command(cache_dir())
+    let output = common::pagerduty_mcp()
         .args(args)
         .envs(env.iter().copied())
         .stdin(Stdio::null())

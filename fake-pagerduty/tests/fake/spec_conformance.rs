@@ -2,7 +2,7 @@
 //! operation of PagerDuty's OpenAPI spec and each answer must validate against
 //! the operation's response schema (checked with the `spec-check` crate).
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

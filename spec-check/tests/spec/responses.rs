@@ -1,6 +1,6 @@
 //! `Spec::check_response`.
 
-mod common;
+use crate::common;
 
 use common::{assert_err_contains, raw_spec, spec};
 use serde_json::{Value, json};

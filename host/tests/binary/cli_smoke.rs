@@ -4,76 +4,19 @@
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use pagerduty_mcp_host::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 
-/// A private cache directory, so tests do not touch the user's cache.
-fn cache_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("pagerduty-mcp-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// The cache directory shared by the tests of this run, warmed once (compiling
-/// the component takes a while in debug builds).
-fn shared_cache() -> &'static PathBuf {
-    static SHARED: OnceLock<PathBuf> = OnceLock::new();
-    SHARED.get_or_init(|| {
-        remove_stale_test_dirs();
-        let dir = cache_dir("shared");
-        let mut cmd = common::pagerduty_mcp();
-        cmd.env("PAGERDUTY_MCP_CACHE_DIR", &dir)
-            .args(["--demo", "tools"]);
-        let output = cmd.output().expect("the binary runs");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        dir
-    })
-}
-
-/// Removes the cache directories of earlier test runs (older than an hour).
-fn remove_stale_test_dirs() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let stale = entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with("pagerduty-mcp-test-")
-            && entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(3600));
-        if stale {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-fn command(cache: &str) -> Command {
-    let mut cmd = common::pagerduty_mcp();
-    let dir = if cache == "shared" {
-        shared_cache().clone()
-    } else {
-        cache_dir(cache)
-    };
-    cmd.env("PAGERDUTY_MCP_CACHE_DIR", dir);
-    cmd
-}
-
-fn run(cache: &str, args: &[&str]) -> Output {
-    command(cache).args(args).output().expect("the binary runs")
+fn run(args: &[&str]) -> Output {
+    common::pagerduty_mcp()
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
 
 fn stdout_json(output: &Output) -> Value {
@@ -88,7 +31,7 @@ fn stdout_json(output: &Output) -> Value {
 
 #[test]
 fn demo_tools_json() {
-    let output = run("shared", &["--demo", "tools", "--json"]);
+    let output = run(&["--demo", "tools", "--json"]);
     assert!(
         output.status.success(),
         "{}",
@@ -118,7 +61,7 @@ fn demo_tools_json() {
 
 #[test]
 fn demo_tools_table_with_write_tools() {
-    let output = run("shared", &["--demo", "--enable-write-tools", "tools"]);
+    let output = run(&["--demo", "--enable-write-tools", "tools"]);
     assert!(
         output.status.success(),
         "{}",
@@ -139,7 +82,7 @@ fn demo_tools_table_with_write_tools() {
 
 #[test]
 fn demo_call_get_current_user() {
-    let output = run("shared", &["--demo", "call", "get_current_user"]);
+    let output = run(&["--demo", "call", "get_current_user"]);
     assert!(
         output.status.success(),
         "{}",
@@ -160,10 +103,7 @@ fn demo_call_get_current_user() {
 
 #[test]
 fn demo_call_tool_error_exits_1() {
-    let output = run(
-        "shared",
-        &["--demo", "call", "get_incident", r#"{"incident_id":"P@X"}"#],
-    );
+    let output = run(&["--demo", "call", "get_incident", r#"{"incident_id":"P@X"}"#]);
     assert_eq!(output.status.code(), Some(1));
     let envelope = stdout_json(&output);
     assert_eq!(envelope["error"]["code"], "INVALID_INCIDENT_ID");
@@ -171,7 +111,7 @@ fn demo_call_tool_error_exits_1() {
 
 #[test]
 fn unknown_tool_exits_2() {
-    let output = run("shared", &["--demo", "call", "no_such_tool"]);
+    let output = run(&["--demo", "call", "no_such_tool"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown tool"));
 }
@@ -179,7 +119,7 @@ fn unknown_tool_exits_2() {
 #[test]
 fn closed_stdin_before_a_session_is_a_clean_exit() {
     // `output()` gives the child an empty stdin: the client is gone at once.
-    let output = run("shared", &["--demo"]);
+    let output = run(&["--demo"]);
     assert!(
         output.status.success(),
         "{}",
@@ -190,7 +130,7 @@ fn closed_stdin_before_a_session_is_a_clean_exit() {
 
 #[test]
 fn missing_token_is_one_clear_line() {
-    let output = run("shared", &["tools"]);
+    let output = run(&["tools"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -208,16 +148,15 @@ fn compiled_component_is_cached() {
             .collect()
     }
     // The warm-up run compiled the component and cached it.
-    let shared = artifacts(shared_cache());
+    let shared = artifacts(common::shared_cache());
     assert_eq!(shared.len(), 1, "{shared:?}");
 
-    let dir = cache_dir("cache");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch_dir("cache");
     let artifact = dir.join(shared[0].file_name().unwrap());
     std::fs::copy(&shared[0], &artifact).unwrap();
     let modified = std::fs::metadata(&artifact).unwrap().modified().unwrap();
     let tools = |dir: &PathBuf| {
-        let mut cmd = command("unused");
+        let mut cmd = common::pagerduty_mcp();
         cmd.env("PAGERDUTY_MCP_CACHE_DIR", dir);
         let output = cmd.args(["--demo", "tools"]).output().unwrap();
         assert!(
@@ -250,8 +189,8 @@ struct McpChild {
 }
 
 impl McpChild {
-    fn start(cache: &str) -> McpChild {
-        let mut child = command(cache)
+    fn start() -> McpChild {
+        let mut child = common::pagerduty_mcp()
             .arg("--demo")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -326,7 +265,7 @@ fn check_session(mcp: &mut McpChild, params: Value) {
 
 #[test]
 fn mcp_stdio_legacy_initialize() {
-    let mut mcp = McpChild::start("shared");
+    let mut mcp = McpChild::start();
     let init = mcp.request(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "smoke", "version": "1"}}}));
     let result = &init["result"];
@@ -344,7 +283,7 @@ fn mcp_stdio_legacy_initialize() {
 
 #[test]
 fn mcp_stdio_stateless_2026() {
-    let mut mcp = McpChild::start("shared");
+    let mut mcp = McpChild::start();
     let meta = json!({"_meta": {
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
         "io.modelcontextprotocol/clientCapabilities": {},

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use std::io::Write as _;
 use std::process::Stdio;
 
-mod common;
+use crate::common;
 
 /// Runs one stdio session of `lines` against the binary; returns (stdout, stderr).
 fn session(envs: &[(&str, &str)], args: &[&str], lines: &[String]) -> (String, String) {

@@ -1,6 +1,6 @@
 //! `Spec::check_request`, `Spec::check_request_body` and `Spec::operation_id`.
 
-mod common;
+use crate::common;
 
 use common::{assert_err_contains, pairs, spec, std_headers};
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! `docs/tools.md` is generated from the catalog (`pagerduty-mcp tools --markdown`);
 //! this fails when the committed file no longer matches what the code generates.
 
-mod common;
+use crate::common;
 
 #[test]
 fn docs_tools_md_matches_the_catalog() {

@@ -1,7 +1,7 @@
 //! Behaviour tests of the fake over HTTP: auth, pagination, filters, windows,
 //! writes, 404s, determinism, recording and faults.
 
-mod common;
+use crate::common;
 
 use common::{Client, NOW, default_headers, fake, ids, send};
 use fake_pagerduty::dataset::Status;

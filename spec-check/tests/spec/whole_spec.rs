@@ -1,7 +1,7 @@
 //! Every schema of every operation in the spec converts and compiles, and
 //! every path template resolves back to its own operation.
 
-mod common;
+use crate::common;
 
 use serde_json::{Value, json};
 

@@ -5,7 +5,7 @@
 //! of its spec (checked by the harness).
 //!
 //! CI runs `PAGERDUTY_FUZZ_CASES` cases (default 10,000). The long run:
-//! `PAGERDUTY_FUZZ_CASES=200000 cargo test --release -p host-tests --test fuzz -- --nocapture`.
+//! `PAGERDUTY_FUZZ_CASES=200000 cargo test --release -p host-tests --test harness fuzz -- --nocapture`.
 //! `PAGERDUTY_FUZZ_SEED` replays a run.
 
 use host_tests::Harness;

@@ -1,0 +1,7 @@
+//! Integration tests of the fake PagerDuty: its API behaviour and its answers
+//! checked against PagerDuty's OpenAPI spec.
+
+mod common;
+
+mod api;
+mod spec_conformance;

@@ -1,0 +1,8 @@
+//! The wasmtime harness: the built component (and a hostile one) in the host's sandbox,
+//! against the fake PagerDuty. One test binary, so wasmtime is linked once.
+
+mod component;
+mod fuzz;
+mod sandbox;
+mod skeleton;
+mod upstream;

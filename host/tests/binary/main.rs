@@ -1,0 +1,10 @@
+//! Integration tests of the `pagerduty-mcp` binary and its sandbox. One test binary,
+//! so wasmtime is linked once.
+
+mod common;
+
+mod cli_smoke;
+mod docs_up_to_date;
+mod http;
+mod sandbox_limits;
+mod secrets;

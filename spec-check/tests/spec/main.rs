@@ -1,0 +1,8 @@
+//! Integration tests of the spec checker against PagerDuty's OpenAPI spec.
+
+mod common;
+
+mod examples;
+mod requests;
+mod responses;
+mod whole_spec;
