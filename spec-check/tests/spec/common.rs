@@ -55,3 +55,13 @@ pub fn assert_err_contains(result: Result<(), Vec<String>>, needle: &str) {
         ),
     }
 }
+
+/// Replaces `{param}` segments with a value that can't collide with a
+/// literal path segment.
+pub fn concrete(template: &str) -> String {
+    template
+        .split('/')
+        .map(|seg| if seg.starts_with('{') { "PXYZ123" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}

@@ -175,16 +175,6 @@ fn matches_needle(error: &str, needles: &str) -> bool {
     error.ends_with("errors are shown)") || needles.split('|').any(|n| error.contains(n))
 }
 
-/// Replaces `{param}` segments with a value that can't collide with a
-/// literal path segment.
-fn concrete(template: &str) -> String {
-    template
-        .split('/')
-        .map(|seg| if seg.starts_with('{') { "PXYZ123" } else { seg })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
 #[test]
 fn documented_response_examples_validate() {
     let spec = common::spec();
@@ -209,7 +199,7 @@ fn documented_response_examples_validate() {
         }
         let Some(op) = item.get("get") else { continue };
         let op_id = op["operationId"].as_str().unwrap();
-        let path = concrete(template);
+        let path = common::concrete(template);
         assert_eq!(
             spec.operation_id("GET", &path).as_deref(),
             Some(op_id),
@@ -445,7 +435,7 @@ fn documented_request_examples_validate() {
                 continue;
             };
             let op_id = op["operationId"].as_str().unwrap();
-            let path = concrete(template);
+            let path = common::concrete(template);
             let Some(media) = resolve(raw, body).pointer("/content/application~1json") else {
                 continue;
             };
