@@ -6,9 +6,9 @@
 //! Everything the outer cargo sets for this build script (flags for the host
 //! target, profile overrides, the target dir, ...) is removed from the nested
 //! build's environment so that it behaves like a plain
-//! `cargo build -p pagerduty-mcp --target wasm32-wasip2 --release`.
+//! `cargo build -p pagerduty-mcp-tools --target wasm32-wasip2 --release`.
 //!
-//! Set `PAGERDUTY_COMPONENT_WASM=/path/to/pagerduty_mcp.wasm` to embed a
+//! Set `PAGERDUTY_COMPONENT_WASM=/path/to/pagerduty_mcp_tools.wasm` to embed a
 //! prebuilt component instead of building one.
 
 use std::env;
@@ -21,8 +21,8 @@ use std::process::{Command, Stdio};
 use sha2::{Digest, Sha256};
 
 const TARGET: &str = "wasm32-wasip2";
-const PACKAGE: &str = "pagerduty-mcp";
-const ARTIFACT: &str = "pagerduty_mcp.wasm";
+const PACKAGE: &str = "pagerduty-mcp-tools";
+const ARTIFACT: &str = "pagerduty_mcp_tools.wasm";
 
 fn main() {
     let manifest_dir =
@@ -33,7 +33,7 @@ fn main() {
         .to_path_buf();
 
     println!("cargo:rerun-if-env-changed=PAGERDUTY_COMPONENT_WASM");
-    for path in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
+    for path in ["tools", "components", "wit", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", workspace.join(path).display());
     }
 

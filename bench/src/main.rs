@@ -733,10 +733,18 @@ fn sandbox_overhead(r: &mut Results, ours: &mut StdioServer) -> anyhow::Result<(
     let (mut ping, mut call) = (Vec::new(), Vec::new());
     for i in 0..n + 10 {
         let p = ours.request("ping", json!({}))?;
-        let c = ours.request("tools/call", json!({"name": "get_incident", "arguments": invalid}))?;
+        let c = ours.request(
+            "tools/call",
+            json!({"name": "get_incident", "arguments": invalid}),
+        )?;
         let result = &c.message["result"];
-        if result["isError"] != true || result["structuredContent"]["error"]["code"] != "INVALID_INCIDENT_ID" {
-            bail!("sandbox overhead: unexpected answer {}", rpc::truncate(&c.message.to_string(), 300));
+        if result["isError"] != true
+            || result["structuredContent"]["error"]["code"] != "INVALID_INCIDENT_ID"
+        {
+            bail!(
+                "sandbox overhead: unexpected answer {}",
+                rpc::truncate(&c.message.to_string(), 300)
+            );
         }
         if i >= 10 {
             ping.push(ms(p.latency));

@@ -304,8 +304,18 @@ pub fn markdown(r: &Results) -> String {
          tool-call path add to a call. Target: ≤ 0.5 ms.\n"
     );
     let _ = writeln!(m, "| | p50 | spread |\n|---|---|---|");
-    let _ = writeln!(m, "| `ping` | {} | {} |", f_ms(r.overhead_ping.p50), spread(&r.overhead_ping));
-    let _ = writeln!(m, "| tool call, no I/O | {} | {} |", f_ms(r.overhead_call.p50), spread(&r.overhead_call));
+    let _ = writeln!(
+        m,
+        "| `ping` | {} | {} |",
+        f_ms(r.overhead_ping.p50),
+        spread(&r.overhead_ping)
+    );
+    let _ = writeln!(
+        m,
+        "| tool call, no I/O | {} | {} |",
+        f_ms(r.overhead_call.p50),
+        spread(&r.overhead_call)
+    );
     let _ = writeln!(
         m,
         "| **sandbox overhead** (difference of the medians) | **{}** | |\n",

@@ -38,7 +38,11 @@ pub fn caller_for(authorization: &str) -> Option<Caller> {
 
 /// Rejects requests without a valid token (401) and stores the [`Caller`] in the
 /// request extensions.
-pub async fn require(State(_state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
+pub async fn require(
+    State(_state): State<Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let caller = request
         .headers()
         .get(axum::http::header::AUTHORIZATION)
@@ -59,9 +63,18 @@ mod tests {
 
     #[test]
     fn token_forms() {
-        assert_eq!(caller_for("Token token=fake-user-token"), Some(Caller::User(CURRENT_USER_ID.into())));
-        assert_eq!(caller_for("Token token=fake-account-token"), Some(Caller::Account));
-        assert_eq!(caller_for("Bearer pdus+_fake-oauth-token"), Some(Caller::User(CURRENT_USER_ID.into())));
+        assert_eq!(
+            caller_for("Token token=fake-user-token"),
+            Some(Caller::User(CURRENT_USER_ID.into()))
+        );
+        assert_eq!(
+            caller_for("Token token=fake-account-token"),
+            Some(Caller::Account)
+        );
+        assert_eq!(
+            caller_for("Bearer pdus+_fake-oauth-token"),
+            Some(Caller::User(CURRENT_USER_ID.into()))
+        );
         assert_eq!(caller_for("Bearer nope"), None);
         assert_eq!(caller_for("fake-user-token"), None);
         assert_eq!(caller_for("Token fake-user-token"), None);

@@ -390,7 +390,8 @@ impl Dataset {
 
     /// The user the user-level tokens belong to ([`crate::CURRENT_USER_ID`]).
     pub fn current_user(&self) -> &User {
-        self.user(crate::CURRENT_USER_ID).expect("the current user is always generated")
+        self.user(crate::CURRENT_USER_ID)
+            .expect("the current user is always generated")
     }
 
     /// A user by ID.
@@ -400,7 +401,9 @@ impl Dataset {
 
     /// A user by email (case-insensitive).
     pub fn user_by_email(&self, email: &str) -> Option<&User> {
-        self.users.iter().find(|u| u.email.eq_ignore_ascii_case(email.trim()))
+        self.users
+            .iter()
+            .find(|u| u.email.eq_ignore_ascii_case(email.trim()))
     }
 
     /// A team by ID.
@@ -410,7 +413,9 @@ impl Dataset {
 
     /// A team by name (case-insensitive).
     pub fn team_by_name(&self, name: &str) -> Option<&Team> {
-        self.teams.iter().find(|t| t.name.eq_ignore_ascii_case(name))
+        self.teams
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(name))
     }
 
     /// A service by ID.
@@ -455,21 +460,32 @@ impl Dataset {
 
     /// The services using an escalation policy.
     pub fn services_of_policy(&self, policy_id: &str) -> Vec<&Service> {
-        self.services.iter().filter(|s| s.escalation_policy_id == policy_id).collect()
+        self.services
+            .iter()
+            .filter(|s| s.escalation_policy_id == policy_id)
+            .collect()
     }
 
     /// The schedules a user is part of (in any layer).
     pub fn schedules_of_user(&self, user_id: &str) -> Vec<&Schedule> {
         self.schedules
             .iter()
-            .filter(|s| s.layers.iter().any(|l| l.user_ids.iter().any(|u| u == user_id)))
+            .filter(|s| {
+                s.layers
+                    .iter()
+                    .any(|l| l.user_ids.iter().any(|u| u == user_id))
+            })
             .collect()
     }
 
     /// The escalation policies that include a user, directly or through a schedule
     /// (what `GET /escalation_policies?user_ids[]=` returns).
     pub fn escalation_policies_of_user(&self, user_id: &str) -> Vec<&EscalationPolicy> {
-        let schedules: Vec<&str> = self.schedules_of_user(user_id).iter().map(|s| s.id.as_str()).collect();
+        let schedules: Vec<&str> = self
+            .schedules_of_user(user_id)
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
         self.escalation_policies
             .iter()
             .filter(|p| {
@@ -485,18 +501,29 @@ impl Dataset {
     pub fn policies_of_schedule(&self, schedule_id: &str) -> Vec<&EscalationPolicy> {
         self.escalation_policies
             .iter()
-            .filter(|p| p.rules.iter().flat_map(|r| &r.targets).any(|t| *t == Target::Schedule(schedule_id.to_string())))
+            .filter(|p| {
+                p.rules
+                    .iter()
+                    .flat_map(|r| &r.targets)
+                    .any(|t| *t == Target::Schedule(schedule_id.to_string()))
+            })
             .collect()
     }
 
     /// Incidents with at least one note.
     pub fn incidents_with_notes(&self) -> Vec<&Incident> {
-        self.incidents.iter().filter(|i| !i.notes.is_empty()).collect()
+        self.incidents
+            .iter()
+            .filter(|i| !i.notes.is_empty())
+            .collect()
     }
 
     /// Open (triggered or acknowledged) incidents.
     pub fn open_incidents(&self) -> Vec<&Incident> {
-        self.incidents.iter().filter(|i| i.status.is_open()).collect()
+        self.incidents
+            .iter()
+            .filter(|i| i.status.is_open())
+            .collect()
     }
 
     /// Open incidents of services owned by any of `team_ids`.
@@ -517,7 +544,10 @@ impl Dataset {
 
     /// Users who belong to no team.
     pub fn users_without_team(&self) -> Vec<&User> {
-        self.users.iter().filter(|u| u.team_ids.is_empty()).collect()
+        self.users
+            .iter()
+            .filter(|u| u.team_ids.is_empty())
+            .collect()
     }
 
     /// Who is on call on a schedule at instant `t` (final schedule).

@@ -42,17 +42,32 @@ impl ApiError {
 
     /// 401: missing or unknown credentials (code 2006).
     pub fn unauthorized() -> ApiError {
-        ApiError { status: 401, message: "Authentication failed".into(), code: 2006, errors: vec![] }
+        ApiError {
+            status: 401,
+            message: "Authentication failed".into(),
+            code: 2006,
+            errors: vec![],
+        }
     }
 
     /// 404 "Not Found" (code 2100).
     pub fn not_found() -> ApiError {
-        ApiError { status: 404, message: "Not Found".into(), code: 2100, errors: vec![] }
+        ApiError {
+            status: 404,
+            message: "Not Found".into(),
+            code: 2100,
+            errors: vec![],
+        }
     }
 
     /// 405 for a known path with an unsupported method.
     pub fn method_not_allowed() -> ApiError {
-        ApiError { status: 405, message: "Method Not Allowed".into(), code: 2100, errors: vec![] }
+        ApiError {
+            status: 405,
+            message: "Method Not Allowed".into(),
+            code: 2100,
+            errors: vec![],
+        }
     }
 
     /// 400: a write without a `From` header (code 2016).
@@ -68,7 +83,12 @@ impl ApiError {
 
     /// 400: the `From` header names no user of the account (code 1008).
     pub fn requester_not_found() -> ApiError {
-        ApiError { status: 400, message: "Requester User Not Found".into(), code: 1008, errors: vec![] }
+        ApiError {
+            status: 400,
+            message: "Requester User Not Found".into(),
+            code: 1008,
+            errors: vec![],
+        }
     }
 
     /// The JSON body PagerDuty would send.

@@ -20,53 +20,260 @@ pub const HISTORY_DAYS: i64 = 56;
 const FIRST_INCIDENT_NUMBER: u64 = 1001;
 
 /// (name, time zone, role, job title, teams as (team name, team role)).
-type UserRow = (&'static str, &'static str, &'static str, &'static str, &'static [(&'static str, &'static str)]);
+type UserRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
 
 const TEAMS: &[(&str, &str)] = &[
-    ("Platform", "Runs the Kubernetes platform, the API gateway and CI/CD."),
+    (
+        "Platform",
+        "Runs the Kubernetes platform, the API gateway and CI/CD.",
+    ),
     ("Payments", "Owns checkout, the payments API and billing."),
-    ("Mobile", "Builds the iOS and Android apps and their backend."),
+    (
+        "Mobile",
+        "Builds the iOS and Android apps and their backend.",
+    ),
     ("Data", "Data pipeline, warehouse and analytics."),
-    ("Security", "Identity, access and security incident response."),
-    ("Support", "Customer support tooling and the support portal."),
+    (
+        "Security",
+        "Identity, access and security incident response.",
+    ),
+    (
+        "Support",
+        "Customer support tooling and the support portal.",
+    ),
 ];
 
 /// The first row is the current user (see [`crate::CURRENT_USER_ID`]).
 const USERS: &[UserRow] = &[
-    ("Alex Rivera", "America/New_York", "admin", "Senior Site Reliability Engineer", &[("Platform", "responder"), ("Payments", "responder")]),
-    ("Priya Natarajan", "America/New_York", "admin", "Engineering Manager, Platform", &[("Platform", "manager")]),
-    ("Marcus Chen", "America/Los_Angeles", "user", "Site Reliability Engineer", &[("Platform", "responder")]),
-    ("Sofia Alvarez", "America/Chicago", "user", "Infrastructure Engineer", &[("Platform", "responder")]),
-    ("Tom Becker", "Europe/Berlin", "user", "Platform Engineer", &[("Platform", "responder"), ("Data", "responder")]),
-    ("Hannah Okafor", "Europe/London", "user", "Site Reliability Engineer", &[("Platform", "responder")]),
-    ("Lukas Schmidt", "Europe/Berlin", "user", "DevSecOps Engineer", &[("Platform", "responder"), ("Security", "responder")]),
-    ("Jordan Lee", "Europe/London", "admin", "Engineering Manager, Payments", &[("Payments", "manager")]),
-    ("Aisha Khan", "Europe/London", "user", "Backend Engineer", &[("Payments", "responder")]),
-    ("Daniel Novak", "Europe/Warsaw", "user", "Backend Engineer", &[("Payments", "responder")]),
-    ("Emma Johansson", "Europe/Stockholm", "user", "Senior Backend Engineer", &[("Payments", "responder")]),
-    ("Ravi Menon", "Asia/Kolkata", "limited_user", "Payments Operations Engineer", &[("Payments", "responder")]),
-    ("Chloe Martin", "America/Los_Angeles", "admin", "Engineering Manager, Mobile", &[("Mobile", "manager")]),
-    ("Kenji Sato", "Asia/Tokyo", "user", "iOS Engineer", &[("Mobile", "responder")]),
-    ("Olivia Brown", "America/Los_Angeles", "user", "Android Engineer", &[("Mobile", "responder")]),
-    ("Mateo Rossi", "Europe/Paris", "user", "Mobile Backend Engineer", &[("Mobile", "responder")]),
-    ("Nina Petrova", "Europe/Amsterdam", "user", "Mobile Backend Engineer", &[("Mobile", "responder")]),
-    ("Samuel Adeyemi", "Europe/London", "admin", "Data Engineering Lead", &[("Data", "manager")]),
-    ("Laura Fischer", "Europe/Berlin", "user", "Data Engineer", &[("Data", "responder")]),
-    ("Ethan Park", "America/New_York", "user", "Analytics Engineer", &[("Data", "responder")]),
-    ("Zoe Williams", "Australia/Sydney", "user", "Data Engineer", &[("Data", "responder")]),
-    ("Grace Liu", "America/Los_Angeles", "admin", "Security Engineering Manager", &[("Security", "manager")]),
-    ("Omar Haddad", "Asia/Dubai", "user", "Security Engineer", &[("Security", "responder")]),
-    ("Isabel Costa", "Europe/Lisbon", "user", "Identity Engineer", &[("Security", "responder")]),
-    ("Diego Fernandez", "America/Chicago", "user", "Support Engineering Lead", &[("Support", "manager")]),
-    ("Mei Tanaka", "America/Chicago", "limited_user", "Support Engineer", &[("Support", "responder")]),
-    ("Noah Wilson", "America/Denver", "limited_user", "Support Engineer", &[("Support", "responder")]),
-    ("Sarah Cohen", "America/New_York", "limited_user", "Support Engineer", &[("Support", "observer")]),
-    ("Victoria Hayes", "America/New_York", "owner", "VP of Engineering", &[]),
-    ("Ben Carter", "America/Chicago", "observer", "Finance Analyst", &[]),
+    (
+        "Alex Rivera",
+        "America/New_York",
+        "admin",
+        "Senior Site Reliability Engineer",
+        &[("Platform", "responder"), ("Payments", "responder")],
+    ),
+    (
+        "Priya Natarajan",
+        "America/New_York",
+        "admin",
+        "Engineering Manager, Platform",
+        &[("Platform", "manager")],
+    ),
+    (
+        "Marcus Chen",
+        "America/Los_Angeles",
+        "user",
+        "Site Reliability Engineer",
+        &[("Platform", "responder")],
+    ),
+    (
+        "Sofia Alvarez",
+        "America/Chicago",
+        "user",
+        "Infrastructure Engineer",
+        &[("Platform", "responder")],
+    ),
+    (
+        "Tom Becker",
+        "Europe/Berlin",
+        "user",
+        "Platform Engineer",
+        &[("Platform", "responder"), ("Data", "responder")],
+    ),
+    (
+        "Hannah Okafor",
+        "Europe/London",
+        "user",
+        "Site Reliability Engineer",
+        &[("Platform", "responder")],
+    ),
+    (
+        "Lukas Schmidt",
+        "Europe/Berlin",
+        "user",
+        "DevSecOps Engineer",
+        &[("Platform", "responder"), ("Security", "responder")],
+    ),
+    (
+        "Jordan Lee",
+        "Europe/London",
+        "admin",
+        "Engineering Manager, Payments",
+        &[("Payments", "manager")],
+    ),
+    (
+        "Aisha Khan",
+        "Europe/London",
+        "user",
+        "Backend Engineer",
+        &[("Payments", "responder")],
+    ),
+    (
+        "Daniel Novak",
+        "Europe/Warsaw",
+        "user",
+        "Backend Engineer",
+        &[("Payments", "responder")],
+    ),
+    (
+        "Emma Johansson",
+        "Europe/Stockholm",
+        "user",
+        "Senior Backend Engineer",
+        &[("Payments", "responder")],
+    ),
+    (
+        "Ravi Menon",
+        "Asia/Kolkata",
+        "limited_user",
+        "Payments Operations Engineer",
+        &[("Payments", "responder")],
+    ),
+    (
+        "Chloe Martin",
+        "America/Los_Angeles",
+        "admin",
+        "Engineering Manager, Mobile",
+        &[("Mobile", "manager")],
+    ),
+    (
+        "Kenji Sato",
+        "Asia/Tokyo",
+        "user",
+        "iOS Engineer",
+        &[("Mobile", "responder")],
+    ),
+    (
+        "Olivia Brown",
+        "America/Los_Angeles",
+        "user",
+        "Android Engineer",
+        &[("Mobile", "responder")],
+    ),
+    (
+        "Mateo Rossi",
+        "Europe/Paris",
+        "user",
+        "Mobile Backend Engineer",
+        &[("Mobile", "responder")],
+    ),
+    (
+        "Nina Petrova",
+        "Europe/Amsterdam",
+        "user",
+        "Mobile Backend Engineer",
+        &[("Mobile", "responder")],
+    ),
+    (
+        "Samuel Adeyemi",
+        "Europe/London",
+        "admin",
+        "Data Engineering Lead",
+        &[("Data", "manager")],
+    ),
+    (
+        "Laura Fischer",
+        "Europe/Berlin",
+        "user",
+        "Data Engineer",
+        &[("Data", "responder")],
+    ),
+    (
+        "Ethan Park",
+        "America/New_York",
+        "user",
+        "Analytics Engineer",
+        &[("Data", "responder")],
+    ),
+    (
+        "Zoe Williams",
+        "Australia/Sydney",
+        "user",
+        "Data Engineer",
+        &[("Data", "responder")],
+    ),
+    (
+        "Grace Liu",
+        "America/Los_Angeles",
+        "admin",
+        "Security Engineering Manager",
+        &[("Security", "manager")],
+    ),
+    (
+        "Omar Haddad",
+        "Asia/Dubai",
+        "user",
+        "Security Engineer",
+        &[("Security", "responder")],
+    ),
+    (
+        "Isabel Costa",
+        "Europe/Lisbon",
+        "user",
+        "Identity Engineer",
+        &[("Security", "responder")],
+    ),
+    (
+        "Diego Fernandez",
+        "America/Chicago",
+        "user",
+        "Support Engineering Lead",
+        &[("Support", "manager")],
+    ),
+    (
+        "Mei Tanaka",
+        "America/Chicago",
+        "limited_user",
+        "Support Engineer",
+        &[("Support", "responder")],
+    ),
+    (
+        "Noah Wilson",
+        "America/Denver",
+        "limited_user",
+        "Support Engineer",
+        &[("Support", "responder")],
+    ),
+    (
+        "Sarah Cohen",
+        "America/New_York",
+        "limited_user",
+        "Support Engineer",
+        &[("Support", "observer")],
+    ),
+    (
+        "Victoria Hayes",
+        "America/New_York",
+        "owner",
+        "VP of Engineering",
+        &[],
+    ),
+    (
+        "Ben Carter",
+        "America/Chicago",
+        "observer",
+        "Finance Analyst",
+        &[],
+    ),
 ];
 
 const COLORS: &[&str] = &[
-    "green", "red", "purple", "teal", "orange", "dark-slate-blue", "cayenne", "blue", "turquoise", "violet",
+    "green",
+    "red",
+    "purple",
+    "teal",
+    "orange",
+    "dark-slate-blue",
+    "cayenne",
+    "blue",
+    "turquoise",
+    "violet",
 ];
 
 /// (name, time zone, teams, layers: (layer name, users, turn hours, restrictions)).
@@ -93,10 +300,21 @@ const SCHEDULES: &[ScheduleRow] = &[
         time_zone: "America/New_York",
         teams: &["Platform"],
         layers: &[
-            LayerRow { name: "Weekend cover", users: &["Hannah Okafor", "Tom Becker"], turn_hours: 168, restrictions: &[(6, 0, 48)] },
+            LayerRow {
+                name: "Weekend cover",
+                users: &["Hannah Okafor", "Tom Becker"],
+                turn_hours: 168,
+                restrictions: &[(6, 0, 48)],
+            },
             LayerRow {
                 name: "Weekly rotation",
-                users: &["Alex Rivera", "Marcus Chen", "Sofia Alvarez", "Tom Becker", "Hannah Okafor"],
+                users: &[
+                    "Alex Rivera",
+                    "Marcus Chen",
+                    "Sofia Alvarez",
+                    "Tom Becker",
+                    "Hannah Okafor",
+                ],
                 turn_hours: 168,
                 restrictions: &[],
             },
@@ -109,7 +327,12 @@ const SCHEDULES: &[ScheduleRow] = &[
         teams: &["Platform"],
         layers: &[LayerRow {
             name: "Weekly rotation",
-            users: &["Lukas Schmidt", "Marcus Chen", "Priya Natarajan", "Alex Rivera"],
+            users: &[
+                "Lukas Schmidt",
+                "Marcus Chen",
+                "Priya Natarajan",
+                "Alex Rivera",
+            ],
             turn_hours: 168,
             restrictions: &[],
         }],
@@ -121,7 +344,14 @@ const SCHEDULES: &[ScheduleRow] = &[
         teams: &["Payments"],
         layers: &[LayerRow {
             name: "Weekly rotation",
-            users: &["Aisha Khan", "Daniel Novak", "Alex Rivera", "Emma Johansson", "Ravi Menon", "Jordan Lee"],
+            users: &[
+                "Aisha Khan",
+                "Daniel Novak",
+                "Alex Rivera",
+                "Emma Johansson",
+                "Ravi Menon",
+                "Jordan Lee",
+            ],
             turn_hours: 168,
             restrictions: &[],
         }],
@@ -145,7 +375,13 @@ const SCHEDULES: &[ScheduleRow] = &[
         teams: &["Mobile"],
         layers: &[LayerRow {
             name: "Daily rotation",
-            users: &["Kenji Sato", "Olivia Brown", "Mateo Rossi", "Nina Petrova", "Chloe Martin"],
+            users: &[
+                "Kenji Sato",
+                "Olivia Brown",
+                "Mateo Rossi",
+                "Nina Petrova",
+                "Chloe Martin",
+            ],
             turn_hours: 24,
             restrictions: &[],
         }],
@@ -157,7 +393,13 @@ const SCHEDULES: &[ScheduleRow] = &[
         teams: &["Data"],
         layers: &[LayerRow {
             name: "Weekly rotation",
-            users: &["Laura Fischer", "Ethan Park", "Zoe Williams", "Tom Becker", "Samuel Adeyemi"],
+            users: &[
+                "Laura Fischer",
+                "Ethan Park",
+                "Zoe Williams",
+                "Tom Becker",
+                "Samuel Adeyemi",
+            ],
             turn_hours: 168,
             restrictions: &[],
         }],
@@ -181,7 +423,12 @@ const SCHEDULES: &[ScheduleRow] = &[
         teams: &["Support"],
         layers: &[LayerRow {
             name: "Business hours",
-            users: &["Mei Tanaka", "Noah Wilson", "Sarah Cohen", "Diego Fernandez"],
+            users: &[
+                "Mei Tanaka",
+                "Noah Wilson",
+                "Sarah Cohen",
+                "Diego Fernandez",
+            ],
             turn_hours: 24,
             restrictions: &[(1, 9, 8), (2, 9, 8), (3, 9, 8), (4, 9, 8), (5, 9, 8)],
         }],
@@ -208,7 +455,11 @@ const POLICIES: &[PolicyRow] = &[
         description: "Platform primary, then secondary, then the Platform manager.",
         team: "Platform",
         num_loops: 1,
-        rules: &[(30, &[T::S("Platform Primary")]), (30, &[T::S("Platform Secondary")]), (30, &[T::U("Priya Natarajan")])],
+        rules: &[
+            (30, &[T::S("Platform Primary")]),
+            (30, &[T::S("Platform Secondary")]),
+            (30, &[T::U("Priya Natarajan")]),
+        ],
     },
     PolicyRow {
         name: "Infrastructure Critical",
@@ -226,42 +477,63 @@ const POLICIES: &[PolicyRow] = &[
         description: "Payments primary, then secondary, then the Payments manager.",
         team: "Payments",
         num_loops: 1,
-        rules: &[(30, &[T::S("Payments Primary")]), (30, &[T::S("Payments Secondary")]), (30, &[T::U("Jordan Lee")])],
+        rules: &[
+            (30, &[T::S("Payments Primary")]),
+            (30, &[T::S("Payments Secondary")]),
+            (30, &[T::U("Jordan Lee")]),
+        ],
     },
     PolicyRow {
         name: "Checkout Critical",
         description: "Checkout and payment authorisation: page both rotations at once.",
         team: "Payments",
         num_loops: 2,
-        rules: &[(10, &[T::S("Payments Primary"), T::S("Payments Secondary")]), (15, &[T::U("Jordan Lee")]), (15, &[T::U("Victoria Hayes")])],
+        rules: &[
+            (10, &[T::S("Payments Primary"), T::S("Payments Secondary")]),
+            (15, &[T::U("Jordan Lee")]),
+            (15, &[T::U("Victoria Hayes")]),
+        ],
     },
     PolicyRow {
         name: "Mobile On-Call",
         description: "Mobile backend on-call, then the Mobile manager.",
         team: "Mobile",
         num_loops: 0,
-        rules: &[(30, &[T::S("Mobile On-Call")]), (30, &[T::U("Chloe Martin")])],
+        rules: &[
+            (30, &[T::S("Mobile On-Call")]),
+            (30, &[T::U("Chloe Martin")]),
+        ],
     },
     PolicyRow {
         name: "Data Pipeline Escalation",
         description: "Data on-call, then the data engineering lead.",
         team: "Data",
         num_loops: 0,
-        rules: &[(30, &[T::S("Data Engineering")]), (60, &[T::U("Samuel Adeyemi")])],
+        rules: &[
+            (30, &[T::S("Data Engineering")]),
+            (60, &[T::U("Samuel Adeyemi")]),
+        ],
     },
     PolicyRow {
         name: "Security Incident Response",
         description: "Security rotation, then the security manager, then the VP.",
         team: "Security",
         num_loops: 1,
-        rules: &[(15, &[T::S("Security Response")]), (15, &[T::U("Grace Liu")]), (30, &[T::U("Victoria Hayes")])],
+        rules: &[
+            (15, &[T::S("Security Response")]),
+            (15, &[T::U("Grace Liu")]),
+            (30, &[T::U("Victoria Hayes")]),
+        ],
     },
     PolicyRow {
         name: "Support Escalation",
         description: "Support engineers in business hours, the support lead otherwise.",
         team: "Support",
         num_loops: 0,
-        rules: &[(60, &[T::S("Support Business Hours")]), (60, &[T::U("Diego Fernandez")])],
+        rules: &[
+            (60, &[T::S("Support Business Hours")]),
+            (60, &[T::U("Diego Fernandez")]),
+        ],
     },
 ];
 
@@ -315,7 +587,11 @@ const SERVICES: &[ServiceRow] = &[
         policy: "Platform On-Call",
         urgency: "low",
         weight: 5,
-        titles: &["Deploy pipeline stuck for more than 30 minutes", "Build runners queue depth above 50", "Artifact registry disk usage above 85%"],
+        titles: &[
+            "Deploy pipeline stuck for more than 30 minutes",
+            "Build runners queue depth above 50",
+            "Artifact registry disk usage above 85%",
+        ],
         hosts: &["runner-pool-a", "registry-1"],
     },
     ServiceRow {
@@ -340,7 +616,11 @@ const SERVICES: &[ServiceRow] = &[
         policy: "Payments On-Call",
         urgency: "severity_based",
         weight: 6,
-        titles: &["Invoice job failed for batch", "Subscription renewal queue lag above 15 minutes", "Dead letter queue not empty: billing-events"],
+        titles: &[
+            "Invoice job failed for batch",
+            "Subscription renewal queue lag above 15 minutes",
+            "Dead letter queue not empty: billing-events",
+        ],
         hosts: &["billing-worker-1", "billing-worker-2"],
     },
     ServiceRow {
@@ -350,7 +630,11 @@ const SERVICES: &[ServiceRow] = &[
         policy: "Checkout Critical",
         urgency: "high",
         weight: 8,
-        titles: &["Checkout conversion dropped 30% below baseline", "JavaScript error rate spike on /checkout", "Synthetic checkout test failing"],
+        titles: &[
+            "Checkout conversion dropped 30% below baseline",
+            "JavaScript error rate spike on /checkout",
+            "Synthetic checkout test failing",
+        ],
         hosts: &["checkout-web", "synthetics"],
     },
     ServiceRow {
@@ -360,7 +644,11 @@ const SERVICES: &[ServiceRow] = &[
         policy: "Mobile On-Call",
         urgency: "high",
         weight: 8,
-        titles: &["Mobile BFF error rate above 2%", "App login failures spiking", "Feature flag service timeouts from mobile-bff"],
+        titles: &[
+            "Mobile BFF error rate above 2%",
+            "App login failures spiking",
+            "Feature flag service timeouts from mobile-bff",
+        ],
         hosts: &["mobile-bff-1", "mobile-bff-2"],
     },
     ServiceRow {
@@ -370,7 +658,11 @@ const SERVICES: &[ServiceRow] = &[
         policy: "Mobile On-Call",
         urgency: "low",
         weight: 5,
-        titles: &["APNs delivery failures above threshold", "FCM quota at 90%", "Push send queue backlog"],
+        titles: &[
+            "APNs delivery failures above threshold",
+            "FCM quota at 90%",
+            "Push send queue backlog",
+        ],
         hosts: &["push-sender-1"],
     },
     ServiceRow {
@@ -380,7 +672,12 @@ const SERVICES: &[ServiceRow] = &[
         policy: "Data Pipeline Escalation",
         urgency: "severity_based",
         weight: 10,
-        titles: &["Kafka consumer lag above 100k on events-raw", "Flink job restarted more than 3 times", "Schema registry unreachable", "Late data in hourly partition"],
+        titles: &[
+            "Kafka consumer lag above 100k on events-raw",
+            "Flink job restarted more than 3 times",
+            "Schema registry unreachable",
+            "Late data in hourly partition",
+        ],
         hosts: &["kafka-broker-3", "flink-jobmanager", "schema-registry"],
     },
     ServiceRow {
@@ -390,7 +687,11 @@ const SERVICES: &[ServiceRow] = &[
         policy: "Data Pipeline Escalation",
         urgency: "low",
         weight: 6,
-        titles: &["Nightly dbt run failed", "Warehouse credit usage above daily budget", "Dashboard freshness SLA missed"],
+        titles: &[
+            "Nightly dbt run failed",
+            "Warehouse credit usage above daily budget",
+            "Dashboard freshness SLA missed",
+        ],
         hosts: &["dbt-runner", "warehouse"],
     },
     ServiceRow {
@@ -400,7 +701,11 @@ const SERVICES: &[ServiceRow] = &[
         policy: "Security Incident Response",
         urgency: "high",
         weight: 6,
-        titles: &["SSO login failures above threshold", "Suspicious login burst from new ASN", "OAuth token service latency high"],
+        titles: &[
+            "SSO login failures above threshold",
+            "Suspicious login burst from new ASN",
+            "OAuth token service latency high",
+        ],
         hosts: &["idp-1", "idp-2"],
     },
     ServiceRow {
@@ -410,16 +715,36 @@ const SERVICES: &[ServiceRow] = &[
         policy: "Support Escalation",
         urgency: "severity_based",
         weight: 4,
-        titles: &["Support portal returning 502", "Ticket intake email bouncing", "Chat widget not loading"],
+        titles: &[
+            "Support portal returning 502",
+            "Ticket intake email bouncing",
+            "Chat widget not loading",
+        ],
         hosts: &["support-portal", "mail-intake"],
     },
 ];
 
 const PRIORITIES: &[(&str, &str, &str)] = &[
-    ("P1", "Critical: customer-facing outage, all hands.", "a8171c"),
-    ("P2", "High: major degradation affecting many customers.", "eb6016"),
-    ("P3", "Moderate: partial degradation or internal impact.", "f9b406"),
-    ("P4", "Low: minor issue, fix during business hours.", "0b7b3e"),
+    (
+        "P1",
+        "Critical: customer-facing outage, all hands.",
+        "a8171c",
+    ),
+    (
+        "P2",
+        "High: major degradation affecting many customers.",
+        "eb6016",
+    ),
+    (
+        "P3",
+        "Moderate: partial degradation or internal impact.",
+        "f9b406",
+    ),
+    (
+        "P4",
+        "Low: minor issue, fix during business hours.",
+        "0b7b3e",
+    ),
     ("P5", "Informational.", "5a5a5a"),
 ];
 
@@ -449,7 +774,10 @@ pub fn generate(seed: u64, now: OffsetDateTime) -> Dataset {
     for (row, user) in USERS.iter().zip(&users) {
         for (team_name, role) in row.4 {
             if let Some(team) = teams.iter_mut().find(|t| t.name == *team_name) {
-                team.members.push(TeamMember { user_id: user.id.clone(), role: role.to_string() });
+                team.members.push(TeamMember {
+                    user_id: user.id.clone(),
+                    role: role.to_string(),
+                });
             }
         }
     }
@@ -547,17 +875,15 @@ fn users(now: OffsetDateTime) -> Vec<User> {
             };
             let created = now - Duration::days(400 + (i as i64) * 7);
             let cm = |kind: &str| stable_id('P', 7, &format!("contact_method:{name}:{kind}"));
-            let mut contact_methods = vec![
-                ContactMethod {
-                    id: cm("email"),
-                    kind: ContactKind::Email,
-                    label: "Default".into(),
-                    address: email.clone(),
-                    country_code: None,
-                    device_type: None,
-                    created_at: created,
-                },
-            ];
+            let mut contact_methods = vec![ContactMethod {
+                id: cm("email"),
+                kind: ContactKind::Email,
+                label: "Default".into(),
+                address: email.clone(),
+                country_code: None,
+                device_type: None,
+                created_at: created,
+            }];
             // Observers and the owner keep only their email.
             let responder = !teams.is_empty();
             if responder {
@@ -580,7 +906,9 @@ fn users(now: OffsetDateTime) -> Vec<User> {
                     created_at: created,
                 });
                 let ios = rng.chance(0.5);
-                let token: String = (0..64).map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap_or('0')).collect();
+                let token: String = (0..64)
+                    .map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap_or('0'))
+                    .collect();
                 contact_methods.push(ContactMethod {
                     id: cm("push"),
                     kind: ContactKind::Push,
@@ -596,7 +924,10 @@ fn users(now: OffsetDateTime) -> Vec<User> {
                 id: nr("high-0"),
                 start_delay_in_minutes: 0,
                 urgency: "high".into(),
-                contact_method_id: contact_methods.last().map(|c| c.id.clone()).unwrap_or_default(),
+                contact_method_id: contact_methods
+                    .last()
+                    .map(|c| c.id.clone())
+                    .unwrap_or_default(),
             }];
             if responder {
                 notification_rules.push(NotificationRule {
@@ -612,7 +943,11 @@ fn users(now: OffsetDateTime) -> Vec<User> {
                 urgency: "low".into(),
                 contact_method_id: contact_methods[0].id.clone(),
             });
-            let avatar_hash: String = format!("{:016x}{:016x}", fnv1a(email.as_bytes()), fnv1a(name.as_bytes()));
+            let avatar_hash: String = format!(
+                "{:016x}{:016x}",
+                fnv1a(email.as_bytes()),
+                fnv1a(name.as_bytes())
+            );
             User {
                 id,
                 name: name.to_string(),
@@ -636,7 +971,10 @@ fn last_handoff(zone: &Zone, now: OffsetDateTime, hour: u8) -> OffsetDateTime {
     let mut day = zone.to_local(now).date();
     loop {
         if day.weekday() == Weekday::Monday {
-            let t = zone.from_local(PrimitiveDateTime::new(day, Time::from_hms(hour, 0, 0).unwrap_or(Time::MIDNIGHT)));
+            let t = zone.from_local(PrimitiveDateTime::new(
+                day,
+                Time::from_hms(hour, 0, 0).unwrap_or(Time::MIDNIGHT),
+            ));
             if t <= now {
                 return t;
             }
@@ -775,7 +1113,9 @@ fn assignee_at(data: &Dataset, policy_id: &str, t: OffsetDateTime) -> Option<Str
 }
 
 fn hex(rng: &mut Rng, len: usize) -> String {
-    (0..len).map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap_or('0')).collect()
+    (0..len)
+        .map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap_or('0'))
+        .collect()
 }
 
 fn incidents(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<Incident> {
@@ -803,17 +1143,53 @@ fn incidents(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<Incident> {
         let age = Duration::seconds(60 + rng.below(history.whole_seconds() as u64 - 60) as i64);
         let created_at = now - age;
         let urgency = match row.urgency {
-            "high" => if rng.chance(0.9) { "high" } else { "low" },
-            "low" => if rng.chance(0.9) { "low" } else { "high" },
-            _ => if rng.chance(0.5) { "high" } else { "low" },
+            "high" => {
+                if rng.chance(0.9) {
+                    "high"
+                } else {
+                    "low"
+                }
+            }
+            "low" => {
+                if rng.chance(0.9) {
+                    "low"
+                } else {
+                    "high"
+                }
+            }
+            _ => {
+                if rng.chance(0.5) {
+                    "high"
+                } else {
+                    "low"
+                }
+            }
         };
         let roll = rng.unit();
         let status = if age < Duration::hours(2) {
-            if roll < 0.5 { Status::Triggered } else if roll < 0.8 { Status::Acknowledged } else { Status::Resolved }
+            if roll < 0.5 {
+                Status::Triggered
+            } else if roll < 0.8 {
+                Status::Acknowledged
+            } else {
+                Status::Resolved
+            }
         } else if age < Duration::days(1) {
-            if roll < 0.1 { Status::Triggered } else if roll < 0.3 { Status::Acknowledged } else { Status::Resolved }
+            if roll < 0.1 {
+                Status::Triggered
+            } else if roll < 0.3 {
+                Status::Acknowledged
+            } else {
+                Status::Resolved
+            }
         } else if age < Duration::days(7) {
-            if roll < 0.02 { Status::Triggered } else if roll < 0.06 { Status::Acknowledged } else { Status::Resolved }
+            if roll < 0.02 {
+                Status::Triggered
+            } else if roll < 0.06 {
+                Status::Acknowledged
+            } else {
+                Status::Resolved
+            }
         } else if roll < 0.01 {
             Status::Acknowledged
         } else {
@@ -821,9 +1197,17 @@ fn incidents(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<Incident> {
         };
         let title_template = *rng.pick(row.titles);
         let host = *rng.pick(row.hosts);
-        let title = if rng.chance(0.3) { format!("{title_template} ({host})") } else { title_template.to_string() };
+        let title = if rng.chance(0.3) {
+            format!("{title_template} ({host})")
+        } else {
+            title_template.to_string()
+        };
         let priority_id = if rng.chance(0.35) {
-            let p = if urgency == "high" { rng.below(3) } else { 2 + rng.below(3) } as usize;
+            let p = if urgency == "high" {
+                rng.below(3)
+            } else {
+                2 + rng.below(3)
+            } as usize;
             Some(data.priorities[p].id.clone())
         } else {
             None
@@ -855,8 +1239,16 @@ fn incidents(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<Incident> {
         // Alerts: 1-5, mostly 1-2.
         let alert_count = *rng.pick(&[1usize, 1, 1, 2, 2, 3, 4, 5]);
         for a in 0..alert_count {
-            let offset = if a == 0 { Duration::ZERO } else { Duration::seconds(rng.range(5, 600)) };
-            let severity = if urgency == "high" { *rng.pick(&["critical", "critical", "error"]) } else { *rng.pick(&["warning", "info", "error"]) };
+            let offset = if a == 0 {
+                Duration::ZERO
+            } else {
+                Duration::seconds(rng.range(5, 600))
+            };
+            let severity = if urgency == "high" {
+                *rng.pick(&["critical", "critical", "error"])
+            } else {
+                *rng.pick(&["warning", "info", "error"])
+            };
             let alert_host = if a == 0 { host } else { *rng.pick(row.hosts) };
             incident.alerts.push(Alert {
                 id: pd_id('Q', 14, &mut rng),
@@ -864,7 +1256,11 @@ fn incidents(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<Incident> {
                 created_at: (created_at + offset).min(now),
                 alert_key: hex(&mut rng, 32),
                 severity: severity.to_string(),
-                summary: if a == 0 { title.clone() } else { format!("{title_template} ({alert_host})") },
+                summary: if a == 0 {
+                    title.clone()
+                } else {
+                    format!("{title_template} ({alert_host})")
+                },
                 source: alert_host.to_string(),
             });
         }
@@ -872,7 +1268,9 @@ fn incidents(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<Incident> {
         let latest = now - Duration::seconds(30);
         let mut last_time = created_at;
         if status != Status::Triggered && (status == Status::Acknowledged || rng.chance(0.8)) {
-            let at = (created_at + Duration::seconds(rng.range(30, 1200))).min(latest).max(created_at);
+            let at = (created_at + Duration::seconds(rng.range(30, 1200)))
+                .min(latest)
+                .max(created_at);
             incident.acknowledgements.push((assignee.clone(), at));
             incident.status = Status::Acknowledged;
             incident.last_status_change_at = at;
@@ -892,7 +1290,11 @@ fn incidents(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<Incident> {
         let mut note_time = last_time;
         for _ in 0..note_count {
             note_time = (note_time + Duration::seconds(rng.range(60, 3600))).min(latest);
-            let author = if rng.chance(0.7) || team_members.is_empty() { assignee.clone() } else { rng.pick(&team_members).to_string() };
+            let author = if rng.chance(0.7) || team_members.is_empty() {
+                assignee.clone()
+            } else {
+                rng.pick(&team_members).to_string()
+            };
             incident.notes.push(Note {
                 id: pd_id('P', 7, &mut rng),
                 user_id: author,
@@ -904,8 +1306,14 @@ fn incidents(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<Incident> {
             last_time = note_time;
         }
         if status == Status::Resolved {
-            let at = (last_time + Duration::seconds(rng.range(120, 6 * 3600))).min(latest).max(last_time);
-            let by = if rng.chance(0.85) { Agent::User(assignee.clone()) } else { Agent::Service(service.id.clone()) };
+            let at = (last_time + Duration::seconds(rng.range(120, 6 * 3600)))
+                .min(latest)
+                .max(last_time);
+            let by = if rng.chance(0.85) {
+                Agent::User(assignee.clone())
+            } else {
+                Agent::Service(service.id.clone())
+            };
             resolve(&mut incident, at, by);
             last_time = at;
         } else if status == Status::Triggered {
@@ -951,10 +1359,16 @@ fn ensure_demo_situation(data: &Dataset, incidents: &mut [Incident], now: Offset
     let payments = team_id("Payments");
     let data_team = team_id("Data");
     // Most recent incidents first.
-    let pick = |incidents: &[Incident], team: &str, min_age: Duration, taken: &mut Vec<usize>| -> Option<usize> {
-        let found = (0..incidents.len())
-            .rev()
-            .find(|&i| !taken.contains(&i) && incidents[i].team_ids.iter().any(|t| t == team) && now - incidents[i].created_at >= min_age);
+    let pick = |incidents: &[Incident],
+                team: &str,
+                min_age: Duration,
+                taken: &mut Vec<usize>|
+     -> Option<usize> {
+        let found = (0..incidents.len()).rev().find(|&i| {
+            !taken.contains(&i)
+                && incidents[i].team_ids.iter().any(|t| t == team)
+                && now - incidents[i].created_at >= min_age
+        });
         if let Some(i) = found {
             taken.push(i);
         }
@@ -962,14 +1376,41 @@ fn ensure_demo_situation(data: &Dataset, incidents: &mut [Incident], now: Offset
     };
     let mut taken = Vec::new();
     let plans = [
-        (platform.as_str(), Duration::minutes(5), Status::Triggered, true),
-        (payments.as_str(), Duration::minutes(20), Status::Acknowledged, true),
-        (platform.as_str(), Duration::hours(3), Status::Acknowledged, false),
-        (payments.as_str(), Duration::hours(1), Status::Triggered, false),
-        (data_team.as_str(), Duration::days(40), Status::Acknowledged, false),
+        (
+            platform.as_str(),
+            Duration::minutes(5),
+            Status::Triggered,
+            true,
+        ),
+        (
+            payments.as_str(),
+            Duration::minutes(20),
+            Status::Acknowledged,
+            true,
+        ),
+        (
+            platform.as_str(),
+            Duration::hours(3),
+            Status::Acknowledged,
+            false,
+        ),
+        (
+            payments.as_str(),
+            Duration::hours(1),
+            Status::Triggered,
+            false,
+        ),
+        (
+            data_team.as_str(),
+            Duration::days(40),
+            Status::Acknowledged,
+            false,
+        ),
     ];
     for (team, min_age, status, mine) in plans {
-        let Some(i) = pick(incidents, team, min_age, &mut taken) else { continue };
+        let Some(i) = pick(incidents, team, min_age, &mut taken) else {
+            continue;
+        };
         let incident = &mut incidents[i];
         let assignee = if mine {
             me.clone()
@@ -1011,5 +1452,7 @@ fn reopen(incident: &mut Incident, status: Status, assignee: &str) {
         }
     }
     let last_note = incident.notes.iter().map(|n| n.created_at).max();
-    incident.updated_at = incident.last_status_change_at.max(last_note.unwrap_or(incident.created_at));
+    incident.updated_at = incident
+        .last_status_change_at
+        .max(last_note.unwrap_or(incident.created_at));
 }

@@ -120,7 +120,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { now: None, seed: DEFAULT_SEED, port: 0 }
+        Options {
+            now: None,
+            seed: DEFAULT_SEED,
+            port: 0,
+        }
     }
 }
 
@@ -129,7 +133,9 @@ impl Options {
     pub fn resolved_now(&self) -> time::OffsetDateTime {
         self.now.unwrap_or_else(|| {
             let t = time::OffsetDateTime::now_utc();
-            t.replace_second(0).and_then(|t| t.replace_nanosecond(0)).unwrap_or(t)
+            t.replace_second(0)
+                .and_then(|t| t.replace_nanosecond(0))
+                .unwrap_or(t)
         })
     }
 }
@@ -156,17 +162,28 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// The first value of a header (name matched case-insensitively).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// All values of a query parameter, e.g. `query_all("statuses[]")`.
     pub fn query_all(&self, name: &str) -> Vec<&str> {
-        self.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+        self.query
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     /// The last value of a query parameter.
     pub fn query_value(&self, name: &str) -> Option<&str> {
-        self.query.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 

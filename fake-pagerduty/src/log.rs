@@ -31,21 +31,40 @@ pub async fn record(State(state): State<Arc<AppState>>, request: Request, next: 
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
-        .map(|(k, v)| (k.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
-    let body_text = if bytes.is_empty() { None } else { Some(String::from_utf8_lossy(&bytes).into_owned()) };
+    let body_text = if bytes.is_empty() {
+        None
+    } else {
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    };
 
     let response = match state.take_fault() {
-        Some(FaultAction::Respond { status, body, headers }) => fault_response(status, body, &headers),
+        Some(FaultAction::Respond {
+            status,
+            body,
+            headers,
+        }) => fault_response(status, body, &headers),
         Some(FaultAction::Delay(millis)) => {
             tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
-            next.run(Request::from_parts(parts, Body::from(bytes))).await
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
         }
-        None => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        None => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
     };
 
     let (response_parts, response_body) = response.into_parts();
-    let response_bytes = to_bytes(response_body, BODY_LIMIT).await.unwrap_or_default();
+    let response_bytes = to_bytes(response_body, BODY_LIMIT)
+        .await
+        .unwrap_or_default();
     let status = response_parts.status.as_u16();
     tracing::info!(
         target: "fake_pagerduty",
@@ -70,14 +89,20 @@ pub async fn record(State(state): State<Arc<AppState>>, request: Request, next: 
 fn fault_response(status: u16, body: String, headers: &[(String, String)]) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, body).into_response();
-    let has_content_type = headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+    let has_content_type = headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
     if !has_content_type {
-        response
-            .headers_mut()
-            .insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
     }
     for (k, v) in headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::try_from(k.as_str()), HeaderValue::try_from(v.as_str())) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(k.as_str()),
+            HeaderValue::try_from(v.as_str()),
+        ) {
             response.headers_mut().insert(name, value);
         }
     }

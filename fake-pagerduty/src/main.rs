@@ -18,14 +18,28 @@ fn parse_args() -> anyhow::Result<Options> {
             None => (arg.clone(), None),
         };
         let mut value = |what: &str| -> anyhow::Result<String> {
-            inline.clone().or_else(|| args.next()).with_context(|| format!("{what} needs a value\n{USAGE}"))
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .with_context(|| format!("{what} needs a value\n{USAGE}"))
         };
         match name.as_str() {
-            "--port" => options.port = value("--port")?.parse().context("--port must be a port number")?,
-            "--seed" => options.seed = value("--seed")?.parse().context("--seed must be an unsigned integer")?,
+            "--port" => {
+                options.port = value("--port")?
+                    .parse()
+                    .context("--port must be a port number")?
+            }
+            "--seed" => {
+                options.seed = value("--seed")?
+                    .parse()
+                    .context("--seed must be an unsigned integer")?
+            }
             "--now" => {
                 let v = value("--now")?;
-                options.now = Some(fake_pagerduty::timefmt::parse(&v).with_context(|| format!("--now: cannot parse '{v}'"))?);
+                options.now = Some(
+                    fake_pagerduty::timefmt::parse(&v)
+                        .with_context(|| format!("--now: cannot parse '{v}'"))?,
+                );
             }
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -42,7 +56,8 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
     let options = parse_args()?;

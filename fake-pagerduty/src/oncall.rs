@@ -39,7 +39,12 @@ pub struct OnCallFilter {
 
 /// The on-call entries for the window `[since, until]` (a point in time when equal),
 /// ordered by policy name, level, start.
-pub fn oncalls(data: &Dataset, since: OffsetDateTime, until: OffsetDateTime, filter: &OnCallFilter) -> Vec<OnCall> {
+pub fn oncalls(
+    data: &Dataset,
+    since: OffsetDateTime,
+    until: OffsetDateTime,
+    filter: &OnCallFilter,
+) -> Vec<OnCall> {
     let mut policies: Vec<_> = data
         .escalation_policies
         .iter()
@@ -68,8 +73,12 @@ pub fn oncalls(data: &Dataset, since: OffsetDateTime, until: OffsetDateTime, fil
                         if !filter.schedule_ids.is_empty() && !filter.schedule_ids.contains(s) {
                             continue;
                         }
-                        let Some(sched) = data.schedule(s) else { continue };
-                        for e in schedule::shifts_overlapping(sched, since, until, Duration::days(35)) {
+                        let Some(sched) = data.schedule(s) else {
+                            continue;
+                        };
+                        for e in
+                            schedule::shifts_overlapping(sched, since, until, Duration::days(35))
+                        {
                             at_level.push(OnCall {
                                 policy_id: p.id.clone(),
                                 level,

@@ -43,7 +43,11 @@ impl Page {
             )));
         }
         let want_total = q.bool("total")?.unwrap_or(false);
-        Ok(Page { limit, offset, want_total })
+        Ok(Page {
+            limit,
+            offset,
+            want_total,
+        })
     }
 
     /// Cuts `items` to this page and builds PagerDuty's list envelope
@@ -67,7 +71,14 @@ impl Page {
         body.insert("limit".into(), json!(self.limit));
         body.insert("offset".into(), json!(self.offset));
         body.insert("more".into(), json!(more));
-        body.insert("total".into(), if self.want_total { json!(total) } else { Value::Null });
+        body.insert(
+            "total".into(),
+            if self.want_total {
+                json!(total)
+            } else {
+                Value::Null
+            },
+        );
         Value::Object(body)
     }
 }
@@ -80,7 +91,9 @@ fn non_negative(q: &Query, name: &str) -> ApiResult<Option<u64>> {
             .ok()
             .filter(|n| *n >= 0)
             .map(|n| Some(n as u64))
-            .ok_or_else(|| ApiError::invalid_input(format!("{name} must be a non-negative integer, got '{v}'"))),
+            .ok_or_else(|| {
+                ApiError::invalid_input(format!("{name} must be a non-negative integer, got '{v}'"))
+            }),
     }
 }
 
@@ -94,9 +107,23 @@ mod tests {
 
     #[test]
     fn defaults_and_clamp() {
-        assert_eq!(page("").unwrap(), Page { limit: 25, offset: 0, want_total: false });
+        assert_eq!(
+            page("").unwrap(),
+            Page {
+                limit: 25,
+                offset: 0,
+                want_total: false
+            }
+        );
         assert_eq!(page("limit=1000").unwrap().limit, 100);
-        assert_eq!(page("limit=7&offset=3&total=true").unwrap(), Page { limit: 7, offset: 3, want_total: true });
+        assert_eq!(
+            page("limit=7&offset=3&total=true").unwrap(),
+            Page {
+                limit: 7,
+                offset: 3,
+                want_total: true
+            }
+        );
     }
 
     #[test]

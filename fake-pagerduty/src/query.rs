@@ -20,12 +20,18 @@ pub struct Query {
 impl Query {
     /// Parses a raw query string (without the `?`).
     pub fn parse(raw: Option<&str>) -> Query {
-        Query { pairs: parse_pairs(raw.unwrap_or("")) }
+        Query {
+            pairs: parse_pairs(raw.unwrap_or("")),
+        }
     }
 
     /// The last value of a scalar parameter.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// All values of an array parameter (`name` should include the `[]`).
@@ -56,7 +62,9 @@ impl Query {
             None | Some("") => Ok(None),
             Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
             Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
-            Some(v) => Err(ApiError::invalid_input(format!("{name} must be true or false, got '{v}'"))),
+            Some(v) => Err(ApiError::invalid_input(format!(
+                "{name} must be true or false, got '{v}'"
+            ))),
         }
     }
 
@@ -64,9 +72,11 @@ impl Query {
     pub fn time(&self, name: &str) -> ApiResult<Option<OffsetDateTime>> {
         match self.get(name) {
             None | Some("") => Ok(None),
-            Some(v) => timefmt::parse(v)
-                .map(Some)
-                .ok_or_else(|| ApiError::invalid_input(format!("Invalid '{name}' parameter: '{v}' is not an ISO 8601 date"))),
+            Some(v) => timefmt::parse(v).map(Some).ok_or_else(|| {
+                ApiError::invalid_input(format!(
+                    "Invalid '{name}' parameter: '{v}' is not an ISO 8601 date"
+                ))
+            }),
         }
     }
 
@@ -74,9 +84,9 @@ impl Query {
     pub fn time_zone(&self) -> ApiResult<Option<Zone>> {
         match self.get("time_zone") {
             None | Some("") => Ok(None),
-            Some(v) => Zone::find(v)
-                .map(Some)
-                .ok_or_else(|| ApiError::invalid_input(format!("time_zone '{v}' is not a valid time zone"))),
+            Some(v) => Zone::find(v).map(Some).ok_or_else(|| {
+                ApiError::invalid_input(format!("time_zone '{v}' is not a valid time zone"))
+            }),
         }
     }
 
@@ -87,7 +97,9 @@ impl Query {
 
     /// The case-insensitive `query` filter, if any.
     pub fn text_filter(&self) -> Option<String> {
-        self.get("query").filter(|q| !q.is_empty()).map(str::to_lowercase)
+        self.get("query")
+            .filter(|q| !q.is_empty())
+            .map(str::to_lowercase)
     }
 }
 
@@ -124,18 +136,16 @@ pub fn percent_decode(s: &str) -> String {
                 out.push(b' ');
                 i += 1;
             }
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 3;
-                    }
-                    _ => {
-                        out.push(b'%');
-                        i += 1;
-                    }
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
                 }
-            }
+                _ => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
             b => {
                 out.push(b);
                 i += 1;
@@ -160,7 +170,9 @@ mod tests {
 
     #[test]
     fn decodes_arrays_and_escapes() {
-        let q = Query::parse(Some("statuses%5B%5D=triggered&statuses[]=acknowledged&since=2026-11-24T07%3A00%3A00%2B01%3A00&query=a+b&x=%zz&y=%4"));
+        let q = Query::parse(Some(
+            "statuses%5B%5D=triggered&statuses[]=acknowledged&since=2026-11-24T07%3A00%3A00%2B01%3A00&query=a+b&x=%zz&y=%4",
+        ));
         assert_eq!(q.all("statuses[]"), vec!["triggered", "acknowledged"]);
         assert_eq!(q.get("since"), Some("2026-11-24T07:00:00+01:00"));
         assert_eq!(q.get("query"), Some("a b"));

@@ -40,16 +40,31 @@ pub fn past_incidents<'a>(data: &'a Dataset, incident: &Incident) -> Vec<Past<'a
     let mut out: Vec<Past<'a>> = data
         .incidents
         .iter()
-        .filter(|other| other.service_id == incident.service_id && other.created_at < incident.created_at && other.id != incident.id)
+        .filter(|other| {
+            other.service_id == incident.service_id
+                && other.created_at < incident.created_at
+                && other.id != incident.id
+        })
         .map(|other| {
             let age_days = (incident.created_at - other.created_at).whole_hours() as f64 / 24.0;
             let recency = (1.0 - age_days / 90.0).max(0.0);
-            let similarity = if base_title(&other.title) == base { 80.0 } else { 20.0 };
+            let similarity = if base_title(&other.title) == base {
+                80.0
+            } else {
+                20.0
+            };
             let score = ((similarity + 19.0 * recency) * 100.0).round() / 100.0;
-            Past { incident: other, score }
+            Past {
+                incident: other,
+                score,
+            }
         })
         .collect();
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.incident.created_at.cmp(&a.incident.created_at)));
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(b.incident.created_at.cmp(&a.incident.created_at))
+    });
     out
 }
 
@@ -80,7 +95,12 @@ pub struct Related<'a> {
 /// connected to it by a service dependency or a shared team (at most 20).
 pub fn related_incidents<'a>(data: &'a Dataset, incident: &Incident) -> Vec<Related<'a>> {
     let name_of = |id: &str| data.service(id).map(|s| s.name.clone()).unwrap_or_default();
-    let id_of = |name: &str| data.services.iter().find(|s| s.name == name).map(|s| s.id.clone());
+    let id_of = |name: &str| {
+        data.services
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.id.clone())
+    };
     let mine = name_of(&incident.service_id);
     let mut out = Vec::new();
     for other in &data.incidents {
@@ -103,13 +123,19 @@ pub fn related_incidents<'a>(data: &'a Dataset, incident: &Incident) -> Vec<Rela
             .filter_map(|(_, s)| id_of(s))
             .collect();
         if !dependent.is_empty() || !supporting.is_empty() {
-            relationships.push(Relationship::ServiceDependency { dependent, supporting });
+            relationships.push(Relationship::ServiceDependency {
+                dependent,
+                supporting,
+            });
         }
         if other.team_ids.iter().any(|t| incident.team_ids.contains(t)) {
             relationships.push(Relationship::MachineLearning);
         }
         if !relationships.is_empty() {
-            out.push(Related { incident: other, relationships });
+            out.push(Related {
+                incident: other,
+                relationships,
+            });
         }
         if out.len() == 20 {
             break;

@@ -55,7 +55,12 @@ fn enrich(reference: Value, full: Value) -> Value {
 impl<'a> Render<'a> {
     /// A new rendering context with UTC timestamps.
     pub fn new(data: &'a Dataset, base: &'a str, now: OffsetDateTime) -> Render<'a> {
-        Render { data, base, zone: None, now }
+        Render {
+            data,
+            base,
+            zone: None,
+            now,
+        }
     }
 
     /// The same context rendering timestamps in `zone`.
@@ -69,7 +74,14 @@ impl<'a> Render<'a> {
         timefmt::in_zone(t, self.zone.as_ref())
     }
 
-    fn reference(&self, kind: &str, id: &str, summary: &str, api_path: &str, web_path: &str) -> Value {
+    fn reference(
+        &self,
+        kind: &str,
+        id: &str,
+        summary: &str,
+        api_path: &str,
+        web_path: &str,
+    ) -> Value {
         json!({
             "id": id,
             "type": format!("{kind}_reference"),
@@ -83,47 +95,85 @@ impl<'a> Render<'a> {
 
     /// `user_reference`.
     pub fn user_ref(&self, id: &str) -> Value {
-        let name = self.data.user(id).map(|u| u.name.as_str()).unwrap_or("Unknown user");
+        let name = self
+            .data
+            .user(id)
+            .map(|u| u.name.as_str())
+            .unwrap_or("Unknown user");
         self.reference("user", id, name, "users", "users")
     }
 
     /// `team_reference`.
     pub fn team_ref(&self, id: &str) -> Value {
-        let name = self.data.team(id).map(|t| t.name.as_str()).unwrap_or("Unknown team");
+        let name = self
+            .data
+            .team(id)
+            .map(|t| t.name.as_str())
+            .unwrap_or("Unknown team");
         self.reference("team", id, name, "teams", "teams")
     }
 
     /// `service_reference`.
     pub fn service_ref(&self, id: &str) -> Value {
-        let name = self.data.service(id).map(|s| s.name.as_str()).unwrap_or("Unknown service");
+        let name = self
+            .data
+            .service(id)
+            .map(|s| s.name.as_str())
+            .unwrap_or("Unknown service");
         self.reference("service", id, name, "services", "service-directory")
     }
 
     /// `escalation_policy_reference`.
     pub fn policy_ref(&self, id: &str) -> Value {
-        let name = self.data.escalation_policy(id).map(|p| p.name.as_str()).unwrap_or("Unknown policy");
-        self.reference("escalation_policy", id, name, "escalation_policies", "escalation_policies")
+        let name = self
+            .data
+            .escalation_policy(id)
+            .map(|p| p.name.as_str())
+            .unwrap_or("Unknown policy");
+        self.reference(
+            "escalation_policy",
+            id,
+            name,
+            "escalation_policies",
+            "escalation_policies",
+        )
     }
 
     /// `schedule_reference`.
     pub fn schedule_ref(&self, id: &str) -> Value {
-        let name = self.data.schedule(id).map(|s| s.name.as_str()).unwrap_or("Unknown schedule");
+        let name = self
+            .data
+            .schedule(id)
+            .map(|s| s.name.as_str())
+            .unwrap_or("Unknown schedule");
         self.reference("schedule", id, name, "schedules", "schedules")
     }
 
     /// `incident_reference`.
     pub fn incident_ref(&self, incident: &Incident) -> Value {
-        self.reference("incident", &incident.id, &incident_summary(incident), "incidents", "incidents")
+        self.reference(
+            "incident",
+            &incident.id,
+            &incident_summary(incident),
+            "incidents",
+            "incidents",
+        )
     }
 
     fn agent(&self, agent: &Agent, full: bool) -> Value {
         match (agent, full) {
             (Agent::User(u), false) => self.user_ref(u),
             (Agent::Service(s), false) => self.service_ref(s),
-            (Agent::User(u), true) => self.data.user(u).map(|u| self.user(u, &no_includes())).unwrap_or_else(|| self.user_ref(u)),
-            (Agent::Service(s), true) => {
-                self.data.service(s).map(|s| self.service(s, &no_includes())).unwrap_or_else(|| self.service_ref(s))
-            }
+            (Agent::User(u), true) => self
+                .data
+                .user(u)
+                .map(|u| self.user(u, &no_includes()))
+                .unwrap_or_else(|| self.user_ref(u)),
+            (Agent::Service(s), true) => self
+                .data
+                .service(s)
+                .map(|s| self.service(s, &no_includes()))
+                .unwrap_or_else(|| self.service_ref(s)),
         }
     }
 
@@ -148,7 +198,11 @@ impl<'a> Render<'a> {
             .iter()
             .map(|c| {
                 let r = self.contact_method_ref(u, c);
-                if inc.has("contact_methods") { enrich(r, self.contact_method(u, c)) } else { r }
+                if inc.has("contact_methods") {
+                    enrich(r, self.contact_method(u, c))
+                } else {
+                    r
+                }
             })
             .collect();
         let notification_rules: Vec<Value> = u
@@ -156,7 +210,11 @@ impl<'a> Render<'a> {
             .iter()
             .map(|n| {
                 let r = self.notification_rule_ref(u, n);
-                if inc.has("notification_rules") { enrich(r, self.notification_rule(u, n)) } else { r }
+                if inc.has("notification_rules") {
+                    enrich(r, self.notification_rule(u, n))
+                } else {
+                    r
+                }
             })
             .collect();
         let mut v = json!({
@@ -181,8 +239,14 @@ impl<'a> Render<'a> {
             "created_via_sso": false,
         });
         if inc.has("calendar_urls") {
-            v["http_cal_url"] = json!(format!("https://demo.pagerduty.com/private/{}/feed", u.avatar_hash));
-            v["web_cal_url"] = json!(format!("webcal://demo.pagerduty.com/private/{}/feed", u.avatar_hash));
+            v["http_cal_url"] = json!(format!(
+                "https://demo.pagerduty.com/private/{}/feed",
+                u.avatar_hash
+            ));
+            v["web_cal_url"] = json!(format!(
+                "webcal://demo.pagerduty.com/private/{}/feed",
+                u.avatar_hash
+            ));
         }
         v
     }
@@ -243,7 +307,11 @@ impl<'a> Render<'a> {
         v["type"] = json!("assignment_notification_rule");
         v["start_delay_in_minutes"] = json!(n.start_delay_in_minutes);
         v["urgency"] = json!(n.urgency);
-        if let Some(c) = u.contact_methods.iter().find(|c| c.id == n.contact_method_id) {
+        if let Some(c) = u
+            .contact_methods
+            .iter()
+            .find(|c| c.id == n.contact_method_id)
+        {
             v["contact_method"] = self.contact_method_ref(u, c);
         }
         v
@@ -272,7 +340,10 @@ impl<'a> Render<'a> {
         let (status, last_incident) = self.service_status(s);
         let policy = {
             let r = self.policy_ref(&s.escalation_policy_id);
-            match (inc.has("escalation_policies"), self.data.escalation_policy(&s.escalation_policy_id)) {
+            match (
+                inc.has("escalation_policies"),
+                self.data.escalation_policy(&s.escalation_policy_id),
+            ) {
                 (true, Some(p)) => enrich(r, self.policy(p, &no_includes())),
                 _ => r,
             }
@@ -297,7 +368,10 @@ impl<'a> Render<'a> {
         });
         if inc.has("integrations") {
             integration["name"] = json!("Events API v2");
-            integration["integration_key"] = json!(format!("{:032x}", crate::rng::fnv1a(s.integration_id.as_bytes()) as u128 * 7919));
+            integration["integration_key"] = json!(format!(
+                "{:032x}",
+                crate::rng::fnv1a(s.integration_id.as_bytes()) as u128 * 7919
+            ));
             integration["created_at"] = json!(self.time(s.created_at));
             integration["service"] = self.service_ref(&s.id);
         }
@@ -386,7 +460,11 @@ impl<'a> Render<'a> {
             .into_iter()
             .map(|s| {
                 let r = self.service_ref(&s.id);
-                if inc.has("services") { enrich(r, self.service(s, &no_includes())) } else { r }
+                if inc.has("services") {
+                    enrich(r, self.service(s, &no_includes()))
+                } else {
+                    r
+                }
             })
             .collect();
         let teams: Vec<Value> = p
@@ -445,7 +523,11 @@ impl<'a> Render<'a> {
 
     /// A schedule with its layers, the final schedule and the (empty) overrides,
     /// rendered over `window` (no entries without a window, as PagerDuty).
-    pub fn schedule_full(&self, s: &Schedule, window: Option<(OffsetDateTime, OffsetDateTime)>) -> Value {
+    pub fn schedule_full(
+        &self,
+        s: &Schedule,
+        window: Option<(OffsetDateTime, OffsetDateTime)>,
+    ) -> Value {
         let mut v = self.schedule_summary(s);
         let zone = schedule::zone_of(s);
         let layers: Vec<Value> = s
@@ -473,13 +555,13 @@ impl<'a> Render<'a> {
             })
             .collect();
         v["schedule_layers"] = json!(layers);
-        let mut final_schedule =
-            json!({ "name": "Final Schedule", "rendered_schedule_entries": [], "rendered_coverage_percentage": null });
+        let mut final_schedule = json!({ "name": "Final Schedule", "rendered_schedule_entries": [], "rendered_coverage_percentage": null });
         let mut overrides = json!({ "name": "Overrides", "rendered_schedule_entries": [], "rendered_coverage_percentage": null });
         if let Some((since, until)) = window {
             let entries = schedule::final_entries(s, since, until);
             final_schedule["rendered_schedule_entries"] = self.entries(&entries);
-            final_schedule["rendered_coverage_percentage"] = json!(schedule::coverage_percentage(&entries, since, until));
+            final_schedule["rendered_coverage_percentage"] =
+                json!(schedule::coverage_percentage(&entries, since, until));
             overrides["rendered_coverage_percentage"] = json!(0.0);
         }
         v["final_schedule"] = final_schedule;
@@ -536,7 +618,10 @@ impl<'a> Render<'a> {
             (true, Some(s)) => self.service(s, &no_includes()),
             _ => self.service_ref(&i.service_id),
         };
-        let policy = match (inc.has("escalation_policies"), self.data.escalation_policy(&i.escalation_policy_id)) {
+        let policy = match (
+            inc.has("escalation_policies"),
+            self.data.escalation_policy(&i.escalation_policy_id),
+        ) {
             (true, Some(p)) => self.policy(p, &no_includes()),
             _ => self.policy_ref(&i.escalation_policy_id),
         };
@@ -548,7 +633,8 @@ impl<'a> Render<'a> {
                 _ => self.team_ref(t),
             })
             .collect();
-        let by_full = inc.has("agents") || (inc.has("users") && matches!(i.last_status_change_by, Agent::User(_)));
+        let by_full = inc.has("agents")
+            || (inc.has("users") && matches!(i.last_status_change_by, Agent::User(_)));
         let alerts_triggered = i.alerts.iter().filter(|a| !a.resolved).count();
         let first_trigger = if inc.has("first_trigger_log_entries") {
             self.trigger_log_entry(i)
@@ -692,7 +778,10 @@ impl<'a> Render<'a> {
     /// An alert of an incident.
     pub fn alert(&self, i: &Incident, a: &Alert, inc: &Includes) -> Value {
         let service = match (inc.has("services"), self.data.service(&i.service_id)) {
-            (true, Some(s)) => enrich(self.service_ref(&i.service_id), self.service(s, &no_includes())),
+            (true, Some(s)) => enrich(
+                self.service_ref(&i.service_id),
+                self.service(s, &no_includes()),
+            ),
             _ => self.service_ref(&i.service_id),
         };
         let integration = self
@@ -742,14 +831,16 @@ impl<'a> Render<'a> {
     pub fn oncall(&self, o: &crate::oncall::OnCall, inc: &Includes) -> Value {
         let mut user = self.user_ref(&o.user_id);
         if inc.has("users")
-            && let Some(u) = self.data.user(&o.user_id) {
-                user = enrich(user, self.user(u, &no_includes()));
-            }
+            && let Some(u) = self.data.user(&o.user_id)
+        {
+            user = enrich(user, self.user(u, &no_includes()));
+        }
         let mut policy = self.policy_ref(&o.policy_id);
         if inc.has("escalation_policies")
-            && let Some(p) = self.data.escalation_policy(&o.policy_id) {
-                policy = enrich(policy, self.policy(p, &no_includes()));
-            }
+            && let Some(p) = self.data.escalation_policy(&o.policy_id)
+        {
+            policy = enrich(policy, self.policy(p, &no_includes()));
+        }
         let mut v = Map::new();
         v.insert("escalation_policy".into(), policy);
         v.insert("escalation_level".into(), json!(o.level));
@@ -757,9 +848,10 @@ impl<'a> Render<'a> {
         if let Some(s) = &o.schedule_id {
             let mut sched = self.schedule_ref(s);
             if inc.has("schedules")
-                && let Some(full) = self.data.schedule(s) {
-                    sched = enrich(sched, self.schedule_summary(full));
-                }
+                && let Some(full) = self.data.schedule(s)
+            {
+                sched = enrich(sched, self.schedule_summary(full));
+            }
             v.insert("schedule".into(), sched);
         }
         match o.span {
@@ -784,7 +876,9 @@ fn restriction(r: &Restriction) -> Value {
         r.start_time_of_day_seconds % 60
     );
     match r.start_day_of_week {
-        None => json!({ "type": "daily_restriction", "start_time_of_day": tod, "duration_seconds": r.duration_seconds }),
+        None => {
+            json!({ "type": "daily_restriction", "start_time_of_day": tod, "duration_seconds": r.duration_seconds })
+        }
         Some(d) => json!({
             "type": "weekly_restriction",
             "start_time_of_day": tod,

@@ -111,7 +111,10 @@ mod tests {
         let id = stable_id('P', 7, "team:Platform");
         assert_eq!(id.len(), 7);
         assert!(id.starts_with('P'));
-        assert!(id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        );
         assert_eq!(id, stable_id('P', 7, "team:Platform"));
     }
 }

@@ -27,7 +27,12 @@ pub fn zone_of(schedule: &Schedule) -> Zone {
 }
 
 /// The on-call entries of one layer within `[since, until)`.
-pub fn layer_entries(layer: &Layer, zone: &Zone, since: OffsetDateTime, until: OffsetDateTime) -> Vec<Entry> {
+pub fn layer_entries(
+    layer: &Layer,
+    zone: &Zone,
+    since: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Vec<Entry> {
     let from = since.max(layer.start);
     let to = match layer.end {
         Some(end) => until.min(end),
@@ -39,7 +44,9 @@ pub fn layer_entries(layer: &Layer, zone: &Zone, since: OffsetDateTime, until: O
     let turn = layer.rotation_turn_length_seconds;
     let windows = restriction_windows(&layer.restrictions, zone, from, to);
     let mut out: Vec<Entry> = Vec::new();
-    let mut k = (from - layer.rotation_virtual_start).whole_seconds().div_euclid(turn);
+    let mut k = (from - layer.rotation_virtual_start)
+        .whole_seconds()
+        .div_euclid(turn);
     loop {
         let turn_start = layer.rotation_virtual_start + Duration::seconds(k * turn);
         if turn_start >= to {
@@ -65,7 +72,11 @@ pub fn layer_entries(layer: &Layer, zone: &Zone, since: OffsetDateTime, until: O
 }
 
 /// The final schedule within `[since, until)`.
-pub fn final_entries(schedule: &Schedule, since: OffsetDateTime, until: OffsetDateTime) -> Vec<Entry> {
+pub fn final_entries(
+    schedule: &Schedule,
+    since: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Vec<Entry> {
     if since >= until {
         return Vec::new();
     }
@@ -85,9 +96,12 @@ pub fn final_entries(schedule: &Schedule, since: OffsetDateTime, until: OffsetDa
     let mut out = Vec::new();
     for pair in cuts.windows(2) {
         let (a, b) = (pair[0], pair[1]);
-        let user = layers
-            .iter()
-            .find_map(|entries| entries.iter().find(|e| e.start <= a && a < e.end).map(|e| &e.user_id));
+        let user = layers.iter().find_map(|entries| {
+            entries
+                .iter()
+                .find(|e| e.start <= a && a < e.end)
+                .map(|e| &e.user_id)
+        });
         if let Some(user) = user {
             push_merged(&mut out, user, a, b);
         }
@@ -109,7 +123,10 @@ pub fn coverage_percentage(entries: &[Entry], since: OffsetDateTime, until: Offs
     if total <= 0 {
         return 0.0;
     }
-    let covered: i64 = entries.iter().map(|e| (e.end - e.start).whole_seconds()).sum();
+    let covered: i64 = entries
+        .iter()
+        .map(|e| (e.end - e.start).whole_seconds())
+        .sum();
     ((covered as f64 / total as f64) * 10000.0).round() / 100.0
 }
 
@@ -121,19 +138,35 @@ pub fn shifts_overlapping(
     until: OffsetDateTime,
     context: Duration,
 ) -> Vec<Entry> {
-    final_entries(schedule, since - context, until.max(since + Duration::seconds(1)) + context)
-        .into_iter()
-        .filter(|e| if since == until { e.start <= since && since < e.end } else { e.start < until && e.end > since })
-        .collect()
+    final_entries(
+        schedule,
+        since - context,
+        until.max(since + Duration::seconds(1)) + context,
+    )
+    .into_iter()
+    .filter(|e| {
+        if since == until {
+            e.start <= since && since < e.end
+        } else {
+            e.start < until && e.end > since
+        }
+    })
+    .collect()
 }
 
 fn push_merged(out: &mut Vec<Entry>, user: &str, start: OffsetDateTime, end: OffsetDateTime) {
     if let Some(last) = out.last_mut()
-        && last.user_id == user && last.end == start {
-            last.end = end;
-            return;
-        }
-    out.push(Entry { user_id: user.to_string(), start, end });
+        && last.user_id == user
+        && last.end == start
+    {
+        last.end = end;
+        return;
+    }
+    out.push(Entry {
+        user_id: user.to_string(),
+        start,
+        end,
+    });
 }
 
 /// The restriction windows overlapping `[from, to)`, merged and sorted;
@@ -154,9 +187,10 @@ fn restriction_windows(
     while day <= last_day {
         for r in restrictions {
             if let Some(dow) = r.start_day_of_week
-                && day.weekday().number_from_monday() != dow {
-                    continue;
-                }
+                && day.weekday().number_from_monday() != dow
+            {
+                continue;
+            }
             let tod = Time::MIDNIGHT + Duration::seconds(i64::from(r.start_time_of_day_seconds));
             let start = zone.from_local(PrimitiveDateTime::new(day, tod));
             let end = start + Duration::seconds(i64::from(r.duration_seconds));
@@ -212,13 +246,32 @@ mod tests {
     #[test]
     fn weekly_rotation() {
         let s = schedule(vec![layer(&["A", "B", "C"], 168, vec![])]);
-        assert_eq!(on_call_at(&s, datetime!(2026-01-05 09:00 UTC)).as_deref(), Some("A"));
-        assert_eq!(on_call_at(&s, datetime!(2026-01-12 08:59 UTC)).as_deref(), Some("A"));
-        assert_eq!(on_call_at(&s, datetime!(2026-01-12 09:00 UTC)).as_deref(), Some("B"));
-        assert_eq!(on_call_at(&s, datetime!(2026-01-26 10:00 UTC)).as_deref(), Some("A"));
+        assert_eq!(
+            on_call_at(&s, datetime!(2026-01-05 09:00 UTC)).as_deref(),
+            Some("A")
+        );
+        assert_eq!(
+            on_call_at(&s, datetime!(2026-01-12 08:59 UTC)).as_deref(),
+            Some("A")
+        );
+        assert_eq!(
+            on_call_at(&s, datetime!(2026-01-12 09:00 UTC)).as_deref(),
+            Some("B")
+        );
+        assert_eq!(
+            on_call_at(&s, datetime!(2026-01-26 10:00 UTC)).as_deref(),
+            Some("A")
+        );
         // Before the virtual start the rotation runs backwards.
-        assert_eq!(on_call_at(&s, datetime!(2026-01-04 10:00 UTC)).as_deref(), Some("C"));
-        let entries = final_entries(&s, datetime!(2026-01-10 00:00 UTC), datetime!(2026-01-20 00:00 UTC));
+        assert_eq!(
+            on_call_at(&s, datetime!(2026-01-04 10:00 UTC)).as_deref(),
+            Some("C")
+        );
+        let entries = final_entries(
+            &s,
+            datetime!(2026-01-10 00:00 UTC),
+            datetime!(2026-01-20 00:00 UTC),
+        );
         assert_eq!(entries.len(), 3);
         assert_eq!(entries[0].user_id, "A");
         assert_eq!(entries[1].start, datetime!(2026-01-12 09:00 UTC));
@@ -227,16 +280,29 @@ mod tests {
 
     #[test]
     fn restricted_layer_and_precedence() {
-        let business = Restriction { start_day_of_week: None, start_time_of_day_seconds: 9 * 3600, duration_seconds: 8 * 3600 };
+        let business = Restriction {
+            start_day_of_week: None,
+            start_time_of_day_seconds: 9 * 3600,
+            duration_seconds: 8 * 3600,
+        };
         let top = layer(&["X"], 24, vec![business]);
         let base = layer(&["A", "B"], 168, vec![]);
         let s = schedule(vec![top, base]);
-        assert_eq!(on_call_at(&s, datetime!(2026-01-06 10:00 UTC)).as_deref(), Some("X"));
-        assert_eq!(on_call_at(&s, datetime!(2026-01-06 18:00 UTC)).as_deref(), Some("A"));
+        assert_eq!(
+            on_call_at(&s, datetime!(2026-01-06 10:00 UTC)).as_deref(),
+            Some("X")
+        );
+        assert_eq!(
+            on_call_at(&s, datetime!(2026-01-06 18:00 UTC)).as_deref(),
+            Some("A")
+        );
         let since = datetime!(2026-01-06 00:00 UTC);
         let until = datetime!(2026-01-07 00:00 UTC);
         let e = final_entries(&s, since, until);
-        assert_eq!(e.iter().map(|e| e.user_id.as_str()).collect::<Vec<_>>(), vec!["A", "X", "A"]);
+        assert_eq!(
+            e.iter().map(|e| e.user_id.as_str()).collect::<Vec<_>>(),
+            vec!["A", "X", "A"]
+        );
         assert_eq!(coverage_percentage(&e, since, until), 100.0);
         let only_top = layer_entries(&s.layers[0], &Zone::UTC, since, until);
         assert_eq!(coverage_percentage(&only_top, since, until), 33.33);
@@ -245,10 +311,19 @@ mod tests {
     #[test]
     fn weekly_restriction_in_zone() {
         // Mondays 09:00-17:00 New York time.
-        let r = Restriction { start_day_of_week: Some(1), start_time_of_day_seconds: 9 * 3600, duration_seconds: 8 * 3600 };
+        let r = Restriction {
+            start_day_of_week: Some(1),
+            start_time_of_day_seconds: 9 * 3600,
+            duration_seconds: 8 * 3600,
+        };
         let l = layer(&["A"], 24, vec![r]);
         let zone = Zone::find("America/New_York").unwrap();
-        let e = layer_entries(&l, &zone, datetime!(2026-01-05 00:00 UTC), datetime!(2026-01-13 00:00 UTC));
+        let e = layer_entries(
+            &l,
+            &zone,
+            datetime!(2026-01-05 00:00 UTC),
+            datetime!(2026-01-13 00:00 UTC),
+        );
         assert_eq!(e.len(), 2);
         assert_eq!(e[0].start, datetime!(2026-01-05 14:00 UTC));
         assert_eq!(e[0].end, datetime!(2026-01-05 22:00 UTC));

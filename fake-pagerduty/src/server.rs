@@ -27,7 +27,9 @@ impl FakePagerDuty {
     pub fn spawn(options: Options) -> anyhow::Result<FakePagerDuty> {
         let listener = TcpListener::bind(("127.0.0.1", options.port))
             .with_context(|| format!("binding 127.0.0.1:{}", options.port))?;
-        listener.set_nonblocking(true).context("setting the listener non-blocking")?;
+        listener
+            .set_nonblocking(true)
+            .context("setting the listener non-blocking")?;
         let addr = listener.local_addr().context("reading the bound address")?;
         let base_url = format!("http://{addr}");
         let data = Dataset::generate(options.seed, options.resolved_now());
@@ -46,7 +48,9 @@ impl FakePagerDuty {
                 {
                     Ok(rt) => rt,
                     Err(e) => {
-                        let _ = ready_tx.send(Err(anyhow::Error::new(e).context("building the tokio runtime")));
+                        let _ = ready_tx.send(Err(
+                            anyhow::Error::new(e).context("building the tokio runtime")
+                        ));
                         return;
                     }
                 };
@@ -54,7 +58,9 @@ impl FakePagerDuty {
                     let listener = match tokio::net::TcpListener::from_std(listener) {
                         Ok(l) => l,
                         Err(e) => {
-                            let _ = ready_tx.send(Err(anyhow::Error::new(e).context("registering the listener")));
+                            let _ = ready_tx.send(Err(
+                                anyhow::Error::new(e).context("registering the listener")
+                            ));
                             return;
                         }
                     };
@@ -71,8 +77,15 @@ impl FakePagerDuty {
                 runtime.shutdown_timeout(std::time::Duration::from_secs(1));
             })
             .context("spawning the server thread")?;
-        ready_rx.recv().context("the server thread exited before listening")??;
-        Ok(FakePagerDuty { addr, state, shutdown: Some(shutdown_tx), thread: Some(thread) })
+        ready_rx
+            .recv()
+            .context("the server thread exited before listening")??;
+        Ok(FakePagerDuty {
+            addr,
+            state,
+            shutdown: Some(shutdown_tx),
+            thread: Some(thread),
+        })
     }
 
     /// `http://127.0.0.1:PORT`.

@@ -79,17 +79,26 @@ impl AppState {
 
     /// Appends a request to the log.
     pub fn record(&self, request: RecordedRequest) {
-        self.requests.lock().unwrap_or_else(|e| e.into_inner()).push(request);
+        self.requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(request);
     }
 
     /// The request log.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.requests.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Empties the request log.
     pub fn clear_requests(&self) {
-        self.requests.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// Installs (or removes) a fault.
@@ -101,12 +110,21 @@ impl AppState {
     pub fn take_fault(&self) -> Option<FaultAction> {
         let mut guard = self.fault.lock().unwrap_or_else(|e| e.into_inner());
         let (action, exhausted) = match guard.as_mut()? {
-            Fault::Status { status, body, headers, times } => {
+            Fault::Status {
+                status,
+                body,
+                headers,
+                times,
+            } => {
                 if *times == 0 {
                     (None, true)
                 } else {
                     *times -= 1;
-                    let action = FaultAction::Respond { status: *status, body: body.clone(), headers: headers.clone() };
+                    let action = FaultAction::Respond {
+                        status: *status,
+                        body: body.clone(),
+                        headers: headers.clone(),
+                    };
                     (Some(action), *times == 0)
                 }
             }

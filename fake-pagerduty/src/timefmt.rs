@@ -9,8 +9,10 @@ use crate::tz::Zone;
 /// ISO 8601 in UTC with a `Z` suffix and whole seconds, e.g. `2026-11-24T07:00:00Z`.
 pub fn utc(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
-    t.format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
-        .unwrap_or_default()
+    t.format(format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+    ))
+    .unwrap_or_default()
 }
 
 /// ISO 8601 in the given zone's local offset, e.g. `2026-11-24T02:00:00-05:00`
@@ -55,19 +57,31 @@ mod tests {
 
     #[test]
     fn formats_utc_with_z() {
-        assert_eq!(utc(datetime!(2026-11-24 07:00:00.5 +01:00)), "2026-11-24T06:00:00Z");
+        assert_eq!(
+            utc(datetime!(2026-11-24 07:00:00.5 +01:00)),
+            "2026-11-24T06:00:00Z"
+        );
     }
 
     #[test]
     fn formats_in_zone() {
         let z = Zone::find("America/New_York").unwrap();
-        assert_eq!(in_zone(datetime!(2026-11-24 07:00 UTC), Some(&z)), "2026-11-24T02:00:00-05:00");
+        assert_eq!(
+            in_zone(datetime!(2026-11-24 07:00 UTC), Some(&z)),
+            "2026-11-24T02:00:00-05:00"
+        );
     }
 
     #[test]
     fn parses_variants() {
-        assert_eq!(parse("2026-11-24T07:00:00Z"), Some(datetime!(2026-11-24 07:00 UTC)));
-        assert_eq!(parse("2026-11-24T08:00:00+01:00"), Some(datetime!(2026-11-24 07:00 UTC)));
+        assert_eq!(
+            parse("2026-11-24T07:00:00Z"),
+            Some(datetime!(2026-11-24 07:00 UTC))
+        );
+        assert_eq!(
+            parse("2026-11-24T08:00:00+01:00"),
+            Some(datetime!(2026-11-24 07:00 UTC))
+        );
         assert_eq!(parse("2026-11-24"), Some(datetime!(2026-11-24 00:00 UTC)));
         assert_eq!(parse("2026-11-24T07:00:00 01:00"), None);
         assert_eq!(parse("yesterday"), None);

@@ -34,15 +34,35 @@ const ZONES: &[(&str, &str, i32, Dst)] = &[
     ("Etc/UTC", "Etc/UTC", 0, Dst::None),
     ("GMT", "Etc/UTC", 0, Dst::None),
     ("America/New_York", "America/New_York", -300, Dst::Us),
-    ("Eastern Time (US & Canada)", "America/New_York", -300, Dst::Us),
+    (
+        "Eastern Time (US & Canada)",
+        "America/New_York",
+        -300,
+        Dst::Us,
+    ),
     ("America/Chicago", "America/Chicago", -360, Dst::Us),
-    ("Central Time (US & Canada)", "America/Chicago", -360, Dst::Us),
+    (
+        "Central Time (US & Canada)",
+        "America/Chicago",
+        -360,
+        Dst::Us,
+    ),
     ("America/Denver", "America/Denver", -420, Dst::Us),
-    ("Mountain Time (US & Canada)", "America/Denver", -420, Dst::Us),
+    (
+        "Mountain Time (US & Canada)",
+        "America/Denver",
+        -420,
+        Dst::Us,
+    ),
     ("America/Phoenix", "America/Phoenix", -420, Dst::None),
     ("Arizona", "America/Phoenix", -420, Dst::None),
     ("America/Los_Angeles", "America/Los_Angeles", -480, Dst::Us),
-    ("Pacific Time (US & Canada)", "America/Los_Angeles", -480, Dst::Us),
+    (
+        "Pacific Time (US & Canada)",
+        "America/Los_Angeles",
+        -480,
+        Dst::Us,
+    ),
     ("America/Toronto", "America/Toronto", -300, Dst::Us),
     ("America/Sao_Paulo", "America/Sao_Paulo", -180, Dst::None),
     ("Brasilia", "America/Sao_Paulo", -180, Dst::None),
@@ -82,20 +102,33 @@ const ZONES: &[(&str, &str, i32, Dst)] = &[
     ("Brisbane", "Australia/Brisbane", 600, Dst::None),
     ("Australia/Sydney", "Australia/Sydney", 600, Dst::AuSouth),
     ("Sydney", "Australia/Sydney", 600, Dst::AuSouth),
-    ("Australia/Melbourne", "Australia/Melbourne", 600, Dst::AuSouth),
+    (
+        "Australia/Melbourne",
+        "Australia/Melbourne",
+        600,
+        Dst::AuSouth,
+    ),
     ("Melbourne", "Australia/Melbourne", 600, Dst::AuSouth),
 ];
 
 impl Zone {
     /// UTC.
-    pub const UTC: Zone = Zone { name: "UTC", std_minutes: 0, dst: Dst::None };
+    pub const UTC: Zone = Zone {
+        name: "UTC",
+        std_minutes: 0,
+        dst: Dst::None,
+    };
 
     /// Looks a zone up by IANA or ActiveSupport name.
     pub fn find(name: &str) -> Option<Zone> {
         ZONES
             .iter()
             .find(|(accepted, ..)| accepted.eq_ignore_ascii_case(name))
-            .map(|&(_, name, std_minutes, dst)| Zone { name, std_minutes, dst })
+            .map(|&(_, name, std_minutes, dst)| Zone {
+                name,
+                std_minutes,
+                dst,
+            })
     }
 
     /// The UTC offset in force at the instant `t`.
@@ -180,22 +213,46 @@ mod tests {
     #[test]
     fn new_york_offsets() {
         let z = Zone::find("America/New_York").unwrap();
-        assert_eq!(z.offset_at(datetime!(2026-01-15 12:00 UTC)).whole_hours(), -5);
-        assert_eq!(z.offset_at(datetime!(2026-07-15 12:00 UTC)).whole_hours(), -4);
+        assert_eq!(
+            z.offset_at(datetime!(2026-01-15 12:00 UTC)).whole_hours(),
+            -5
+        );
+        assert_eq!(
+            z.offset_at(datetime!(2026-07-15 12:00 UTC)).whole_hours(),
+            -4
+        );
         // 2026-03-08 is the 2nd Sunday of March: DST starts at 07:00 UTC.
-        assert_eq!(z.offset_at(datetime!(2026-03-08 06:59 UTC)).whole_hours(), -5);
-        assert_eq!(z.offset_at(datetime!(2026-03-08 07:00 UTC)).whole_hours(), -4);
+        assert_eq!(
+            z.offset_at(datetime!(2026-03-08 06:59 UTC)).whole_hours(),
+            -5
+        );
+        assert_eq!(
+            z.offset_at(datetime!(2026-03-08 07:00 UTC)).whole_hours(),
+            -4
+        );
     }
 
     #[test]
     fn berlin_and_sydney() {
         let b = Zone::find("Berlin").unwrap();
         assert_eq!(b.name, "Europe/Berlin");
-        assert_eq!(b.offset_at(datetime!(2026-07-01 00:00 UTC)).whole_hours(), 2);
-        assert_eq!(b.offset_at(datetime!(2026-12-01 00:00 UTC)).whole_hours(), 1);
+        assert_eq!(
+            b.offset_at(datetime!(2026-07-01 00:00 UTC)).whole_hours(),
+            2
+        );
+        assert_eq!(
+            b.offset_at(datetime!(2026-12-01 00:00 UTC)).whole_hours(),
+            1
+        );
         let s = Zone::find("Australia/Sydney").unwrap();
-        assert_eq!(s.offset_at(datetime!(2026-01-01 00:00 UTC)).whole_hours(), 11);
-        assert_eq!(s.offset_at(datetime!(2026-07-01 00:00 UTC)).whole_hours(), 10);
+        assert_eq!(
+            s.offset_at(datetime!(2026-01-01 00:00 UTC)).whole_hours(),
+            11
+        );
+        assert_eq!(
+            s.offset_at(datetime!(2026-07-01 00:00 UTC)).whole_hours(),
+            10
+        );
     }
 
     #[test]

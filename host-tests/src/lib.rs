@@ -37,7 +37,9 @@ impl Answer {
 
     /// The list under `key`.
     pub fn items(&self, key: &str) -> &Vec<Value> {
-        self.envelope[key].as_array().unwrap_or_else(|| panic!("no '{key}' list in {}", self.envelope))
+        self.envelope[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("no '{key}' list in {}", self.envelope))
     }
 }
 
@@ -77,7 +79,8 @@ impl Harness {
             .expect("no host fault")
             .unwrap_or_else(|e| panic!("{tool} failed as a protocol fault: {e:?}"));
         Answer {
-            envelope: serde_json::from_str(&outcome.structured_content).expect("the envelope is JSON"),
+            envelope: serde_json::from_str(&outcome.structured_content)
+                .expect("the envelope is JSON"),
             is_error: outcome.is_error,
         }
     }
@@ -85,7 +88,11 @@ impl Harness {
     /// Calls `tool` and asserts it succeeded.
     pub async fn ok(&self, tool: &str, arguments: Value) -> Answer {
         let answer = self.call(tool, arguments.clone()).await;
-        assert!(!answer.is_error, "{tool} {arguments} failed: {}", answer.envelope);
+        assert!(
+            !answer.is_error,
+            "{tool} {arguments} failed: {}",
+            answer.envelope
+        );
         answer
     }
 
@@ -126,7 +133,11 @@ impl Harness {
                 Err(e) => problems.push(format!("response to {what} is not JSON: {e}")),
             }
         }
-        assert!(problems.is_empty(), "spec violations:\n{}", problems.join("\n"));
+        assert!(
+            problems.is_empty(),
+            "spec violations:\n{}",
+            problems.join("\n")
+        );
     }
 }
 
@@ -146,10 +157,19 @@ impl Drop for Harness {
 
 /// The value of header `name` (lower-case) in a recorded request.
 pub fn header<'r>(request: &'r RecordedRequest, name: &str) -> Option<&'r str> {
-    request.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    request
+        .headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// The values of query parameter `name` in a recorded request.
 pub fn query<'r>(request: &'r RecordedRequest, name: &str) -> Vec<&'r str> {
-    request.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    request
+        .query
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .collect()
 }

@@ -12,11 +12,19 @@ use crate::pagination::Page;
 use crate::query::Query;
 use crate::state::AppState;
 
-const INCLUDES: &[&str] = &["services", "teams", "targets", "escalation_rule_assignment_strategies"];
+const INCLUDES: &[&str] = &[
+    "services",
+    "teams",
+    "targets",
+    "escalation_rule_assignment_strategies",
+];
 
 /// `GET /escalation_policies`: `query`, `user_ids[]` (directly or through a
 /// schedule), `team_ids[]`, `include[]`, `sort_by`, pagination.
-pub async fn list(State(st): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
+pub async fn list(
+    State(st): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
     let q = Query::parse(raw.as_deref());
     let page = Page::from_query(&q)?;
     let inc = q.includes(INCLUDES)?;
@@ -42,7 +50,10 @@ pub async fn list(State(st): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> A
     if desc {
         policies.reverse();
     }
-    Ok(Json(page.envelope("escalation_policies", policies.into_iter().map(|p| r.policy(p, &inc)).collect())))
+    Ok(Json(page.envelope(
+        "escalation_policies",
+        policies.into_iter().map(|p| r.policy(p, &inc)).collect(),
+    )))
 }
 
 /// `GET /escalation_policies/{id}`.
@@ -54,6 +65,10 @@ pub async fn get(
     let q = Query::parse(raw.as_deref());
     let inc = q.includes(INCLUDES)?;
     let data = st.snapshot();
-    let policy = data.escalation_policy(&id).ok_or_else(ApiError::not_found)?;
-    Ok(Json(json!({ "escalation_policy": st.render(&data).policy(policy, &inc) })))
+    let policy = data
+        .escalation_policy(&id)
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(
+        json!({ "escalation_policy": st.render(&data).policy(policy, &inc) }),
+    ))
 }

@@ -87,11 +87,16 @@ fn sort_keys(q: &Query) -> ApiResult<Vec<SortKey>> {
                     SORT_FIELDS.join(", ")
                 )));
             }
-            keys.push(SortKey { field: field.to_string(), desc: dir == "desc" });
+            keys.push(SortKey {
+                field: field.to_string(),
+                desc: dir == "desc",
+            });
         }
     }
     if keys.len() > 2 {
-        return Err(ApiError::invalid_input("sort_by accepts at most two fields"));
+        return Err(ApiError::invalid_input(
+            "sort_by accepts at most two fields",
+        ));
     }
     Ok(keys)
 }
@@ -111,15 +116,25 @@ fn compare(a: &Incident, b: &Incident, key: &SortKey) -> Ordering {
 /// `user_ids[]` (currently assigned), `incident_key`, `since`/`until` (default: the
 /// last month; at most 6 months) or `date_range=all`, `sort_by`, `include[]`,
 /// `time_zone`, pagination.
-pub async fn list(State(st): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
+pub async fn list(
+    State(st): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
     let q = Query::parse(raw.as_deref());
     let page = Page::from_query(&q)?;
-    let statuses: Vec<Status> = q.enum_list("statuses[]", STATUSES)?.iter().filter_map(|s| Status::parse(s)).collect();
+    let statuses: Vec<Status> = q
+        .enum_list("statuses[]", STATUSES)?
+        .iter()
+        .filter_map(|s| Status::parse(s))
+        .collect();
     let urgencies = q.enum_list("urgencies[]", URGENCIES)?;
     let service_ids = q.all("service_ids[]");
     let team_ids = q.all("team_ids[]");
     let user_ids = q.all("user_ids[]");
-    let incident_key = q.get("incident_key").filter(|k| !k.is_empty()).map(str::to_string);
+    let incident_key = q
+        .get("incident_key")
+        .filter(|k| !k.is_empty())
+        .map(str::to_string);
     let inc = q.includes(LIST_INCLUDES)?;
     let zone = q.time_zone()?;
     let keys = sort_keys(&q)?;
@@ -136,7 +151,9 @@ pub async fn list(State(st): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> A
         let until = q.time("until")?.unwrap_or(now);
         let since = since_param.unwrap_or_else(|| months_before(until, DEFAULT_WINDOW_MONTHS));
         if since > until {
-            return Err(ApiError::invalid_input("The 'since' parameter must be before the 'until' parameter"));
+            return Err(ApiError::invalid_input(
+                "The 'since' parameter must be before the 'until' parameter",
+            ));
         }
         if since < months_before(until, MAX_WINDOW_MONTHS) {
             return Err(ApiError::invalid_input(
@@ -157,15 +174,23 @@ pub async fn list(State(st): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> A
         .filter(|i| team_ids.is_empty() || i.team_ids.iter().any(|t| team_ids.contains(t)))
         .filter(|i| user_ids.is_empty() || i.assignments.iter().any(|(u, _)| user_ids.contains(u)))
         .filter(|i| incident_key.as_ref().is_none_or(|k| &i.incident_key == k))
-        .filter(|i| window.is_none_or(|(since, until)| i.created_at >= since && i.created_at < until))
+        .filter(|i| {
+            window.is_none_or(|(since, until)| i.created_at >= since && i.created_at < until)
+        })
         .collect();
     incidents.sort_by(|a, b| {
         keys.iter()
             .map(|k| compare(a, b, k))
             .find(|o| o.is_ne())
-            .unwrap_or_else(|| a.created_at.cmp(&b.created_at).then(a.number.cmp(&b.number)))
+            .unwrap_or_else(|| {
+                a.created_at
+                    .cmp(&b.created_at)
+                    .then(a.number.cmp(&b.number))
+            })
     });
-    Ok(Json(page.envelope_of("incidents", &incidents, |i| r.incident(i, &inc))))
+    Ok(Json(page.envelope_of("incidents", &incidents, |i| {
+        r.incident(i, &inc)
+    })))
 }
 
 fn find<'a>(data: &'a crate::dataset::Dataset, id: &str) -> ApiResult<&'a Incident> {
@@ -182,15 +207,22 @@ pub async fn get(
     let inc = q.includes(ONE_INCLUDES)?;
     let data = st.snapshot();
     let incident = find(&data, &id)?;
-    Ok(Json(json!({ "incident": st.render(&data).incident(incident, &inc) })))
+    Ok(Json(
+        json!({ "incident": st.render(&data).incident(incident, &inc) }),
+    ))
 }
 
 /// `GET /incidents/{id}/notes` (no pagination).
-pub async fn notes(State(st): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn notes(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let data = st.snapshot();
     let incident = find(&data, &id)?;
     let r = st.render(&data);
-    Ok(Json(json!({ "notes": incident.notes.iter().map(|n| r.note(n)).collect::<Vec<_>>() })))
+    Ok(Json(
+        json!({ "notes": incident.notes.iter().map(|n| r.note(n)).collect::<Vec<_>>() }),
+    ))
 }
 
 /// `GET /incidents/{id}/alerts`: `statuses[]` (triggered, resolved), `alert_key`,
@@ -204,13 +236,23 @@ pub async fn alerts(
     let page = Page::from_query(&q)?;
     let statuses = q.enum_list("statuses[]", &["triggered", "resolved"])?;
     let inc = q.includes(&["services", "first_trigger_log_entries", "incidents"])?;
-    const SORTS: &[&str] = &["created_at", "resolved_at", "created_at:asc", "created_at:desc", "resolved_at:asc", "resolved_at:desc"];
+    const SORTS: &[&str] = &[
+        "created_at",
+        "resolved_at",
+        "created_at:asc",
+        "created_at:desc",
+        "resolved_at:asc",
+        "resolved_at:desc",
+    ];
     let desc = match q.get("sort_by") {
         None | Some("") => false,
         Some(v) if SORTS.contains(&v) => v.ends_with(":desc"),
         Some(v) => return Err(ApiError::invalid_enum("sort_by", v, SORTS)),
     };
-    let alert_key = q.get("alert_key").filter(|k| !k.is_empty()).map(str::to_string);
+    let alert_key = q
+        .get("alert_key")
+        .filter(|k| !k.is_empty())
+        .map(str::to_string);
     let data = st.snapshot();
     let incident = find(&data, &id)?;
     let r = st.render(&data);
@@ -223,7 +265,15 @@ pub async fn alerts(
     if desc {
         alerts.reverse();
     }
-    Ok(Json(page.envelope("alerts", alerts.into_iter().map(|a| r.alert(incident, a, &inc)).collect())))
+    Ok(Json(
+        page.envelope(
+            "alerts",
+            alerts
+                .into_iter()
+                .map(|a| r.alert(incident, a, &inc))
+                .collect(),
+        ),
+    ))
 }
 
 /// `GET /incidents/{id}/past_incidents`: `limit` (1–999, default 5), `total`.
@@ -239,7 +289,11 @@ pub async fn past(
             .parse::<u32>()
             .ok()
             .filter(|n| (1..=999).contains(n))
-            .ok_or_else(|| ApiError::invalid_input(format!("limit must be an integer between 1 and 999, got '{v}'")))?,
+            .ok_or_else(|| {
+                ApiError::invalid_input(format!(
+                    "limit must be an integer between 1 and 999, got '{v}'"
+                ))
+            })?,
     };
     let want_total = q.bool("total")?.unwrap_or(false);
     let data = st.snapshot();
@@ -321,7 +375,8 @@ pub async fn related(
 }
 
 fn parse_body(body: &str) -> ApiResult<Value> {
-    serde_json::from_str(body).map_err(|e| ApiError::invalid_input(format!("The request body is not valid JSON: {e}")))
+    serde_json::from_str(body)
+        .map_err(|e| ApiError::invalid_input(format!("The request body is not valid JSON: {e}")))
 }
 
 /// `PUT /incidents/{id}`: acknowledge or resolve (also `title`, `urgency`).
@@ -340,30 +395,57 @@ pub async fn update(
         .ok_or_else(|| ApiError::invalid_input("incident is required"))?;
     match fields.get("type").and_then(Value::as_str) {
         Some("incident" | "incident_reference") => {}
-        Some(other) => return Err(ApiError::invalid_enum("incident.type", other, &["incident", "incident_reference"])),
+        Some(other) => {
+            return Err(ApiError::invalid_enum(
+                "incident.type",
+                other,
+                &["incident", "incident_reference"],
+            ));
+        }
         None => return Err(ApiError::invalid_input("incident.type is required")),
     }
     let status = match fields.get("status") {
         None => None,
         Some(Value::String(s)) if s == "acknowledged" || s == "resolved" => Status::parse(s),
         Some(other) => {
-            let text = other.as_str().map(str::to_string).unwrap_or_else(|| other.to_string());
-            return Err(ApiError::invalid_enum("incident.status", &text, &["acknowledged", "resolved"]));
+            let text = other
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| other.to_string());
+            return Err(ApiError::invalid_enum(
+                "incident.status",
+                &text,
+                &["acknowledged", "resolved"],
+            ));
         }
     };
     let urgency = match fields.get("urgency") {
         None => None,
         Some(Value::String(u)) if URGENCIES.contains(&u.as_str()) => Some(u.clone()),
-        Some(other) => return Err(ApiError::invalid_enum("incident.urgency", &other.to_string(), URGENCIES)),
+        Some(other) => {
+            return Err(ApiError::invalid_enum(
+                "incident.urgency",
+                &other.to_string(),
+                URGENCIES,
+            ));
+        }
     };
     let title = match fields.get("title") {
         None => None,
         Some(Value::String(t)) if !t.trim().is_empty() => Some(t.clone()),
-        Some(_) => return Err(ApiError::invalid_input("incident.title must be a non-empty string")),
+        Some(_) => {
+            return Err(ApiError::invalid_input(
+                "incident.title must be a non-empty string",
+            ));
+        }
     };
     let now = st.now();
     st.update(|data| {
-        let incident = data.incidents.iter_mut().find(|i| i.id == id).ok_or_else(ApiError::not_found)?;
+        let incident = data
+            .incidents
+            .iter_mut()
+            .find(|i| i.id == id)
+            .ok_or_else(ApiError::not_found)?;
         match status {
             Some(Status::Acknowledged) => {
                 if incident.status == Status::Resolved {
@@ -379,10 +461,9 @@ pub async fn update(
                 incident.last_status_change_by = Agent::User(user_id.clone());
                 incident.updated_at = now;
             }
-            Some(Status::Resolved)
-                if incident.status != Status::Resolved => {
-                    resolve(incident, now, Agent::User(user_id.clone()));
-                }
+            Some(Status::Resolved) if incident.status != Status::Resolved => {
+                resolve(incident, now, Agent::User(user_id.clone()));
+            }
             _ => {}
         }
         if let Some(u) = &urgency {
@@ -397,7 +478,9 @@ pub async fn update(
     })?;
     let data = st.snapshot();
     let incident = find(&data, &id)?;
-    Ok(Json(json!({ "incident": st.render(&data).incident(incident, &Default::default()) })))
+    Ok(Json(
+        json!({ "incident": st.render(&data).incident(incident, &Default::default()) }),
+    ))
 }
 
 /// `POST /incidents/{id}/notes`: `{"note":{"content":"..."}}`, answers with the note.
@@ -423,18 +506,34 @@ pub async fn add_note(
         return Err(ApiError::invalid_input("Content cannot be empty"));
     }
     if content.chars().count() > 25_000 {
-        return Err(ApiError::invalid_input("Content is too long (maximum is 25000 characters)"));
+        return Err(ApiError::invalid_input(
+            "Content is too long (maximum is 25000 characters)",
+        ));
     }
     let now = st.now();
     let note = st.update(|data| {
         let salt = data.incidents.iter().map(|i| i.notes.len()).sum::<usize>();
-        let incident = data.incidents.iter_mut().find(|i| i.id == id).ok_or_else(ApiError::not_found)?;
-        let mut rng = crate::rng::Rng::new(crate::rng::fnv1a(format!("{}:{salt}:{content}", incident.id).as_bytes()));
-        let note = Note { id: crate::rng::pd_id('P', 7, &mut rng), user_id: user_id.clone(), content: content.clone(), created_at: now };
+        let incident = data
+            .incidents
+            .iter_mut()
+            .find(|i| i.id == id)
+            .ok_or_else(ApiError::not_found)?;
+        let mut rng = crate::rng::Rng::new(crate::rng::fnv1a(
+            format!("{}:{salt}:{content}", incident.id).as_bytes(),
+        ));
+        let note = Note {
+            id: crate::rng::pd_id('P', 7, &mut rng),
+            user_id: user_id.clone(),
+            content: content.clone(),
+            created_at: now,
+        };
         incident.notes.push(note.clone());
         incident.updated_at = now;
         Ok::<Note, ApiError>(note)
     })?;
     let data = st.snapshot();
-    Ok((StatusCode::OK, Json(json!({ "note": st.render(&data).note(&note) }))))
+    Ok((
+        StatusCode::OK,
+        Json(json!({ "note": st.render(&data).note(&note) })),
+    ))
 }

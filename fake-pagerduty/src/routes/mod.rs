@@ -34,8 +34,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/services", get(services::list))
         .route("/services/{id}", get(services::get))
         .route("/incidents", get(incidents::list))
-        .route("/incidents/{id}", get(incidents::get).put(incidents::update))
-        .route("/incidents/{id}/notes", get(incidents::notes).post(incidents::add_note))
+        .route(
+            "/incidents/{id}",
+            get(incidents::get).put(incidents::update),
+        )
+        .route(
+            "/incidents/{id}/notes",
+            get(incidents::notes).post(incidents::add_note),
+        )
         .route("/incidents/{id}/alerts", get(incidents::alerts))
         .route("/incidents/{id}/past_incidents", get(incidents::past))
         .route("/incidents/{id}/related_incidents", get(incidents::related))
@@ -62,7 +68,9 @@ async fn method_not_allowed() -> ApiError {
 
 /// Whether `name` contains the lower-cased `filter` (no filter: always).
 pub(crate) fn matches_text(filter: &Option<String>, name: &str) -> bool {
-    filter.as_ref().is_none_or(|f| name.to_lowercase().contains(f))
+    filter
+        .as_ref()
+        .is_none_or(|f| name.to_lowercase().contains(f))
 }
 
 /// The user named by the `From` header of a write.
@@ -73,7 +81,9 @@ pub(crate) fn requester(data: &Dataset, headers: &HeaderMap) -> ApiResult<String
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .ok_or_else(ApiError::from_header_missing)?;
-    data.user_by_email(from).map(|u| u.id.clone()).ok_or_else(ApiError::requester_not_found)
+    data.user_by_email(from)
+        .map(|u| u.id.clone())
+        .ok_or_else(ApiError::requester_not_found)
 }
 
 /// Validates a `sort_by` of `name`, `name:asc` or `name:desc`; `true` means descending.

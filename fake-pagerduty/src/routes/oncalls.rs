@@ -18,7 +18,10 @@ const MAX_WINDOW_DAYS: i64 = 90;
 
 /// `GET /oncalls`: `user_ids[]`, `escalation_policy_ids[]`, `schedule_ids[]`, `since`,
 /// `until` (both default to now), `earliest`, `time_zone`, `include[]`, pagination.
-pub async fn list(State(st): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
+pub async fn list(
+    State(st): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
     let q = Query::parse(raw.as_deref());
     let page = Page::from_query(&q)?;
     let inc = q.includes(&["escalation_policies", "users", "schedules"])?;
@@ -31,7 +34,9 @@ pub async fn list(State(st): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> A
         (Some(s), Some(u)) => (s, u),
     };
     if since > until {
-        return Err(ApiError::invalid_input("The 'since' parameter must be before the 'until' parameter"));
+        return Err(ApiError::invalid_input(
+            "The 'since' parameter must be before the 'until' parameter",
+        ));
     }
     if until - since > Duration::days(MAX_WINDOW_DAYS) {
         return Err(ApiError::invalid_input(format!(
@@ -46,6 +51,9 @@ pub async fn list(State(st): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> A
     };
     let data = st.snapshot();
     let r = st.render(&data).in_zone(zone);
-    let entries: Vec<Value> = oncalls(&data, since, until, &filter).iter().map(|o| r.oncall(o, &inc)).collect();
+    let entries: Vec<Value> = oncalls(&data, since, until, &filter)
+        .iter()
+        .map(|o| r.oncall(o, &inc))
+        .collect();
     Ok(Json(page.envelope("oncalls", entries)))
 }

@@ -28,7 +28,9 @@ fn window(q: &Query) -> ApiResult<Option<(OffsetDateTime, OffsetDateTime)>> {
         (Some(s), Some(u)) => (s, u),
     };
     if window.0 > window.1 {
-        return Err(ApiError::invalid_input("The 'since' parameter must be before the 'until' parameter"));
+        return Err(ApiError::invalid_input(
+            "The 'since' parameter must be before the 'until' parameter",
+        ));
     }
     if window.1 - window.0 > Duration::days(MAX_WINDOW_DAYS) {
         return Err(ApiError::invalid_input(format!(
@@ -41,7 +43,10 @@ fn window(q: &Query) -> ApiResult<Option<(OffsetDateTime, OffsetDateTime)>> {
 /// `GET /schedules`: `query`, `team_ids[]`, `include[]` (schedule_layers,
 /// final_schedule, overrides_subschedule rendered over `since`/`until`),
 /// `time_zone`, pagination; sorted by name.
-pub async fn list(State(st): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
+pub async fn list(
+    State(st): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
     let q = Query::parse(raw.as_deref());
     let page = Page::from_query(&q)?;
     let inc = q.includes(&["schedule_layers", "overrides_subschedule", "final_schedule"])?;
@@ -96,7 +101,10 @@ pub async fn get(
     let schedule = data.schedule(&id).ok_or_else(ApiError::not_found)?;
     let r = st.render(&data).in_zone(zone);
     let mut v = r.schedule_full(schedule, window);
-    if let Some(user_id) = q.get("include_next_oncall_for_user").filter(|u| !u.is_empty()) {
+    if let Some(user_id) = q
+        .get("include_next_oncall_for_user")
+        .filter(|u| !u.is_empty())
+    {
         let now = st.now();
         let next = schedule::final_entries(schedule, now, now + Duration::days(90))
             .into_iter()

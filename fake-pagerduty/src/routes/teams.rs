@@ -13,15 +13,25 @@ use crate::query::Query;
 use crate::state::AppState;
 
 /// `GET /teams`: `query`, pagination; sorted by name.
-pub async fn list(State(st): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
+pub async fn list(
+    State(st): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
     let q = Query::parse(raw.as_deref());
     let page = Page::from_query(&q)?;
     let text = q.text_filter();
     let data = st.snapshot();
     let r = st.render(&data);
-    let mut teams: Vec<_> = data.teams.iter().filter(|t| matches_text(&text, &t.name)).collect();
+    let mut teams: Vec<_> = data
+        .teams
+        .iter()
+        .filter(|t| matches_text(&text, &t.name))
+        .collect();
     teams.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Json(page.envelope("teams", teams.into_iter().map(|t| r.team(t)).collect())))
+    Ok(Json(page.envelope(
+        "teams",
+        teams.into_iter().map(|t| r.team(t)).collect(),
+    )))
 }
 
 /// `GET /teams/{id}`.
@@ -55,11 +65,12 @@ pub async fn members(
         .map(|m| {
             let mut user = r.user_ref(&m.user_id);
             if inc.has("users")
-                && let Some(u) = data.user(&m.user_id) {
-                    let mut full = r.user(u, &Default::default());
-                    full["type"] = json!("user_reference");
-                    user = full;
-                }
+                && let Some(u) = data.user(&m.user_id)
+            {
+                let mut full = r.user(u, &Default::default());
+                full["type"] = json!("user_reference");
+                user = full;
+            }
             json!({ "user": user, "role": m.role })
         })
         .collect();

@@ -13,8 +13,19 @@ use crate::pagination::Page;
 use crate::query::Query;
 use crate::state::AppState;
 
-const LIST_INCLUDES: &[&str] = &["contact_methods", "notification_rules", "teams", "subdomains"];
-const ONE_INCLUDES: &[&str] = &["contact_methods", "notification_rules", "teams", "subdomains", "calendar_urls"];
+const LIST_INCLUDES: &[&str] = &[
+    "contact_methods",
+    "notification_rules",
+    "teams",
+    "subdomains",
+];
+const ONE_INCLUDES: &[&str] = &[
+    "contact_methods",
+    "notification_rules",
+    "teams",
+    "subdomains",
+    "calendar_urls",
+];
 
 /// `GET /users/me`: the token's user (400 for an account-level key).
 pub async fn me(
@@ -35,7 +46,10 @@ pub async fn me(
 }
 
 /// `GET /users`: `query` (name or email), `team_ids[]`, `include[]`, pagination.
-pub async fn list(State(st): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
+pub async fn list(
+    State(st): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
     let q = Query::parse(raw.as_deref());
     let page = Page::from_query(&q)?;
     let inc = q.includes(LIST_INCLUDES)?;
@@ -67,10 +81,17 @@ pub async fn get(
 }
 
 /// `GET /users/{id}/contact_methods`: full contact method objects.
-pub async fn contact_methods(State(st): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn contact_methods(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let data = st.snapshot();
     let user = data.user(&id).ok_or_else(ApiError::not_found)?;
     let r = st.render(&data);
-    let methods: Vec<Value> = user.contact_methods.iter().map(|c| r.contact_method(user, c)).collect();
+    let methods: Vec<Value> = user
+        .contact_methods
+        .iter()
+        .map(|c| r.contact_method(user, c))
+        .collect();
     Ok(Json(json!({ "contact_methods": methods })))
 }

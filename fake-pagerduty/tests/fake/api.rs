@@ -5,7 +5,9 @@ use crate::common;
 
 use common::{Client, NOW, default_headers, fake, ids, send};
 use fake_pagerduty::dataset::Status;
-use fake_pagerduty::{ACCOUNT_TOKEN, CURRENT_USER_EMAIL, CURRENT_USER_ID, Dataset, Fault, OAUTH_TOKEN, Options};
+use fake_pagerduty::{
+    ACCOUNT_TOKEN, CURRENT_USER_EMAIL, CURRENT_USER_ID, Dataset, Fault, OAUTH_TOKEN, Options,
+};
 use serde_json::{Value, json};
 use time::Duration;
 
@@ -42,10 +44,18 @@ fn auth_accepts_user_oauth_and_account_tokens() {
     let r = account.get("/users/me", &[]);
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["error"]["code"], json!(2001));
-    assert_eq!(r.json()["error"]["message"], json!("Invalid Input Provided"));
+    assert_eq!(
+        r.json()["error"]["message"],
+        json!("Invalid Input Provided")
+    );
     assert!(r.json()["error"]["errors"][0].is_string());
     assert_eq!(account.get("/incidents", &[]).status, 200);
-    assert_eq!(account.get(&format!("/users/{CURRENT_USER_ID}"), &[]).status, 200);
+    assert_eq!(
+        account
+            .get(&format!("/users/{CURRENT_USER_ID}"), &[])
+            .status,
+        200
+    );
 }
 
 // ---------- pagination ----------
@@ -61,12 +71,18 @@ fn pagination_defaults_clamp_total_and_cap() {
     assert_eq!(body["total"], Value::Null);
     assert_eq!(body["incidents"].as_array().unwrap().len(), 25);
 
-    let body = c.ok("/incidents", &[("date_range", "all"), ("limit", "1000"), ("total", "true")]);
+    let body = c.ok(
+        "/incidents",
+        &[("date_range", "all"), ("limit", "1000"), ("total", "true")],
+    );
     assert_eq!(body["limit"], json!(100));
     assert_eq!(body["incidents"].as_array().unwrap().len(), 100);
     assert_eq!(body["total"], json!(300));
 
-    let body = c.ok("/incidents", &[("date_range", "all"), ("limit", "100"), ("offset", "200")]);
+    let body = c.ok(
+        "/incidents",
+        &[("date_range", "all"), ("limit", "100"), ("offset", "200")],
+    );
     assert_eq!(body["incidents"].as_array().unwrap().len(), 100);
     assert_eq!(body["more"], json!(false));
 
@@ -75,11 +91,19 @@ fn pagination_defaults_clamp_total_and_cap() {
     assert_eq!(body["more"], json!(false));
 
     // offset + limit may reach 10000 but not exceed it (with the clamped limit).
-    assert_eq!(c.get("/incidents", &[("offset", "9900"), ("limit", "100")]).status, 200);
+    assert_eq!(
+        c.get("/incidents", &[("offset", "9900"), ("limit", "100")])
+            .status,
+        200
+    );
     let r = c.get("/incidents", &[("offset", "9901"), ("limit", "100")]);
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["error"]["code"], json!(2001));
-    assert_eq!(c.get("/users", &[("offset", "9950"), ("limit", "1000")]).status, 400);
+    assert_eq!(
+        c.get("/users", &[("offset", "9950"), ("limit", "1000")])
+            .status,
+        400
+    );
     assert_eq!(c.get("/users", &[("limit", "ten")]).status, 400);
     assert_eq!(c.get("/users", &[("total", "maybe")]).status, 400);
 }
@@ -114,7 +138,12 @@ fn incident_filters() {
     let data = f.dataset();
     let open = c.ok(
         "/incidents",
-        &[("statuses[]", "triggered"), ("statuses[]", "acknowledged"), ("date_range", "all"), ("limit", "100")],
+        &[
+            ("statuses[]", "triggered"),
+            ("statuses[]", "acknowledged"),
+            ("date_range", "all"),
+            ("limit", "100"),
+        ],
     );
     let open_items = open["incidents"].as_array().unwrap();
     assert_eq!(open_items.len(), data.open_incidents().len());
@@ -123,41 +152,116 @@ fn incident_filters() {
 
     let r = c.get("/incidents", &[("statuses[]", "open")]);
     assert_eq!(r.status, 400);
-    assert!(r.json()["error"]["errors"][0].as_str().unwrap().contains("statuses[]"));
-    assert_eq!(c.get("/incidents", &[("urgencies[]", "medium")]).status, 400);
-    assert_eq!(c.get("/incidents", &[("include[]", "everything")]).status, 400);
+    assert!(
+        r.json()["error"]["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("statuses[]")
+    );
+    assert_eq!(
+        c.get("/incidents", &[("urgencies[]", "medium")]).status,
+        400
+    );
+    assert_eq!(
+        c.get("/incidents", &[("include[]", "everything")]).status,
+        400
+    );
     assert_eq!(c.get("/incidents", &[("sort_by", "title:asc")]).status, 400);
     assert_eq!(c.get("/incidents", &[("date_range", "week")]).status, 400);
 
-    let low = c.ok("/incidents", &[("urgencies[]", "low"), ("date_range", "all"), ("limit", "100")]);
-    assert!(low["incidents"].as_array().unwrap().iter().all(|i| i["urgency"] == json!("low")));
+    let low = c.ok(
+        "/incidents",
+        &[
+            ("urgencies[]", "low"),
+            ("date_range", "all"),
+            ("limit", "100"),
+        ],
+    );
+    assert!(
+        low["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["urgency"] == json!("low"))
+    );
 
     let me = data.current_user();
-    let my_teams: Vec<(&str, &str)> = me.team_ids.iter().map(|t| ("team_ids[]", t.as_str())).collect();
+    let my_teams: Vec<(&str, &str)> = me
+        .team_ids
+        .iter()
+        .map(|t| ("team_ids[]", t.as_str()))
+        .collect();
     let mut q = my_teams.clone();
-    q.extend([("statuses[]", "triggered"), ("statuses[]", "acknowledged"), ("date_range", "all")]);
+    q.extend([
+        ("statuses[]", "triggered"),
+        ("statuses[]", "acknowledged"),
+        ("date_range", "all"),
+    ]);
     let team_open = c.ok("/incidents", &q);
     let items = team_open["incidents"].as_array().unwrap();
-    assert!(items.len() >= 4, "open incidents for the current user's teams: {}", items.len());
+    assert!(
+        items.len() >= 4,
+        "open incidents for the current user's teams: {}",
+        items.len()
+    );
     for i in items {
-        let teams: Vec<&str> = i["teams"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+        let teams: Vec<&str> = i["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap())
+            .collect();
         assert!(teams.iter().any(|t| me.team_ids.iter().any(|m| m == t)));
     }
 
-    let mine = c.ok("/incidents", &[("user_ids[]", CURRENT_USER_ID), ("date_range", "all")]);
+    let mine = c.ok(
+        "/incidents",
+        &[("user_ids[]", CURRENT_USER_ID), ("date_range", "all")],
+    );
     let mine = mine["incidents"].as_array().unwrap();
     assert!(!mine.is_empty());
     for i in mine {
         assert_ne!(i["status"], json!("resolved"));
-        assert!(i["assignments"].as_array().unwrap().iter().any(|a| a["assignee"]["id"] == json!(CURRENT_USER_ID)));
+        assert!(
+            i["assignments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["assignee"]["id"] == json!(CURRENT_USER_ID))
+        );
     }
 
     let service = &data.services[0];
-    let by_service = c.ok("/incidents", &[("service_ids[]", &service.id), ("date_range", "all"), ("limit", "100")]);
-    assert!(by_service["incidents"].as_array().unwrap().iter().all(|i| i["service"]["id"] == json!(service.id)));
+    let by_service = c.ok(
+        "/incidents",
+        &[
+            ("service_ids[]", &service.id),
+            ("date_range", "all"),
+            ("limit", "100"),
+        ],
+    );
+    assert!(
+        by_service["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["service"]["id"] == json!(service.id))
+    );
 
-    let sorted = c.ok("/incidents", &[("date_range", "all"), ("sort_by", "incident_number:desc"), ("limit", "3")]);
-    let numbers: Vec<i64> = sorted["incidents"].as_array().unwrap().iter().map(|i| i["incident_number"].as_i64().unwrap()).collect();
+    let sorted = c.ok(
+        "/incidents",
+        &[
+            ("date_range", "all"),
+            ("sort_by", "incident_number:desc"),
+            ("limit", "3"),
+        ],
+    );
+    let numbers: Vec<i64> = sorted["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["incident_number"].as_i64().unwrap())
+        .collect();
     assert_eq!(numbers, vec![1300, 1299, 1298]);
 }
 
@@ -165,24 +269,52 @@ fn incident_filters() {
 fn includes_embed_objects() {
     let f = fake();
     let c = Client::new(&f);
-    let body = c.ok(&format!("/users/{CURRENT_USER_ID}"), &[("include[]", "contact_methods"), ("include[]", "teams")]);
+    let body = c.ok(
+        &format!("/users/{CURRENT_USER_ID}"),
+        &[("include[]", "contact_methods"), ("include[]", "teams")],
+    );
     let methods = body["user"]["contact_methods"].as_array().unwrap();
     assert_eq!(methods.len(), 4);
     assert!(methods.iter().all(|m| m["address"].is_string()));
-    assert!(body["user"]["teams"].as_array().unwrap().iter().all(|t| t["name"].is_string()));
+    assert!(
+        body["user"]["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["name"].is_string())
+    );
     let plain = c.ok(&format!("/users/{CURRENT_USER_ID}"), &[]);
     assert!(plain["user"]["contact_methods"][0]["address"].is_null());
 
     let data = f.dataset();
     let incident = data.open_incidents()[0];
-    let full = c.ok(&format!("/incidents/{}", incident.id), &[("include[]", "assignees"), ("include[]", "services")]);
-    assert_eq!(full["incident"]["assignments"][0]["assignee"]["type"], json!("user"));
+    let full = c.ok(
+        &format!("/incidents/{}", incident.id),
+        &[("include[]", "assignees"), ("include[]", "services")],
+    );
+    assert_eq!(
+        full["incident"]["assignments"][0]["assignee"]["type"],
+        json!("user")
+    );
     assert!(full["incident"]["assignments"][0]["assignee"]["email"].is_string());
     assert_eq!(full["incident"]["service"]["type"], json!("service"));
 
     let cms = c.ok(&format!("/users/{CURRENT_USER_ID}/contact_methods"), &[]);
-    let types: Vec<&str> = cms["contact_methods"].as_array().unwrap().iter().map(|m| m["type"].as_str().unwrap()).collect();
-    assert_eq!(types, vec!["email_contact_method", "phone_contact_method", "sms_contact_method", "push_notification_contact_method"]);
+    let types: Vec<&str> = cms["contact_methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        vec![
+            "email_contact_method",
+            "phone_contact_method",
+            "sms_contact_method",
+            "push_notification_contact_method"
+        ]
+    );
 }
 
 #[test]
@@ -197,30 +329,50 @@ fn list_filters_by_query_and_team() {
 
     let platform = data.team_by_name("Platform").unwrap();
     let members = c.ok("/users", &[("team_ids[]", &platform.id), ("limit", "100")]);
-    assert_eq!(members["users"].as_array().unwrap().len(), platform.members.len());
+    assert_eq!(
+        members["users"].as_array().unwrap().len(),
+        platform.members.len()
+    );
 
     let teams = c.ok("/teams", &[("query", "pay")]);
-    assert_eq!(ids(&teams, "teams"), vec![data.team_by_name("Payments").unwrap().id.clone()]);
+    assert_eq!(
+        ids(&teams, "teams"),
+        vec![data.team_by_name("Payments").unwrap().id.clone()]
+    );
 
     let services = c.ok("/services", &[("team_ids[]", &platform.id)]);
-    assert_eq!(services["services"].as_array().unwrap().len(), data.services_of_teams(std::slice::from_ref(&platform.id)).len());
+    assert_eq!(
+        services["services"].as_array().unwrap().len(),
+        data.services_of_teams(std::slice::from_ref(&platform.id))
+            .len()
+    );
     let desc = c.ok("/services", &[("sort_by", "name:desc"), ("limit", "1")]);
     assert_eq!(desc["services"][0]["name"], json!("Support Portal"));
     assert_eq!(c.get("/services", &[("sort_by", "created_at")]).status, 400);
 
     let policies = c.ok("/escalation_policies", &[("user_ids[]", CURRENT_USER_ID)]);
     let mut got = ids(&policies, "escalation_policies");
-    let mut want: Vec<String> = data.escalation_policies_of_user(CURRENT_USER_ID).iter().map(|p| p.id.clone()).collect();
+    let mut want: Vec<String> = data
+        .escalation_policies_of_user(CURRENT_USER_ID)
+        .iter()
+        .map(|p| p.id.clone())
+        .collect();
     got.sort();
     want.sort();
     assert_eq!(got, want);
     assert!(want.len() >= 4);
 
-    let members = c.ok(&format!("/teams/{}/members", platform.id), &[("limit", "2"), ("total", "true")]);
+    let members = c.ok(
+        &format!("/teams/{}/members", platform.id),
+        &[("limit", "2"), ("total", "true")],
+    );
     assert_eq!(members["members"].as_array().unwrap().len(), 2);
     assert_eq!(members["total"], json!(platform.members.len()));
     assert!(members["members"][0]["role"].is_string());
-    assert_eq!(members["members"][0]["user"]["type"], json!("user_reference"));
+    assert_eq!(
+        members["members"][0]["user"]["type"],
+        json!("user_reference")
+    );
 }
 
 // ---------- the incident window ----------
@@ -232,7 +384,11 @@ fn incident_window_semantics() {
     let data = f.dataset();
     let month_ago = NOW - Duration::days(31); // 2026-10-24
     let default = c.ok("/incidents", &[("limit", "100"), ("total", "true")]);
-    let expected = data.incidents.iter().filter(|i| i.created_at >= month_ago && i.created_at < NOW).count();
+    let expected = data
+        .incidents
+        .iter()
+        .filter(|i| i.created_at >= month_ago && i.created_at < NOW)
+        .count();
     assert_eq!(default["total"], json!(expected));
     let all = c.ok("/incidents", &[("date_range", "all"), ("total", "true")]);
     assert_eq!(all["total"], json!(300));
@@ -243,33 +399,96 @@ fn incident_window_semantics() {
         .iter()
         .find(|i| i.status == Status::Acknowledged && NOW - i.created_at > Duration::days(35))
         .expect("a stale open incident");
-    let open_default = c.ok("/incidents", &[("statuses[]", "acknowledged"), ("limit", "100")]);
+    let open_default = c.ok(
+        "/incidents",
+        &[("statuses[]", "acknowledged"), ("limit", "100")],
+    );
     assert!(!ids(&open_default, "incidents").contains(&stale.id));
-    let open_all = c.ok("/incidents", &[("statuses[]", "acknowledged"), ("date_range", "all"), ("limit", "100")]);
+    let open_all = c.ok(
+        "/incidents",
+        &[
+            ("statuses[]", "acknowledged"),
+            ("date_range", "all"),
+            ("limit", "100"),
+        ],
+    );
     assert!(ids(&open_all, "incidents").contains(&stale.id));
 
     let since = "2026-11-01T00:00:00Z";
     let until = "2026-11-08T00:00:00+00:00";
-    let week = c.ok("/incidents", &[("since", since), ("until", until), ("total", "true")]);
+    let week = c.ok(
+        "/incidents",
+        &[("since", since), ("until", until), ("total", "true")],
+    );
     let expected = data
         .incidents
         .iter()
-        .filter(|i| i.created_at >= time::macros::datetime!(2026-11-01 00:00 UTC) && i.created_at < time::macros::datetime!(2026-11-08 00:00 UTC))
+        .filter(|i| {
+            i.created_at >= time::macros::datetime!(2026-11-01 00:00 UTC)
+                && i.created_at < time::macros::datetime!(2026-11-08 00:00 UTC)
+        })
         .count();
     assert_eq!(week["total"], json!(expected));
 
     // Only since: until defaults to now.
-    let since_only = c.ok("/incidents", &[("since", "2026-11-20T00:00:00Z"), ("total", "true")]);
-    let expected = data.incidents.iter().filter(|i| i.created_at >= time::macros::datetime!(2026-11-20 00:00 UTC)).count();
+    let since_only = c.ok(
+        "/incidents",
+        &[("since", "2026-11-20T00:00:00Z"), ("total", "true")],
+    );
+    let expected = data
+        .incidents
+        .iter()
+        .filter(|i| i.created_at >= time::macros::datetime!(2026-11-20 00:00 UTC))
+        .count();
     assert_eq!(since_only["total"], json!(expected));
 
-    assert_eq!(c.get("/incidents", &[("since", "2026-01-01T00:00:00Z"), ("until", "2026-11-01T00:00:00Z")]).status, 400);
-    assert_eq!(c.get("/incidents", &[("since", "2026-11-10T00:00:00Z"), ("until", "2026-11-01T00:00:00Z")]).status, 400);
-    assert_eq!(c.get("/incidents", &[("since", "last tuesday")]).status, 400);
+    assert_eq!(
+        c.get(
+            "/incidents",
+            &[
+                ("since", "2026-01-01T00:00:00Z"),
+                ("until", "2026-11-01T00:00:00Z")
+            ]
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        c.get(
+            "/incidents",
+            &[
+                ("since", "2026-11-10T00:00:00Z"),
+                ("until", "2026-11-01T00:00:00Z")
+            ]
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        c.get("/incidents", &[("since", "last tuesday")]).status,
+        400
+    );
     // 6 months exactly is fine.
-    assert_eq!(c.get("/incidents", &[("since", "2026-05-24T07:00:00Z"), ("until", "2026-11-24T07:00:00Z")]).status, 200);
+    assert_eq!(
+        c.get(
+            "/incidents",
+            &[
+                ("since", "2026-05-24T07:00:00Z"),
+                ("until", "2026-11-24T07:00:00Z")
+            ]
+        )
+        .status,
+        200
+    );
     // With date_range=all, since/until are ignored.
-    assert_eq!(c.get("/incidents", &[("date_range", "all"), ("since", "2020-01-01T00:00:00Z")]).status, 200);
+    assert_eq!(
+        c.get(
+            "/incidents",
+            &[("date_range", "all"), ("since", "2020-01-01T00:00:00Z")]
+        )
+        .status,
+        200
+    );
 }
 
 // ---------- writes ----------
@@ -279,7 +498,11 @@ fn acknowledge_and_resolve_change_state() {
     let f = fake();
     let c = Client::new(&f);
     let data = f.dataset();
-    let incident = data.incidents.iter().find(|i| i.status == Status::Triggered).expect("a triggered incident");
+    let incident = data
+        .incidents
+        .iter()
+        .find(|i| i.status == Status::Triggered)
+        .expect("a triggered incident");
     let path = format!("/incidents/{}", incident.id);
     let ack = r#"{"incident":{"type":"incident_reference","status":"acknowledged"}}"#;
 
@@ -288,16 +511,34 @@ fn acknowledge_and_resolve_change_state() {
     assert_eq!(r.json()["error"]["code"], json!(2016));
     let r = c.write("PUT", &path, Some("nobody@example.com"), ack);
     assert_eq!(r.status, 400);
-    assert_eq!(r.json()["error"]["message"], json!("Requester User Not Found"));
-    assert_eq!(f.dataset().incident(&incident.id).unwrap().status, Status::Triggered);
+    assert_eq!(
+        r.json()["error"]["message"],
+        json!("Requester User Not Found")
+    );
+    assert_eq!(
+        f.dataset().incident(&incident.id).unwrap().status,
+        Status::Triggered
+    );
 
     let r = c.write("PUT", &path, Some(CURRENT_USER_EMAIL), ack);
     assert_eq!(r.status, 200, "{}", r.body);
     let body = r.json();
     assert_eq!(body["incident"]["status"], json!("acknowledged"));
-    assert_eq!(body["incident"]["last_status_change_by"]["id"], json!(CURRENT_USER_ID));
-    assert!(body["incident"]["acknowledgements"].as_array().unwrap().iter().any(|a| a["acknowledger"]["id"] == json!(CURRENT_USER_ID)));
-    assert_eq!(c.ok(&path, &[])["incident"]["status"], json!("acknowledged"));
+    assert_eq!(
+        body["incident"]["last_status_change_by"]["id"],
+        json!(CURRENT_USER_ID)
+    );
+    assert!(
+        body["incident"]["acknowledgements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["acknowledger"]["id"] == json!(CURRENT_USER_ID))
+    );
+    assert_eq!(
+        c.ok(&path, &[])["incident"]["status"],
+        json!("acknowledged")
+    );
 
     let resolve = r#"{"incident":{"type":"incident_reference","status":"resolved"}}"#;
     let r = c.write("PUT", &path, Some(CURRENT_USER_EMAIL), resolve);
@@ -313,15 +554,55 @@ fn acknowledge_and_resolve_change_state() {
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["incident"]["resolved_at"], resolved_at);
     // Acknowledging a resolved incident is not.
-    assert_eq!(c.write("PUT", &path, Some(CURRENT_USER_EMAIL), ack).status, 400);
+    assert_eq!(
+        c.write("PUT", &path, Some(CURRENT_USER_EMAIL), ack).status,
+        400
+    );
     // Bad bodies.
-    assert_eq!(c.write("PUT", &path, Some(CURRENT_USER_EMAIL), "not json").status, 400);
-    assert_eq!(c.write("PUT", &path, Some(CURRENT_USER_EMAIL), r#"{"incident":{"type":"incident_reference","status":"triggered"}}"#).status, 400);
-    assert_eq!(c.write("PUT", &path, Some(CURRENT_USER_EMAIL), r#"{"incident":{"status":"resolved"}}"#).status, 400);
-    assert_eq!(c.write("PUT", "/incidents/QNOSUCHINCIDENT", Some(CURRENT_USER_EMAIL), resolve).status, 404);
+    assert_eq!(
+        c.write("PUT", &path, Some(CURRENT_USER_EMAIL), "not json")
+            .status,
+        400
+    );
+    assert_eq!(
+        c.write(
+            "PUT",
+            &path,
+            Some(CURRENT_USER_EMAIL),
+            r#"{"incident":{"type":"incident_reference","status":"triggered"}}"#
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        c.write(
+            "PUT",
+            &path,
+            Some(CURRENT_USER_EMAIL),
+            r#"{"incident":{"status":"resolved"}}"#
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        c.write(
+            "PUT",
+            "/incidents/QNOSUCHINCIDENT",
+            Some(CURRENT_USER_EMAIL),
+            resolve
+        )
+        .status,
+        404
+    );
     // The snapshot taken earlier is unaffected by the writes.
-    assert_eq!(data.incident(&incident.id).unwrap().status, Status::Triggered);
-    assert_eq!(f.dataset().incident(&incident.id).unwrap().status, Status::Resolved);
+    assert_eq!(
+        data.incident(&incident.id).unwrap().status,
+        Status::Triggered
+    );
+    assert_eq!(
+        f.dataset().incident(&incident.id).unwrap().status,
+        Status::Resolved
+    );
 }
 
 #[test]
@@ -339,14 +620,39 @@ fn notes_can_be_added() {
     let r = c.write("POST", &path, Some("ALEX.RIVERA@example.com"), body);
     assert_eq!(r.status, 200, "{}", r.body);
     let note = r.json()["note"].clone();
-    assert_eq!(note["content"], json!("Rolled back; watching the error rate."));
+    assert_eq!(
+        note["content"],
+        json!("Rolled back; watching the error rate.")
+    );
     assert_eq!(note["user"]["id"], json!(CURRENT_USER_ID));
     let after = c.ok(&path, &[]);
     assert_eq!(after["notes"].as_array().unwrap().len(), before + 1);
     assert_eq!(after["notes"][before]["id"], note["id"]);
-    assert_eq!(c.write("POST", &path, Some(CURRENT_USER_EMAIL), r#"{"note":{"content":"  "}}"#).status, 400);
-    assert_eq!(c.write("POST", &path, Some(CURRENT_USER_EMAIL), r#"{"note":{}}"#).status, 400);
-    assert_eq!(c.write("POST", "/incidents/QNOPE/notes", Some(CURRENT_USER_EMAIL), body).status, 404);
+    assert_eq!(
+        c.write(
+            "POST",
+            &path,
+            Some(CURRENT_USER_EMAIL),
+            r#"{"note":{"content":"  "}}"#
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        c.write("POST", &path, Some(CURRENT_USER_EMAIL), r#"{"note":{}}"#)
+            .status,
+        400
+    );
+    assert_eq!(
+        c.write(
+            "POST",
+            "/incidents/QNOPE/notes",
+            Some(CURRENT_USER_EMAIL),
+            body
+        )
+        .status,
+        404
+    );
 }
 
 // ---------- 404 / 405 ----------
@@ -373,9 +679,19 @@ fn unknown_ids_and_paths() {
     ] {
         let r = c.get(path, &[]);
         assert_eq!(r.status, 404, "{path}");
-        assert_eq!(r.json(), json!({"error": {"message": "Not Found", "code": 2100}}), "{path}");
+        assert_eq!(
+            r.json(),
+            json!({"error": {"message": "Not Found", "code": 2100}}),
+            "{path}"
+        );
     }
-    let r = send(&f.base_url(), "DELETE", "/incidents", &default_headers(Some(fake_pagerduty::USER_TOKEN)), None);
+    let r = send(
+        &f.base_url(),
+        "DELETE",
+        "/incidents",
+        &default_headers(Some(fake_pagerduty::USER_TOKEN)),
+        None,
+    );
     assert_eq!(r.status, 405);
     assert!(r.json()["error"]["code"].is_number());
 }
@@ -397,12 +713,26 @@ fn same_seed_same_data() {
 
 #[test]
 fn same_seed_same_answers() {
-    let opts = Options { now: Some(NOW), seed: 7, port: 0 };
+    let opts = Options {
+        now: Some(NOW),
+        seed: 7,
+        port: 0,
+    };
     let f1 = fake_pagerduty::FakePagerDuty::spawn(opts.clone()).unwrap();
     let f2 = fake_pagerduty::FakePagerDuty::spawn(opts).unwrap();
-    let q = [("date_range", "all"), ("limit", "100"), ("include[]", "assignees")];
-    let a = Client::new(&f1).get("/incidents", &q).body.replace(&f1.base_url(), "BASE");
-    let b = Client::new(&f2).get("/incidents", &q).body.replace(&f2.base_url(), "BASE");
+    let q = [
+        ("date_range", "all"),
+        ("limit", "100"),
+        ("include[]", "assignees"),
+    ];
+    let a = Client::new(&f1)
+        .get("/incidents", &q)
+        .body
+        .replace(&f1.base_url(), "BASE");
+    let b = Client::new(&f2)
+        .get("/incidents", &q)
+        .body
+        .replace(&f2.base_url(), "BASE");
     assert_eq!(a, b);
 }
 
@@ -421,13 +751,30 @@ fn dataset_invariants() {
         assert_eq!(me.team_ids.len(), 2);
         assert!(!d.users_without_team().is_empty());
         assert!(d.schedules_of_user(CURRENT_USER_ID).len() >= 2);
-        assert!(d.open_incidents_of_teams(&me.team_ids).len() >= 4, "seed {seed}");
-        assert!(d.incidents_assigned_to(CURRENT_USER_ID).iter().any(|i| i.status == Status::Triggered), "seed {seed}");
-        assert!(d.incidents.iter().any(|i| i.notes.len() >= 3), "seed {seed}");
+        assert!(
+            d.open_incidents_of_teams(&me.team_ids).len() >= 4,
+            "seed {seed}"
+        );
+        assert!(
+            d.incidents_assigned_to(CURRENT_USER_ID)
+                .iter()
+                .any(|i| i.status == Status::Triggered),
+            "seed {seed}"
+        );
+        assert!(
+            d.incidents.iter().any(|i| i.notes.len() >= 3),
+            "seed {seed}"
+        );
         for s in ["triggered", "acknowledged", "resolved"] {
-            assert!(d.incidents.iter().any(|i| i.status.as_str() == s), "seed {seed}: no {s}");
+            assert!(
+                d.incidents.iter().any(|i| i.status.as_str() == s),
+                "seed {seed}: no {s}"
+            );
         }
-        assert!(d.incidents.iter().any(|i| i.urgency == "low") && d.incidents.iter().any(|i| i.urgency == "high"));
+        assert!(
+            d.incidents.iter().any(|i| i.urgency == "low")
+                && d.incidents.iter().any(|i| i.urgency == "high")
+        );
         // IDs are unique and PagerDuty-like.
         let mut all: Vec<&str> = d
             .users
@@ -439,7 +786,10 @@ fn dataset_invariants() {
             .chain(d.schedules.iter().map(|s| s.id.as_str()))
             .chain(d.incidents.iter().map(|i| i.id.as_str()))
             .collect();
-        assert!(all.iter().all(|id| id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())));
+        assert!(all.iter().all(|id| {
+            id.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        }));
         let n = all.len();
         all.sort();
         all.dedup();
@@ -455,7 +805,10 @@ fn dataset_invariants() {
             } else {
                 assert!(i.assignments.is_empty() && i.alerts.iter().all(|a| a.resolved));
             }
-            assert_eq!(i.status == Status::Acknowledged, !i.acknowledgements.is_empty());
+            assert_eq!(
+                i.status == Status::Acknowledged,
+                !i.acknowledgements.is_empty()
+            );
         }
     }
 }
@@ -467,35 +820,103 @@ fn oncalls_now_and_windows() {
     let f = fake();
     let c = Client::new(&f);
     let data = f.dataset();
-    let primary = data.schedules.iter().find(|s| s.name == "Platform Primary").unwrap();
+    let primary = data
+        .schedules
+        .iter()
+        .find(|s| s.name == "Platform Primary")
+        .unwrap();
     // 2026-11-24 is a Tuesday: the weekly rotation, not the weekend layer.
-    assert_eq!(data.on_call_at(&primary.id, NOW).map(|u| u.id.as_str()), Some(CURRENT_USER_ID));
+    assert_eq!(
+        data.on_call_at(&primary.id, NOW).map(|u| u.id.as_str()),
+        Some(CURRENT_USER_ID)
+    );
 
     let mine = c.ok("/oncalls", &[("user_ids[]", CURRENT_USER_ID)]);
     let entries = mine["oncalls"].as_array().unwrap();
-    assert!(entries.iter().any(|o| o["schedule"]["id"] == json!(primary.id) && o["escalation_level"] == json!(1)));
-    assert!(entries.iter().all(|o| o["user"]["id"] == json!(CURRENT_USER_ID)));
+    assert!(
+        entries
+            .iter()
+            .any(|o| o["schedule"]["id"] == json!(primary.id) && o["escalation_level"] == json!(1))
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|o| o["user"]["id"] == json!(CURRENT_USER_ID))
+    );
     // The direct target of "Infrastructure Critical" level 2: permanent, no schedule.
-    assert!(entries.iter().any(|o| o["schedule"].is_null() && o["start"].is_null() && o["escalation_level"] == json!(2)));
-    let shift = entries.iter().find(|o| o["schedule"]["id"] == json!(primary.id)).unwrap();
+    assert!(entries.iter().any(|o| o["schedule"].is_null()
+        && o["start"].is_null()
+        && o["escalation_level"] == json!(2)));
+    let shift = entries
+        .iter()
+        .find(|o| o["schedule"]["id"] == json!(primary.id))
+        .unwrap();
     assert_eq!(shift["start"], json!("2026-11-23T15:00:00Z"));
     assert_eq!(shift["end"], json!("2026-11-28T05:00:00Z"));
 
-    let by_schedule = c.ok("/oncalls", &[("schedule_ids[]", &primary.id), ("since", "2026-11-24T00:00:00Z"), ("until", "2026-12-08T00:00:00Z")]);
+    let by_schedule = c.ok(
+        "/oncalls",
+        &[
+            ("schedule_ids[]", &primary.id),
+            ("since", "2026-11-24T00:00:00Z"),
+            ("until", "2026-12-08T00:00:00Z"),
+        ],
+    );
     let entries = by_schedule["oncalls"].as_array().unwrap();
     assert!(entries.len() >= 4);
-    assert!(entries.iter().all(|o| o["schedule"]["id"] == json!(primary.id)));
+    assert!(
+        entries
+            .iter()
+            .all(|o| o["schedule"]["id"] == json!(primary.id))
+    );
     let earliest = c.ok(
         "/oncalls",
-        &[("schedule_ids[]", &primary.id), ("since", "2026-11-24T00:00:00Z"), ("until", "2026-12-08T00:00:00Z"), ("earliest", "true")],
+        &[
+            ("schedule_ids[]", &primary.id),
+            ("since", "2026-11-24T00:00:00Z"),
+            ("until", "2026-12-08T00:00:00Z"),
+            ("earliest", "true"),
+        ],
     );
     assert!(earliest["oncalls"].as_array().unwrap().len() < entries.len());
 
-    let ny = c.ok("/oncalls", &[("user_ids[]", CURRENT_USER_ID), ("time_zone", "America/New_York")]);
-    assert!(ny["oncalls"].as_array().unwrap().iter().any(|o| o["start"] == json!("2026-11-23T10:00:00-05:00")));
+    let ny = c.ok(
+        "/oncalls",
+        &[
+            ("user_ids[]", CURRENT_USER_ID),
+            ("time_zone", "America/New_York"),
+        ],
+    );
+    assert!(
+        ny["oncalls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["start"] == json!("2026-11-23T10:00:00-05:00"))
+    );
 
-    assert_eq!(c.get("/oncalls", &[("since", "2026-12-01T00:00:00Z"), ("until", "2026-11-01T00:00:00Z")]).status, 400);
-    assert_eq!(c.get("/oncalls", &[("since", "2026-01-01T00:00:00Z"), ("until", "2026-11-01T00:00:00Z")]).status, 400);
+    assert_eq!(
+        c.get(
+            "/oncalls",
+            &[
+                ("since", "2026-12-01T00:00:00Z"),
+                ("until", "2026-11-01T00:00:00Z")
+            ]
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        c.get(
+            "/oncalls",
+            &[
+                ("since", "2026-01-01T00:00:00Z"),
+                ("until", "2026-11-01T00:00:00Z")
+            ]
+        )
+        .status,
+        400
+    );
     assert_eq!(c.get("/oncalls", &[("time_zone", "Mars/Base")]).status, 400);
 }
 
@@ -504,24 +925,62 @@ fn schedules_render_only_with_a_window() {
     let f = fake();
     let c = Client::new(&f);
     let data = f.dataset();
-    let support = data.schedules.iter().find(|s| s.name == "Support Business Hours").unwrap();
+    let support = data
+        .schedules
+        .iter()
+        .find(|s| s.name == "Support Business Hours")
+        .unwrap();
     let path = format!("/schedules/{}", support.id);
     let bare = c.ok(&path, &[]);
-    assert_eq!(bare["schedule"]["final_schedule"]["rendered_schedule_entries"], json!([]));
-    assert!(!bare["schedule"]["schedule_layers"].as_array().unwrap().is_empty());
+    assert_eq!(
+        bare["schedule"]["final_schedule"]["rendered_schedule_entries"],
+        json!([])
+    );
+    assert!(
+        !bare["schedule"]["schedule_layers"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
-    let week = c.ok(&path, &[("since", "2026-11-23T00:00:00Z"), ("until", "2026-11-30T00:00:00Z")]);
-    let entries = week["schedule"]["final_schedule"]["rendered_schedule_entries"].as_array().unwrap();
+    let week = c.ok(
+        &path,
+        &[
+            ("since", "2026-11-23T00:00:00Z"),
+            ("until", "2026-11-30T00:00:00Z"),
+        ],
+    );
+    let entries = week["schedule"]["final_schedule"]["rendered_schedule_entries"]
+        .as_array()
+        .unwrap();
     // Mon-Fri 09:00-17:00 Chicago = 15:00-23:00 UTC in November.
     assert_eq!(entries.len(), 5);
     assert_eq!(entries[0]["start"], json!("2026-11-23T15:00:00Z"));
     assert_eq!(entries[0]["end"], json!("2026-11-23T23:00:00Z"));
-    let coverage = week["schedule"]["final_schedule"]["rendered_coverage_percentage"].as_f64().unwrap();
+    let coverage = week["schedule"]["final_schedule"]["rendered_coverage_percentage"]
+        .as_f64()
+        .unwrap();
     assert!((coverage - 23.81).abs() < 0.01, "{coverage}");
 
-    let users = c.ok(&format!("/schedules/{}/users", support.id), &[("since", "2026-11-23T00:00:00Z"), ("until", "2026-11-25T00:00:00Z")]);
+    let users = c.ok(
+        &format!("/schedules/{}/users", support.id),
+        &[
+            ("since", "2026-11-23T00:00:00Z"),
+            ("until", "2026-11-25T00:00:00Z"),
+        ],
+    );
     assert_eq!(users["users"].as_array().unwrap().len(), 2);
-    assert_eq!(c.get(&path, &[("since", "2026-11-30T00:00:00Z"), ("until", "2026-11-23T00:00:00Z")]).status, 400);
+    assert_eq!(
+        c.get(
+            &path,
+            &[
+                ("since", "2026-11-30T00:00:00Z"),
+                ("until", "2026-11-23T00:00:00Z")
+            ]
+        )
+        .status,
+        400
+    );
 
     let listed = c.ok("/schedules", &[("query", "platform")]);
     assert_eq!(listed["schedules"].as_array().unwrap().len(), 2);
@@ -535,14 +994,33 @@ fn alerts_past_and_related() {
     let c = Client::new(&f);
     let data = f.dataset();
     let multi = data.incidents.iter().find(|i| i.alerts.len() >= 3).unwrap();
-    let alerts = c.ok(&format!("/incidents/{}/alerts", multi.id), &[("limit", "2"), ("total", "true")]);
+    let alerts = c.ok(
+        &format!("/incidents/{}/alerts", multi.id),
+        &[("limit", "2"), ("total", "true")],
+    );
     assert_eq!(alerts["alerts"].as_array().unwrap().len(), 2);
     assert_eq!(alerts["total"], json!(multi.alerts.len()));
     assert_eq!(alerts["more"], json!(true));
     let open = data.open_incidents()[0];
-    let triggered = c.ok(&format!("/incidents/{}/alerts", open.id), &[("statuses[]", "triggered")]);
-    assert!(triggered["alerts"].as_array().unwrap().iter().all(|a| a["status"] == json!("triggered")));
-    assert_eq!(c.get(&format!("/incidents/{}/alerts", open.id), &[("statuses[]", "acknowledged")]).status, 400);
+    let triggered = c.ok(
+        &format!("/incidents/{}/alerts", open.id),
+        &[("statuses[]", "triggered")],
+    );
+    assert!(
+        triggered["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["status"] == json!("triggered"))
+    );
+    assert_eq!(
+        c.get(
+            &format!("/incidents/{}/alerts", open.id),
+            &[("statuses[]", "acknowledged")]
+        )
+        .status,
+        400
+    );
 
     let latest = data.incidents.last().unwrap();
     let past = c.ok(&format!("/incidents/{}/past_incidents", latest.id), &[]);
@@ -550,17 +1028,40 @@ fn alerts_past_and_related() {
     let items = past["past_incidents"].as_array().unwrap();
     assert!(!items.is_empty() && items.len() <= 5);
     assert!(items[0]["incident"]["title"].is_string() && items[0]["score"].is_number());
-    let with_total = c.ok(&format!("/incidents/{}/past_incidents", latest.id), &[("limit", "999"), ("total", "true")]);
-    assert_eq!(with_total["total"].as_u64().unwrap() as usize, with_total["past_incidents"].as_array().unwrap().len());
-    assert_eq!(c.get(&format!("/incidents/{}/past_incidents", latest.id), &[("limit", "0")]).status, 400);
-    assert_eq!(c.get(&format!("/incidents/{}/past_incidents", latest.id), &[("limit", "1000")]).status, 400);
+    let with_total = c.ok(
+        &format!("/incidents/{}/past_incidents", latest.id),
+        &[("limit", "999"), ("total", "true")],
+    );
+    assert_eq!(
+        with_total["total"].as_u64().unwrap() as usize,
+        with_total["past_incidents"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        c.get(
+            &format!("/incidents/{}/past_incidents", latest.id),
+            &[("limit", "0")]
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        c.get(
+            &format!("/incidents/{}/past_incidents", latest.id),
+            &[("limit", "1000")]
+        )
+        .status,
+        400
+    );
 
     let with_related = data
         .incidents
         .iter()
         .find(|i| !fake_pagerduty::relations::related_incidents(&data, i).is_empty())
         .expect("some incident has related incidents");
-    let related = c.ok(&format!("/incidents/{}/related_incidents", with_related.id), &[]);
+    let related = c.ok(
+        &format!("/incidents/{}/related_incidents", with_related.id),
+        &[],
+    );
     let items = related["related_incidents"].as_array().unwrap();
     assert!(!items.is_empty());
     assert!(items[0]["incident"]["id"].is_string());
@@ -573,16 +1074,42 @@ fn alerts_past_and_related() {
 fn requests_are_recorded() {
     let f = fake();
     let c = Client::new(&f);
-    c.get("/incidents", &[("statuses[]", "triggered"), ("statuses[]", "acknowledged"), ("since", "2026-11-20T00:00:00+01:00")]);
-    c.write("POST", "/incidents/QNOPE/notes", Some(CURRENT_USER_EMAIL), r#"{"note":{"content":"x"}}"#);
+    c.get(
+        "/incidents",
+        &[
+            ("statuses[]", "triggered"),
+            ("statuses[]", "acknowledged"),
+            ("since", "2026-11-20T00:00:00+01:00"),
+        ],
+    );
+    c.write(
+        "POST",
+        "/incidents/QNOPE/notes",
+        Some(CURRENT_USER_EMAIL),
+        r#"{"note":{"content":"x"}}"#,
+    );
     let reqs = f.requests();
     assert_eq!(reqs.len(), 2);
     assert_eq!(reqs[0].method, "GET");
     assert_eq!(reqs[0].path, "/incidents");
-    assert_eq!(reqs[0].query_all("statuses[]"), vec!["triggered", "acknowledged"]);
-    assert_eq!(reqs[0].query_value("since"), Some("2026-11-20T00:00:00+01:00"));
-    assert_eq!(reqs[0].header("authorization"), Some("Token token=fake-user-token"));
-    assert!(reqs[0].headers.iter().all(|(k, _)| k.chars().all(|c| !c.is_ascii_uppercase())));
+    assert_eq!(
+        reqs[0].query_all("statuses[]"),
+        vec!["triggered", "acknowledged"]
+    );
+    assert_eq!(
+        reqs[0].query_value("since"),
+        Some("2026-11-20T00:00:00+01:00")
+    );
+    assert_eq!(
+        reqs[0].header("authorization"),
+        Some("Token token=fake-user-token")
+    );
+    assert!(
+        reqs[0]
+            .headers
+            .iter()
+            .all(|(k, _)| k.chars().all(|c| !c.is_ascii_uppercase()))
+    );
     assert_eq!(reqs[0].status, 200);
     assert!(reqs[0].response_body.starts_with('{'));
     assert_eq!(reqs[1].method, "POST");
@@ -606,7 +1133,10 @@ fn faults_apply_then_clear() {
     }
     assert_eq!(c.get("/users", &[]).status, 200);
 
-    f.set_fault(Some(Fault::Delay { millis: 300, times: 1 }));
+    f.set_fault(Some(Fault::Delay {
+        millis: 300,
+        times: 1,
+    }));
     let started = std::time::Instant::now();
     assert_eq!(c.get("/users", &[]).status, 200);
     assert!(started.elapsed() >= std::time::Duration::from_millis(300));
@@ -614,9 +1144,17 @@ fn faults_apply_then_clear() {
     assert_eq!(c.get("/users", &[]).status, 200);
     assert!(started.elapsed() < std::time::Duration::from_millis(300));
 
-    f.set_fault(Some(Fault::Status { status: 503, body: "upstream down".into(), headers: vec![("content-type".into(), "text/plain".into())], times: 5 }));
+    f.set_fault(Some(Fault::Status {
+        status: 503,
+        body: "upstream down".into(),
+        headers: vec![("content-type".into(), "text/plain".into())],
+        times: 5,
+    }));
     let r = c.get("/users", &[]);
-    assert_eq!((r.status, r.body.as_str(), r.header("content-type")), (503, "upstream down", Some("text/plain")));
+    assert_eq!(
+        (r.status, r.body.as_str(), r.header("content-type")),
+        (503, "upstream down", Some("text/plain"))
+    );
     f.set_fault(None);
     assert_eq!(c.get("/users", &[]).status, 200);
     let statuses: Vec<u16> = f.requests().iter().map(|r| r.status).collect();
@@ -628,7 +1166,14 @@ async fn works_inside_a_tokio_runtime() {
     let f = fake();
     let base = f.base_url();
     let status = tokio::task::spawn_blocking(move || {
-        send(&base, "GET", "/users/me", &default_headers(Some(fake_pagerduty::USER_TOKEN)), None).status
+        send(
+            &base,
+            "GET",
+            "/users/me",
+            &default_headers(Some(fake_pagerduty::USER_TOKEN)),
+            None,
+        )
+        .status
     })
     .await
     .unwrap();
@@ -641,7 +1186,11 @@ fn drop_frees_the_port() {
     let f = fake();
     let addr = f.addr();
     drop(f);
-    let again = fake_pagerduty::FakePagerDuty::spawn(Options { now: Some(NOW), port: addr.port(), ..Options::default() });
+    let again = fake_pagerduty::FakePagerDuty::spawn(Options {
+        now: Some(NOW),
+        port: addr.port(),
+        ..Options::default()
+    });
     assert!(again.is_ok(), "port {} still busy", addr.port());
 }
 
@@ -651,7 +1200,10 @@ fn id_constants_match_the_dataset() {
     let d = Dataset::generate(99, NOW);
     assert_eq!(d.team_by_name("Platform").unwrap().id, TEAM_PLATFORM);
     assert_eq!(d.team_by_name("Payments").unwrap().id, TEAM_PAYMENTS);
-    assert_eq!(d.current_user().team_ids, vec![TEAM_PLATFORM.to_string(), TEAM_PAYMENTS.to_string()]);
+    assert_eq!(
+        d.current_user().team_ids,
+        vec![TEAM_PLATFORM.to_string(), TEAM_PAYMENTS.to_string()]
+    );
     for (id, kind) in [
         (TEAM_DATA, "team"),
         (TEAM_MOBILE, "team"),
@@ -676,7 +1228,10 @@ fn id_constants_match_the_dataset() {
         };
         assert!(found, "{kind} {id}");
     }
-    assert_eq!(d.schedule(SCHEDULE_PLATFORM_PRIMARY).unwrap().name, "Platform Primary");
+    assert_eq!(
+        d.schedule(SCHEDULE_PLATFORM_PRIMARY).unwrap().name,
+        "Platform Primary"
+    );
     assert!(d.user(USER_BEN_CARTER).unwrap().team_ids.is_empty());
     assert!(d.user(USER_VICTORIA_HAYES).unwrap().team_ids.is_empty());
 }

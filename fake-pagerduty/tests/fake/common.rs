@@ -13,7 +13,11 @@ pub const NOW: time::OffsetDateTime = datetime!(2026-11-24 07:00 UTC);
 
 /// A fake with the default seed, relative to [`NOW`].
 pub fn fake() -> FakePagerDuty {
-    FakePagerDuty::spawn(Options { now: Some(NOW), ..Options::default() }).expect("fake starts")
+    FakePagerDuty::spawn(Options {
+        now: Some(NOW),
+        ..Options::default()
+    })
+    .expect("fake starts")
 }
 
 /// An HTTP answer.
@@ -30,7 +34,10 @@ impl Resp {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -39,7 +46,9 @@ pub fn enc(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -51,14 +60,20 @@ pub fn url(path: &str, query: &[(&str, &str)]) -> String {
     if query.is_empty() {
         return path.to_string();
     }
-    let qs: Vec<String> = query.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
+    let qs: Vec<String> = query
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect();
     format!("{path}?{}", qs.join("&"))
 }
 
 /// The headers every PagerDuty request carries (the spec declares them required).
 pub fn default_headers(token: Option<&str>) -> Vec<(String, String)> {
     let mut h = vec![
-        ("Accept".to_string(), "application/vnd.pagerduty+json;version=2".to_string()),
+        (
+            "Accept".to_string(),
+            "application/vnd.pagerduty+json;version=2".to_string(),
+        ),
         ("Content-Type".to_string(), "application/json".to_string()),
     ];
     if let Some(t) = token {
@@ -68,11 +83,18 @@ pub fn default_headers(token: Option<&str>) -> Vec<(String, String)> {
 }
 
 /// Sends one request and reads the whole answer.
-pub fn send(base: &str, method: &str, path_and_query: &str, headers: &[(String, String)], body: Option<&str>) -> Resp {
+pub fn send(
+    base: &str,
+    method: &str,
+    path_and_query: &str,
+    headers: &[(String, String)],
+    body: Option<&str>,
+) -> Resp {
     let addr = base.strip_prefix("http://").expect("http base URL");
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    let mut req = format!("{method} {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut req =
+        format!("{method} {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -89,27 +111,42 @@ pub fn send(base: &str, method: &str, path_and_query: &str, headers: &[(String, 
 }
 
 fn parse_response(raw: &[u8]) -> Resp {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut body = raw[split + 4..].to_vec();
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
-    let status: u16 = status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status");
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    if headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked")) {
+    if headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
+    {
         body = dechunk(&body);
     }
-    Resp { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+    Resp {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
         let size_text = String::from_utf8_lossy(&data[..end]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16)
+            .unwrap_or(0);
         if size == 0 {
             break;
         }
@@ -128,21 +165,40 @@ pub struct Client {
 
 impl Client {
     pub fn new(fake: &FakePagerDuty) -> Client {
-        Client { base: fake.base_url(), token: Some(USER_TOKEN.to_string()) }
+        Client {
+            base: fake.base_url(),
+            token: Some(USER_TOKEN.to_string()),
+        }
     }
 
     pub fn with_token(fake: &FakePagerDuty, token: Option<&str>) -> Client {
-        Client { base: fake.base_url(), token: token.map(str::to_string) }
+        Client {
+            base: fake.base_url(),
+            token: token.map(str::to_string),
+        }
     }
 
     pub fn get(&self, path: &str, query: &[(&str, &str)]) -> Resp {
-        send(&self.base, "GET", &url(path, query), &default_headers(self.token.as_deref()), None)
+        send(
+            &self.base,
+            "GET",
+            &url(path, query),
+            &default_headers(self.token.as_deref()),
+            None,
+        )
     }
 
     /// GET expecting 200; returns the JSON body.
     pub fn ok(&self, path: &str, query: &[(&str, &str)]) -> Value {
         let r = self.get(path, query);
-        assert_eq!(r.status, 200, "GET {} -> {}: {}", url(path, query), r.status, r.body);
+        assert_eq!(
+            r.status,
+            200,
+            "GET {} -> {}: {}",
+            url(path, query),
+            r.status,
+            r.body
+        );
         r.json()
     }
 

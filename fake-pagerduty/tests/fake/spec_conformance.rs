@@ -28,12 +28,27 @@ struct Checker {
 
 impl Checker {
     fn new(fake: &FakePagerDuty) -> Checker {
-        Checker { client: Client::new(fake), problems: Vec::new(), checked: 0, check_requests: true }
+        Checker {
+            client: Client::new(fake),
+            problems: Vec::new(),
+            checked: 0,
+            check_requests: true,
+        }
     }
 
     /// Sends one request; checks it and its answer. Returns the answer's JSON.
-    fn call(&mut self, method: &str, path: &str, query: &[(&str, &str)], from: Option<&str>, body: Option<&str>) -> Value {
-        let query_owned: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    fn call(
+        &mut self,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        from: Option<&str>,
+        body: Option<&str>,
+    ) -> Value {
+        let query_owned: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let mut headers = default_headers(self.client.token.as_deref());
         if let Some(f) = from {
             headers.push(("From".to_string(), f.to_string()));
@@ -42,24 +57,32 @@ impl Checker {
         if !self.check_requests {
             // Deliberately invalid request: only the answer is checked.
         } else if let Err(errs) = spec().check_request(method, path, &query_owned, &headers) {
-            self.problems.extend(errs.into_iter().map(|e| format!("request {label}: {e}")));
+            self.problems
+                .extend(errs.into_iter().map(|e| format!("request {label}: {e}")));
         }
         if let Some(b) = body.filter(|_| self.check_requests) {
             let json: Value = serde_json::from_str(b).expect("test bodies are JSON");
             if let Err(errs) = spec().check_request_body(method, path, &json) {
-                self.problems.extend(errs.into_iter().map(|e| format!("request body {label}: {e}")));
+                self.problems.extend(
+                    errs.into_iter()
+                        .map(|e| format!("request body {label}: {e}")),
+                );
             }
         }
         let r = send(&self.client.base, method, &url(path, query), &headers, body);
         let json: Value = match serde_json::from_str(&r.body) {
             Ok(v) => v,
             Err(e) => {
-                self.problems.push(format!("{label}: answer is not JSON ({e}): {}", r.body));
+                self.problems
+                    .push(format!("{label}: answer is not JSON ({e}): {}", r.body));
                 return Value::Null;
             }
         };
         if let Err(errs) = spec().check_response(method, path, r.status, &json) {
-            self.problems.extend(errs.into_iter().map(|e| format!("response {label} ({}): {e}", r.status)));
+            self.problems.extend(
+                errs.into_iter()
+                    .map(|e| format!("response {label} ({}): {e}", r.status)),
+            );
         }
         self.checked += 1;
         json
@@ -78,7 +101,11 @@ impl Checker {
                 self.problems.len(),
                 self.checked,
                 shown.len(),
-                shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
+                shown
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n")
             );
         }
         eprintln!("{} exchanges conform to the spec", self.checked);
@@ -94,14 +121,33 @@ fn users_and_teams_conform() {
     let data = f.dataset();
     let mut c = Checker::new(&f);
     c.get("/users/me", &[]);
-    for inc in ["contact_methods", "notification_rules", "teams", "subdomains", "calendar_urls"] {
+    for inc in [
+        "contact_methods",
+        "notification_rules",
+        "teams",
+        "subdomains",
+        "calendar_urls",
+    ] {
         c.get("/users/me", &[("include[]", inc)]);
     }
     c.get("/users", &[]);
-    c.get("/users", &[("query", "a"), ("limit", "10"), ("offset", "5"), ("total", "true")]);
     c.get(
         "/users",
-        &[("include[]", "contact_methods"), ("include[]", "notification_rules"), ("include[]", "teams"), ("limit", "100")],
+        &[
+            ("query", "a"),
+            ("limit", "10"),
+            ("offset", "5"),
+            ("total", "true"),
+        ],
+    );
+    c.get(
+        "/users",
+        &[
+            ("include[]", "contact_methods"),
+            ("include[]", "notification_rules"),
+            ("include[]", "teams"),
+            ("limit", "100"),
+        ],
     );
     for t in &data.teams {
         c.get("/users", &[("team_ids[]", &t.id), ("include[]", "teams")]);
@@ -109,7 +155,15 @@ fn users_and_teams_conform() {
     for u in &data.users {
         let path = format!("/users/{}", u.id);
         c.get(&path, &[]);
-        c.get(&path, &[("include[]", "contact_methods"), ("include[]", "notification_rules"), ("include[]", "teams"), ("include[]", "calendar_urls")]);
+        c.get(
+            &path,
+            &[
+                ("include[]", "contact_methods"),
+                ("include[]", "notification_rules"),
+                ("include[]", "teams"),
+                ("include[]", "calendar_urls"),
+            ],
+        );
         c.get(&format!("/users/{}/contact_methods", u.id), &[]);
     }
     c.get("/teams", &[]);
@@ -119,7 +173,10 @@ fn users_and_teams_conform() {
         c.get(&format!("/teams/{}", t.id), &[]);
         c.get(&format!("/teams/{}", t.id), &[("include[]", "privileges")]);
         c.get(&format!("/teams/{}/members", t.id), &[]);
-        c.get(&format!("/teams/{}/members", t.id), &[("include[]", "users"), ("limit", "3"), ("total", "true")]);
+        c.get(
+            &format!("/teams/{}/members", t.id),
+            &[("include[]", "users"), ("limit", "3"), ("total", "true")],
+        );
     }
     c.finish();
 }
@@ -130,29 +187,84 @@ fn services_policies_schedules_oncalls_conform() {
     let data = f.dataset();
     let mut c = Checker::new(&f);
     c.get("/services", &[]);
-    for inc in ["escalation_policies", "teams", "integrations", "auto_pause_notifications_parameters"] {
+    for inc in [
+        "escalation_policies",
+        "teams",
+        "integrations",
+        "auto_pause_notifications_parameters",
+    ] {
         c.get("/services", &[("include[]", inc), ("limit", "100")]);
     }
-    c.get("/services", &[("sort_by", "name:desc"), ("query", "pay"), ("total", "true"), ("time_zone", "Europe/Berlin")]);
-    c.get("/services", &[("team_ids[]", &data.teams[0].id), ("team_ids[]", &data.teams[1].id)]);
+    c.get(
+        "/services",
+        &[
+            ("sort_by", "name:desc"),
+            ("query", "pay"),
+            ("total", "true"),
+            ("time_zone", "Europe/Berlin"),
+        ],
+    );
+    c.get(
+        "/services",
+        &[
+            ("team_ids[]", &data.teams[0].id),
+            ("team_ids[]", &data.teams[1].id),
+        ],
+    );
     for s in &data.services {
         c.get(&format!("/services/{}", s.id), &[]);
-        c.get(&format!("/services/{}", s.id), &[("include[]", "escalation_policies"), ("include[]", "teams"), ("include[]", "integrations")]);
+        c.get(
+            &format!("/services/{}", s.id),
+            &[
+                ("include[]", "escalation_policies"),
+                ("include[]", "teams"),
+                ("include[]", "integrations"),
+            ],
+        );
     }
 
     c.get("/escalation_policies", &[]);
-    for inc in ["services", "teams", "targets", "escalation_rule_assignment_strategies"] {
+    for inc in [
+        "services",
+        "teams",
+        "targets",
+        "escalation_rule_assignment_strategies",
+    ] {
         c.get("/escalation_policies", &[("include[]", inc)]);
     }
-    c.get("/escalation_policies", &[("user_ids[]", CURRENT_USER_ID), ("sort_by", "name:asc"), ("total", "true")]);
-    c.get("/escalation_policies", &[("team_ids[]", &data.teams[0].id), ("query", "on-call")]);
+    c.get(
+        "/escalation_policies",
+        &[
+            ("user_ids[]", CURRENT_USER_ID),
+            ("sort_by", "name:asc"),
+            ("total", "true"),
+        ],
+    );
+    c.get(
+        "/escalation_policies",
+        &[("team_ids[]", &data.teams[0].id), ("query", "on-call")],
+    );
     for p in &data.escalation_policies {
         c.get(&format!("/escalation_policies/{}", p.id), &[]);
-        c.get(&format!("/escalation_policies/{}", p.id), &[("include[]", "targets"), ("include[]", "services"), ("include[]", "teams")]);
+        c.get(
+            &format!("/escalation_policies/{}", p.id),
+            &[
+                ("include[]", "targets"),
+                ("include[]", "services"),
+                ("include[]", "teams"),
+            ],
+        );
     }
 
     c.get("/schedules", &[]);
-    c.get("/schedules", &[("query", "primary"), ("total", "true"), ("time_zone", "Asia/Tokyo")]);
+    c.get(
+        "/schedules",
+        &[
+            ("query", "primary"),
+            ("total", "true"),
+            ("time_zone", "Asia/Tokyo"),
+        ],
+    );
     c.get(
         "/schedules",
         &[
@@ -168,18 +280,59 @@ fn services_policies_schedules_oncalls_conform() {
         let path = format!("/schedules/{}", s.id);
         c.get(&path, &[]);
         c.get(&path, &[("since", W_SINCE), ("until", W_UNTIL)]);
-        c.get(&path, &[("since", W_SINCE), ("until", W_UNTIL), ("time_zone", "America/Los_Angeles"), ("overflow", "true")]);
+        c.get(
+            &path,
+            &[
+                ("since", W_SINCE),
+                ("until", W_UNTIL),
+                ("time_zone", "America/Los_Angeles"),
+                ("overflow", "true"),
+            ],
+        );
         c.get(&path, &[("include_next_oncall_for_user", CURRENT_USER_ID)]);
         c.get(&format!("/schedules/{}/users", s.id), &[]);
-        c.get(&format!("/schedules/{}/users", s.id), &[("since", W_SINCE), ("until", W_UNTIL)]);
+        c.get(
+            &format!("/schedules/{}/users", s.id),
+            &[("since", W_SINCE), ("until", W_UNTIL)],
+        );
     }
 
     c.get("/oncalls", &[]);
-    c.get("/oncalls", &[("include[]", "users"), ("include[]", "schedules"), ("include[]", "escalation_policies"), ("limit", "100")]);
-    c.get("/oncalls", &[("since", W_SINCE), ("until", W_UNTIL), ("limit", "100"), ("total", "true")]);
-    c.get("/oncalls", &[("since", W_SINCE), ("until", W_UNTIL), ("earliest", "true"), ("time_zone", "Europe/London")]);
+    c.get(
+        "/oncalls",
+        &[
+            ("include[]", "users"),
+            ("include[]", "schedules"),
+            ("include[]", "escalation_policies"),
+            ("limit", "100"),
+        ],
+    );
+    c.get(
+        "/oncalls",
+        &[
+            ("since", W_SINCE),
+            ("until", W_UNTIL),
+            ("limit", "100"),
+            ("total", "true"),
+        ],
+    );
+    c.get(
+        "/oncalls",
+        &[
+            ("since", W_SINCE),
+            ("until", W_UNTIL),
+            ("earliest", "true"),
+            ("time_zone", "Europe/London"),
+        ],
+    );
     c.get("/oncalls", &[("user_ids[]", CURRENT_USER_ID)]);
-    c.get("/oncalls", &[("schedule_ids[]", &data.schedules[0].id), ("escalation_policy_ids[]", &data.escalation_policies[0].id)]);
+    c.get(
+        "/oncalls",
+        &[
+            ("schedule_ids[]", &data.schedules[0].id),
+            ("escalation_policy_ids[]", &data.escalation_policies[0].id),
+        ],
+    );
     c.finish();
 }
 
@@ -205,18 +358,61 @@ fn incidents_conform() {
     .collect();
     c.get("/incidents", &[]);
     for offset in ["0", "100", "200"] {
-        c.get("/incidents", &[("date_range", "all"), ("limit", "100"), ("offset", offset), ("total", "true")]);
+        c.get(
+            "/incidents",
+            &[
+                ("date_range", "all"),
+                ("limit", "100"),
+                ("offset", offset),
+                ("total", "true"),
+            ],
+        );
         let mut q = all_includes.clone();
         q.extend([("date_range", "all"), ("limit", "100"), ("offset", offset)]);
         c.get("/incidents", &q);
     }
     for inc in &all_includes {
-        c.get("/incidents", &[*inc, ("statuses[]", "triggered"), ("statuses[]", "acknowledged"), ("date_range", "all")]);
+        c.get(
+            "/incidents",
+            &[
+                *inc,
+                ("statuses[]", "triggered"),
+                ("statuses[]", "acknowledged"),
+                ("date_range", "all"),
+            ],
+        );
     }
-    c.get("/incidents", &[("urgencies[]", "high"), ("sort_by", "created_at:desc,incident_number"), ("time_zone", "America/New_York")]);
-    c.get("/incidents", &[("since", "2026-11-01T00:00:00Z"), ("until", "2026-11-24T00:00:00Z"), ("statuses[]", "resolved")]);
-    c.get("/incidents", &[("user_ids[]", CURRENT_USER_ID), ("team_ids[]", &data.teams[0].id), ("service_ids[]", &data.services[0].id)]);
-    c.get("/incidents", &[("incident_key", &data.incidents[0].incident_key), ("date_range", "all")]);
+    c.get(
+        "/incidents",
+        &[
+            ("urgencies[]", "high"),
+            ("sort_by", "created_at:desc,incident_number"),
+            ("time_zone", "America/New_York"),
+        ],
+    );
+    c.get(
+        "/incidents",
+        &[
+            ("since", "2026-11-01T00:00:00Z"),
+            ("until", "2026-11-24T00:00:00Z"),
+            ("statuses[]", "resolved"),
+        ],
+    );
+    c.get(
+        "/incidents",
+        &[
+            ("user_ids[]", CURRENT_USER_ID),
+            ("team_ids[]", &data.teams[0].id),
+            ("service_ids[]", &data.services[0].id),
+        ],
+    );
+    c.get(
+        "/incidents",
+        &[
+            ("incident_key", &data.incidents[0].incident_key),
+            ("date_range", "all"),
+        ],
+    );
 
     for (n, i) in data.incidents.iter().enumerate() {
         let path = format!("/incidents/{}", i.id);
@@ -227,22 +423,65 @@ fn incidents_conform() {
             c.get(&path, &q);
             c.get(&format!("{path}/notes"), &[]);
             c.get(&format!("{path}/alerts"), &[]);
-            c.get(&format!("{path}/alerts"), &[("statuses[]", "triggered"), ("include[]", "services"), ("sort_by", "created_at:desc"), ("total", "true")]);
+            c.get(
+                &format!("{path}/alerts"),
+                &[
+                    ("statuses[]", "triggered"),
+                    ("include[]", "services"),
+                    ("sort_by", "created_at:desc"),
+                    ("total", "true"),
+                ],
+            );
             c.get(&format!("{path}/past_incidents"), &[]);
-            c.get(&format!("{path}/past_incidents"), &[("limit", "50"), ("total", "true")]);
+            c.get(
+                &format!("{path}/past_incidents"),
+                &[("limit", "50"), ("total", "true")],
+            );
             c.get(&format!("{path}/related_incidents"), &[]);
-            c.get(&format!("{path}/related_incidents"), &[("additional_details[]", "incident")]);
+            c.get(
+                &format!("{path}/related_incidents"),
+                &[("additional_details[]", "incident")],
+            );
         }
     }
 
     // Writes.
-    let open: Vec<String> = data.incidents.iter().filter(|i| i.status == Status::Triggered).map(|i| i.id.clone()).collect();
+    let open: Vec<String> = data
+        .incidents
+        .iter()
+        .filter(|i| i.status == Status::Triggered)
+        .map(|i| i.id.clone())
+        .collect();
     let target = &open[0];
     let path = format!("/incidents/{target}");
-    c.call("PUT", &path, &[], Some(CURRENT_USER_EMAIL), Some(r#"{"incident":{"type":"incident_reference","status":"acknowledged"}}"#));
-    c.call("POST", &format!("{path}/notes"), &[], Some(CURRENT_USER_EMAIL), Some(r#"{"note":{"content":"Investigating."}}"#));
-    c.call("PUT", &path, &[], Some(CURRENT_USER_EMAIL), Some(r#"{"incident":{"type":"incident_reference","status":"resolved"}}"#));
-    c.call("PUT", &path, &[], Some(CURRENT_USER_EMAIL), Some(r#"{"incident":{"type":"incident_reference","status":"resolved"}}"#));
+    c.call(
+        "PUT",
+        &path,
+        &[],
+        Some(CURRENT_USER_EMAIL),
+        Some(r#"{"incident":{"type":"incident_reference","status":"acknowledged"}}"#),
+    );
+    c.call(
+        "POST",
+        &format!("{path}/notes"),
+        &[],
+        Some(CURRENT_USER_EMAIL),
+        Some(r#"{"note":{"content":"Investigating."}}"#),
+    );
+    c.call(
+        "PUT",
+        &path,
+        &[],
+        Some(CURRENT_USER_EMAIL),
+        Some(r#"{"incident":{"type":"incident_reference","status":"resolved"}}"#),
+    );
+    c.call(
+        "PUT",
+        &path,
+        &[],
+        Some(CURRENT_USER_EMAIL),
+        Some(r#"{"incident":{"type":"incident_reference","status":"resolved"}}"#),
+    );
     c.get(&path, &[("include[]", "agents")]);
     c.get(&format!("{path}/notes"), &[]);
     c.get(&format!("{path}/alerts"), &[("statuses[]", "resolved")]);
@@ -254,11 +493,24 @@ fn error_answers_conform() {
     let f = fake();
     let mut c = Checker::new(&f);
     // 400s
-    c.get("/incidents", &[("statuses[]", "triggered"), ("since", "2026-01-01T00:00:00Z"), ("until", "2026-11-01T00:00:00Z")]);
+    c.get(
+        "/incidents",
+        &[
+            ("statuses[]", "triggered"),
+            ("since", "2026-01-01T00:00:00Z"),
+            ("until", "2026-11-01T00:00:00Z"),
+        ],
+    );
     c.get("/incidents", &[("offset", "9999"), ("limit", "100")]);
     c.get("/users", &[("limit", "100"), ("offset", "9990")]);
     c.check_requests = false;
-    c.call("PUT", "/incidents/QDOESNOTEXIST1", &[], None, Some(r#"{"incident":{"type":"incident_reference","status":"resolved"}}"#));
+    c.call(
+        "PUT",
+        "/incidents/QDOESNOTEXIST1",
+        &[],
+        None,
+        Some(r#"{"incident":{"type":"incident_reference","status":"resolved"}}"#),
+    );
     c.check_requests = true;
     // 404s
     c.get("/incidents/QDOESNOTEXIST1", &[]);
@@ -274,10 +526,19 @@ fn error_answers_conform() {
 
 #[test]
 fn the_checker_is_not_vacuous() {
-    let bad = serde_json::json!({"incidents": [{"id": "Q1", "type": "incident", "status": "sleeping"}]});
-    assert!(spec().check_response("GET", "/incidents", 200, &bad).is_err());
+    let bad =
+        serde_json::json!({"incidents": [{"id": "Q1", "type": "incident", "status": "sleeping"}]});
+    assert!(
+        spec()
+            .check_response("GET", "/incidents", 200, &bad)
+            .is_err()
+    );
     let bad = serde_json::json!({"user": {"id": "P1", "type": "user_reference", "name": "x", "email": "a@b.cd"}});
-    assert!(spec().check_response("GET", "/users/me", 200, &bad).is_err());
+    assert!(
+        spec()
+            .check_response("GET", "/users/me", 200, &bad)
+            .is_err()
+    );
     let bad = serde_json::json!({"oncalls": [{"escalation_level": "one"}]});
     assert!(spec().check_response("GET", "/oncalls", 200, &bad).is_err());
 }

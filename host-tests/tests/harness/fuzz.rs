@@ -27,7 +27,10 @@ const CODES: &[&str] = &[
 ];
 
 fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// A value meant for a property of `schema`: usually plausible, often hostile.
@@ -42,18 +45,32 @@ fn plausible(rng: &mut fastrand::Rng, schema: &Value, ids: &[String]) -> Value {
     match schema["type"].as_str() {
         Some("string") if schema["format"] == "date-time" => {
             let day = rng.u8(1..28);
-            json!(format!("2026-{:02}-{day:02}T{:02}:00:00Z", rng.u8(1..12), rng.u8(0..23)))
+            json!(format!(
+                "2026-{:02}-{day:02}T{:02}:00:00Z",
+                rng.u8(1..12),
+                rng.u8(0..23)
+            ))
         }
         Some("string") => {
-            if rng.bool() && !ids.is_empty() { json!(ids[rng.usize(..ids.len())]) } else { json!(random_text(rng, 12)) }
+            if rng.bool() && !ids.is_empty() {
+                json!(ids[rng.usize(..ids.len())])
+            } else {
+                json!(random_text(rng, 12))
+            }
         }
         Some("array") => {
             let items = &schema["items"];
             let n = rng.usize(0..4);
-            Value::Array((0..n).map(|_| match items["enum"].as_array() {
-                Some(values) if rng.u8(0..4) > 0 => values[rng.usize(..values.len())].clone(),
-                _ => plausible(rng, items, ids),
-            }).collect())
+            Value::Array(
+                (0..n)
+                    .map(|_| match items["enum"].as_array() {
+                        Some(values) if rng.u8(0..4) > 0 => {
+                            values[rng.usize(..values.len())].clone()
+                        }
+                        _ => plausible(rng, items, ids),
+                    })
+                    .collect(),
+            )
         }
         Some("boolean") => json!(rng.bool()),
         Some("integer") => json!(rng.i64(-5..1200)),
@@ -62,8 +79,13 @@ fn plausible(rng: &mut fastrand::Rng, schema: &Value, ids: &[String]) -> Value {
 }
 
 fn random_text(rng: &mut fastrand::Rng, max: usize) -> String {
-    const ALPHABET: &[char] = &['a', 'Z', '0', ' ', '/', '?', '&', '=', '%', '#', '[', ']', '"', '\\', '\n', 'é', '日', '🔥', '\u{0}', '\u{202e}'];
-    (0..rng.usize(0..=max)).map(|_| ALPHABET[rng.usize(..ALPHABET.len())]).collect()
+    const ALPHABET: &[char] = &[
+        'a', 'Z', '0', ' ', '/', '?', '&', '=', '%', '#', '[', ']', '"', '\\', '\n', 'é', '日',
+        '🔥', '\u{0}', '\u{202e}',
+    ];
+    (0..rng.usize(0..=max))
+        .map(|_| ALPHABET[rng.usize(..ALPHABET.len())])
+        .collect()
 }
 
 fn hostile(rng: &mut fastrand::Rng) -> Value {
@@ -84,7 +106,11 @@ fn hostile(rng: &mut fastrand::Rng) -> Value {
             v
         }
         9 => json!(true),
-        10 => json!((0..rng.usize(0..300)).map(|i| format!("P{i}")).collect::<Vec<_>>()),
+        10 => json!(
+            (0..rng.usize(0..300))
+                .map(|i| format!("P{i}"))
+                .collect::<Vec<_>>()
+        ),
         _ => json!("   "),
     }
 }
@@ -114,7 +140,11 @@ async fn generated_arguments_never_break_a_tool_or_the_host() {
     let tools = h.sandbox.list_tools().await.unwrap();
     // Real IDs from the dataset make some generated calls reach PagerDuty.
     let mut ids: Vec<String> = Vec::new();
-    for (tool, key) in [("list_teams", "teams"), ("list_schedules", "schedules"), ("list_incidents", "incidents")] {
+    for (tool, key) in [
+        ("list_teams", "teams"),
+        ("list_schedules", "schedules"),
+        ("list_incidents", "incidents"),
+    ] {
         for item in h.ok(tool, json!({"limit": 5})).await.items(key) {
             ids.push(item["id"].as_str().unwrap().to_string());
         }
@@ -124,20 +154,40 @@ async fn generated_arguments_never_break_a_tool_or_the_host() {
         let tool = &tools[rng.usize(..tools.len())];
         let schema: Value = serde_json::from_str(&tool.input_schema).unwrap();
         let args = Value::Object(arguments(&mut rng, &schema, &ids));
-        let text = if rng.u8(0..50) == 0 { random_text(&mut rng, 30) } else { args.to_string() };
-        let answer = tokio::time::timeout(Duration::from_secs(60), h.sandbox.call_tool(&tool.name, &text))
-            .await
-            .unwrap_or_else(|_| panic!("case {case}: {} hung on {text:.300}", tool.name))
-            .unwrap_or_else(|e| panic!("case {case}: host fault on {} {text:.300}: {e:#}", tool.name));
+        let text = if rng.u8(0..50) == 0 {
+            random_text(&mut rng, 30)
+        } else {
+            args.to_string()
+        };
+        let answer = tokio::time::timeout(
+            Duration::from_secs(60),
+            h.sandbox.call_tool(&tool.name, &text),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("case {case}: {} hung on {text:.300}", tool.name))
+        .unwrap_or_else(|e| {
+            panic!(
+                "case {case}: host fault on {} {text:.300}: {e:#}",
+                tool.name
+            )
+        });
         match answer {
             Ok(outcome) => {
                 let envelope: Value = serde_json::from_str(&outcome.structured_content)
                     .unwrap_or_else(|e| panic!("case {case}: envelope not JSON: {e}"));
-                assert!(envelope["metadata"]["count"].is_u64(), "case {case}: {envelope}");
+                assert!(
+                    envelope["metadata"]["count"].is_u64(),
+                    "case {case}: {envelope}"
+                );
                 if outcome.is_error {
                     let code = envelope["error"]["code"].as_str().unwrap_or_default();
-                    let known = CODES.contains(&code) || (code.starts_with("INVALID_") && code.ends_with("_ID"));
-                    assert!(known, "case {case}: {} {text:.300} gave code {code}: {envelope}", tool.name);
+                    let known = CODES.contains(&code)
+                        || (code.starts_with("INVALID_") && code.ends_with("_ID"));
+                    assert!(
+                        known,
+                        "case {case}: {} {text:.300} gave code {code}: {envelope}",
+                        tool.name
+                    );
                     tool_errors += 1;
                 } else {
                     results += 1;

@@ -20,8 +20,15 @@ fn hostile(fake: &FakePagerDuty, configure: impl FnOnce(&mut SandboxConfig)) -> 
 }
 
 async fn attack(sandbox: &Sandbox, name: &str, args: Value) -> (Value, bool) {
-    let outcome = sandbox.call_tool(name, &args.to_string()).await.expect("no host fault").expect("not a protocol fault");
-    (serde_json::from_str(&outcome.structured_content).unwrap(), outcome.is_error)
+    let outcome = sandbox
+        .call_tool(name, &args.to_string())
+        .await
+        .expect("no host fault")
+        .expect("not a protocol fault");
+    (
+        serde_json::from_str(&outcome.structured_content).unwrap(),
+        outcome.is_error,
+    )
 }
 
 fn spawn_fake() -> FakePagerDuty {
@@ -34,16 +41,38 @@ async fn other_destinations_are_denied() {
     let other = spawn_fake();
     let sandbox = hostile(&fake, |_| {});
     let other_url = format!("{}/users/me", other.base_url());
-    for url in [other_url.as_str(), "http://169.254.169.254/latest/meta-data/", "https://example.com/", "http://localhost:1/"] {
+    for url in [
+        other_url.as_str(),
+        "http://169.254.169.254/latest/meta-data/",
+        "https://example.com/",
+        "http://localhost:1/",
+    ] {
         let (report, _) = attack(&sandbox, "fetch", json!({"url": url})).await;
         assert_eq!(report["sent"], false, "{url}: {report}");
-        assert!(report["error"].as_str().unwrap().contains("HttpRequestDenied"), "{url}: {report}");
+        assert!(
+            report["error"]
+                .as_str()
+                .unwrap()
+                .contains("HttpRequestDenied"),
+            "{url}: {report}"
+        );
     }
-    assert!(other.requests().is_empty(), "nothing reached the other server");
+    assert!(
+        other.requests().is_empty(),
+        "nothing reached the other server"
+    );
     // The allowed destination works, and gets the host's token.
-    let (report, _) = attack(&sandbox, "fetch", json!({"url": format!("{}/users/me", fake.base_url())})).await;
+    let (report, _) = attack(
+        &sandbox,
+        "fetch",
+        json!({"url": format!("{}/users/me", fake.base_url())}),
+    )
+    .await;
     assert_eq!(report["sent"], true, "{report}");
-    assert_eq!(header(&fake.requests()[0], "authorization"), Some(format!("Token token={SECRET}").as_str()));
+    assert_eq!(
+        header(&fake.requests()[0], "authorization"),
+        Some(format!("Token token={SECRET}").as_str())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -51,10 +80,21 @@ async fn the_guest_cannot_set_authorization() {
     let fake = spawn_fake();
     let sandbox = hostile(&fake, |_| {});
     let url = format!("{}/users/me", fake.base_url());
-    let (report, _) = attack(&sandbox, "fetch_with_authorization", json!({"url": url, "authorization": "Token token=guest-chosen"})).await;
-    assert_eq!(report["sent"], false, "setting Authorization must fail: {report}");
+    let (report, _) = attack(
+        &sandbox,
+        "fetch_with_authorization",
+        json!({"url": url, "authorization": "Token token=guest-chosen"}),
+    )
+    .await;
+    assert_eq!(
+        report["sent"], false,
+        "setting Authorization must fail: {report}"
+    );
     for r in fake.requests() {
-        assert_ne!(header(&r, "authorization"), Some("Token token=guest-chosen"));
+        assert_ne!(
+            header(&r, "authorization"),
+            Some("Token token=guest-chosen")
+        );
     }
 }
 
@@ -68,7 +108,10 @@ async fn no_files_and_no_token_in_the_environment() {
     }
     let (report, _) = attack(&sandbox, "read_env", json!({})).await;
     let text = report.to_string();
-    assert!(!text.contains(SECRET), "the token leaked into the guest: {text}");
+    assert!(
+        !text.contains(SECRET),
+        "the token leaked into the guest: {text}"
+    );
     let vars: Vec<&String> = report["vars"].as_object().unwrap().keys().collect();
     let allowed = [
         "PAGERDUTY_API_HOST",
@@ -78,7 +121,10 @@ async fn no_files_and_no_token_in_the_environment() {
         "PAGERDUTY_CALL_DEADLINE_MS",
     ];
     for v in &vars {
-        assert!(allowed.contains(&v.as_str()), "unexpected guest variable {v}");
+        assert!(
+            allowed.contains(&v.as_str()),
+            "unexpected guest variable {v}"
+        );
     }
     assert_eq!(report["vars"]["PAGERDUTY_API_HOST"], fake.base_url());
 }
@@ -97,7 +143,10 @@ async fn traps_memory_and_cpu_exhaustion_become_errors_and_the_host_survives() {
         assert!(!envelope.to_string().contains(SECRET));
         // The same sandbox still serves.
         let (report, is_error) = attack(&sandbox, "read_env", json!({})).await;
-        assert!(!is_error && report["vars"].is_object(), "after {name}: {report}");
+        assert!(
+            !is_error && report["vars"].is_object(),
+            "after {name}: {report}"
+        );
     }
 }
 

@@ -20,8 +20,14 @@ async fn get_current_user_sends_the_host_token_and_pagerduty_headers() {
     assert_eq!(requests[0].path, "/users/me");
     for r in &requests {
         assert_eq!(r.method, "GET");
-        assert_eq!(header(r, "authorization"), Some(format!("Token token={}", fake_pagerduty::USER_TOKEN).as_str()));
-        assert_eq!(header(r, "accept"), Some("application/vnd.pagerduty+json;version=2"));
+        assert_eq!(
+            header(r, "authorization"),
+            Some(format!("Token token={}", fake_pagerduty::USER_TOKEN).as_str())
+        );
+        assert_eq!(
+            header(r, "accept"),
+            Some("application/vnd.pagerduty+json;version=2")
+        );
         assert_eq!(header(r, "content-type"), Some("application/json"));
     }
 }
@@ -31,7 +37,10 @@ async fn oauth_tokens_are_sent_as_bearer() {
     let h = Harness::with(|c| c.token = Some(fake_pagerduty::OAUTH_TOKEN.to_string()));
     h.ok("get_current_user", json!({})).await;
     let requests = h.take_requests();
-    assert_eq!(header(&requests[0], "authorization"), Some(format!("Bearer {}", fake_pagerduty::OAUTH_TOKEN).as_str()));
+    assert_eq!(
+        header(&requests[0], "authorization"),
+        Some(format!("Bearer {}", fake_pagerduty::OAUTH_TOKEN).as_str())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -46,9 +55,17 @@ async fn list_incidents_filters_by_my_teams_and_counts_statuses() {
         .collect();
     h.take_requests();
 
-    let answer = h.ok("list_incidents", json!({"statuses": ["triggered", "acknowledged"]})).await;
+    let answer = h
+        .ok(
+            "list_incidents",
+            json!({"statuses": ["triggered", "acknowledged"]}),
+        )
+        .await;
     let incidents = answer.items("incidents");
-    assert!(!incidents.is_empty(), "the dataset has open incidents for the user's teams");
+    assert!(
+        !incidents.is_empty(),
+        "the dataset has open incidents for the user's teams"
+    );
     for i in incidents {
         assert!(["triggered", "acknowledged"].contains(&i["status"].as_str().unwrap()));
         assert!(i.get("self").is_none());
@@ -83,38 +100,87 @@ async fn list_incidents_pages_through_pagerduty_up_to_limit() {
         .take_requests()
         .iter()
         .filter(|r| r.path == "/incidents")
-        .map(|r| (query(r, "limit").iter().map(|s| s.to_string()).collect(), query(r, "offset").iter().map(|s| s.to_string()).collect()))
+        .map(|r| {
+            (
+                query(r, "limit").iter().map(|s| s.to_string()).collect(),
+                query(r, "offset").iter().map(|s| s.to_string()).collect(),
+            )
+        })
         .collect();
-    assert_eq!(pages, [(vec!["100".into()], vec!["0".into()]), (vec!["50".into()], vec!["100".into()])]);
+    assert_eq!(
+        pages,
+        [
+            (vec!["100".into()], vec!["0".into()]),
+            (vec!["50".into()], vec!["100".into()])
+        ]
+    );
 }
 
 async fn all_team_ids(h: &Harness) -> Vec<String> {
     let teams = h.ok("list_teams", json!({})).await;
-    teams.items("teams").iter().map(|t| t["id"].as_str().unwrap().to_string()).collect()
+    teams
+        .items("teams")
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn get_incident_returns_a_one_item_list() {
     let h = Harness::new();
-    let listed = h.ok("list_incidents", json!({"statuses": ["triggered"], "limit": 1})).await;
-    let id = listed.items("incidents")[0]["id"].as_str().unwrap().to_string();
+    let listed = h
+        .ok(
+            "list_incidents",
+            json!({"statuses": ["triggered"], "limit": 1}),
+        )
+        .await;
+    let id = listed.items("incidents")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let answer = h.ok("get_incident", json!({"incident_id": id})).await;
     let incidents = answer.items("incidents");
     assert_eq!(incidents.len(), 1);
     assert_eq!(incidents[0]["id"], id);
     assert!(incidents[0]["html_url"].as_str().unwrap().contains(&id));
-    assert_eq!(h.take_requests().last().unwrap().path, format!("/incidents/{id}"));
+    assert_eq!(
+        h.take_requests().last().unwrap().path,
+        format!("/incidents/{id}")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn errors_come_back_as_tool_errors_with_stable_codes() {
     let h = Harness::new();
-    assert_eq!(h.call("get_incident", json!({"incident_id": "P@X"})).await.code(), "INVALID_INCIDENT_ID");
-    assert_eq!(h.call("get_incident", json!({})).await.code(), "MISSING_PARAMETER");
-    assert_eq!(h.call("list_incidents", json!({"statuses": ["open"]})).await.code(), "INVALID_PARAMETER");
-    assert_eq!(h.call("list_incidents", json!({"team_ids": ["PT1"]})).await.code(), "CONFLICTING_PARAMETERS");
-    assert!(h.take_requests().is_empty(), "validation failures send nothing");
-    let missing = h.call("get_incident", json!({"incident_id": "PNOTHERE"})).await;
+    assert_eq!(
+        h.call("get_incident", json!({"incident_id": "P@X"}))
+            .await
+            .code(),
+        "INVALID_INCIDENT_ID"
+    );
+    assert_eq!(
+        h.call("get_incident", json!({})).await.code(),
+        "MISSING_PARAMETER"
+    );
+    assert_eq!(
+        h.call("list_incidents", json!({"statuses": ["open"]}))
+            .await
+            .code(),
+        "INVALID_PARAMETER"
+    );
+    assert_eq!(
+        h.call("list_incidents", json!({"team_ids": ["PT1"]}))
+            .await
+            .code(),
+        "CONFLICTING_PARAMETERS"
+    );
+    assert!(
+        h.take_requests().is_empty(),
+        "validation failures send nothing"
+    );
+    let missing = h
+        .call("get_incident", json!({"incident_id": "PNOTHERE"}))
+        .await;
     assert!(missing.is_error);
     assert_eq!(missing.code(), "NOT_FOUND");
 }
@@ -126,36 +192,79 @@ async fn account_token_has_no_user_context() {
     assert_eq!(answer.code(), "USER_CONTEXT_UNAVAILABLE");
     // Explicit filters work with an account token.
     let teams = all_team_ids(&h).await;
-    h.ok("list_incidents", json!({"current_user_context": false, "team_ids": [teams[0]]})).await;
+    h.ok(
+        "list_incidents",
+        json!({"current_user_context": false, "team_ids": [teams[0]]}),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_token_is_unauthorized() {
     let h = Harness::with(|c| c.token = Some("wrong-token".to_string()));
-    assert_eq!(h.call("get_incident", json!({"incident_id": "PABC123"})).await.code(), "UNAUTHORIZED");
+    assert_eq!(
+        h.call("get_incident", json!({"incident_id": "PABC123"}))
+            .await
+            .code(),
+        "UNAUTHORIZED"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_tools_and_bad_arguments_are_protocol_faults() {
     let h = Harness::new();
-    let fault = h.sandbox.call_tool("nope", "{}").await.unwrap().unwrap_err();
-    assert!(matches!(fault, pagerduty_mcp_host::CallError::UnknownTool(ref n) if n == "nope"), "{fault:?}");
-    let fault = h.sandbox.call_tool("get_incident", "[]").await.unwrap().unwrap_err();
-    assert!(matches!(fault, pagerduty_mcp_host::CallError::InvalidArguments(_)), "{fault:?}");
+    let fault = h
+        .sandbox
+        .call_tool("nope", "{}")
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(fault, pagerduty_mcp_host::CallError::UnknownTool(ref n) if n == "nope"),
+        "{fault:?}"
+    );
+    let fault = h
+        .sandbox
+        .call_tool("get_incident", "[]")
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(fault, pagerduty_mcp_host::CallError::InvalidArguments(_)),
+        "{fault:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn write_tools_exist_only_when_enabled() {
     let h = Harness::new();
-    let names: Vec<String> = h.sandbox.list_tools().await.unwrap().into_iter().map(|t| t.name).collect();
+    let names: Vec<String> = h
+        .sandbox
+        .list_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
     assert!(names.contains(&"list_incidents".to_string()));
     assert!(!names.iter().any(|n| n == "resolve_incident"));
-    let fault = h.sandbox.call_tool("resolve_incident", r#"{"incident_id":"PABC123"}"#).await.unwrap().unwrap_err();
-    assert!(matches!(fault, pagerduty_mcp_host::CallError::UnknownTool(_)));
+    let fault = h
+        .sandbox
+        .call_tool("resolve_incident", r#"{"incident_id":"PABC123"}"#)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(
+        fault,
+        pagerduty_mcp_host::CallError::UnknownTool(_)
+    ));
 
     let h = Harness::with(|c| c.enable_write_tools = true);
     let tools = h.sandbox.list_tools().await.unwrap();
-    let resolve = tools.iter().find(|t| t.name == "resolve_incident").expect("listed when enabled");
+    let resolve = tools
+        .iter()
+        .find(|t| t.name == "resolve_incident")
+        .expect("listed when enabled");
     assert!(!resolve.annotations.read_only);
     assert!(resolve.annotations.destructive);
 }
@@ -172,7 +281,11 @@ async fn connection_refused_is_network_error() {
         ..Default::default()
     })
     .unwrap();
-    let outcome = sandbox.call_tool("get_incident", r#"{"incident_id":"PABC123"}"#).await.unwrap().unwrap();
+    let outcome = sandbox
+        .call_tool("get_incident", r#"{"incident_id":"PABC123"}"#)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(outcome.is_error);
     let envelope: serde_json::Value = serde_json::from_str(&outcome.structured_content).unwrap();
     assert_eq!(envelope["error"]["code"], "NETWORK_ERROR");

@@ -13,7 +13,9 @@ const CALL: (&str, &str) = ("get_incident", r#"{"incident_id":"PNOTREAL"}"#);
 fn requests_then_clear(h: &Harness) -> usize {
     let requests = h.fake.requests();
     for r in &requests {
-        spec().check_request(&r.method, &r.path, &r.query, &r.headers).unwrap();
+        spec()
+            .check_request(&r.method, &r.path, &r.query, &r.headers)
+            .unwrap();
     }
     h.fake.clear_requests();
     requests.len()
@@ -27,7 +29,10 @@ fn status(status: u16, body: &str, headers: &[(&str, &str)], times: u32) -> Faul
     Fault::Status {
         status,
         body: body.to_string(),
-        headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         times,
     }
 }
@@ -39,18 +44,29 @@ async fn rate_limits_are_waited_out_then_the_call_succeeds() {
     let started = Instant::now();
     let answer = list_teams(&h).await;
     assert!(!answer.is_error, "{}", answer.envelope);
-    assert!(started.elapsed() >= Duration::from_secs(2), "waited as Retry-After said");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "waited as Retry-After said"
+    );
     assert_eq!(requests_then_clear(&h), 3);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn persistent_rate_limit_is_rate_limited_with_seconds_to_wait() {
     let h = Harness::new();
-    h.fake.set_fault(Some(status(429, r#"{"error":{"message":"Rate Limit Exceeded","code":2020}}"#, &[("ratelimit-reset", "1")], 100)));
+    h.fake.set_fault(Some(status(
+        429,
+        r#"{"error":{"message":"Rate Limit Exceeded","code":2020}}"#,
+        &[("ratelimit-reset", "1")],
+        100,
+    )));
     let answer = list_teams(&h).await;
     assert_eq!(answer.code(), "RATE_LIMITED");
     let message = answer.envelope["error"]["message"].as_str().unwrap();
-    assert!(message.contains("retry in 1 seconds") && message.contains("Rate Limit Exceeded"), "{message}");
+    assert!(
+        message.contains("retry in 1 seconds") && message.contains("Rate Limit Exceeded"),
+        "{message}"
+    );
     assert_eq!(requests_then_clear(&h), 4, "one request and three retries");
 }
 
@@ -61,7 +77,12 @@ async fn a_rate_limit_longer_than_the_deadline_is_not_waited() {
     let started = Instant::now();
     let answer = list_teams(&h).await;
     assert_eq!(answer.code(), "RATE_LIMITED");
-    assert!(answer.envelope["error"]["message"].as_str().unwrap().contains("30 seconds"));
+    assert!(
+        answer.envelope["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("30 seconds")
+    );
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(requests_then_clear(&h), 1);
 }
@@ -76,7 +97,12 @@ async fn server_errors_are_retried_for_reads() {
     h.fake.set_fault(Some(Fault::server_error(100)));
     let answer = list_teams(&h).await;
     assert_eq!(answer.code(), "UPSTREAM_ERROR");
-    assert!(answer.envelope["error"]["message"].as_str().unwrap().contains("Internal Server Error (PagerDuty error code 2000)"));
+    assert!(
+        answer.envelope["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Internal Server Error (PagerDuty error code 2000)")
+    );
     assert_eq!(requests_then_clear(&h), 4);
 }
 
@@ -89,9 +115,19 @@ async fn notes_are_not_retried_after_a_server_error() {
     });
     let incident = h.fake.dataset().open_incidents()[0].id.clone();
     h.fake.set_fault(Some(Fault::server_error(1)));
-    let answer = h.call("add_incident_note", json!({"incident_id": incident, "content": "once"})).await;
+    let answer = h
+        .call(
+            "add_incident_note",
+            json!({"incident_id": incident, "content": "once"}),
+        )
+        .await;
     assert_eq!(answer.code(), "UPSTREAM_ERROR");
-    let posts = h.fake.requests().iter().filter(|r| r.method == "POST").count();
+    let posts = h
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
     assert_eq!(posts, 1, "a POST is never repeated");
     h.fake.clear_requests();
 }
@@ -101,15 +137,30 @@ async fn broken_answers_are_upstream_errors_not_traps() {
     let h = Harness::new();
     let cases = [
         status(200, r#"{"teams": [{"id": "P1""#, &[], 1),
-        status(200, "<html><body>Bad gateway</body></html>", &[("content-type", "text/html")], 1),
+        status(
+            200,
+            "<html><body>Bad gateway</body></html>",
+            &[("content-type", "text/html")],
+            1,
+        ),
         status(200, "", &[], 1),
         status(200, r#"{"no_teams_here": true}"#, &[], 1),
-        status(418, "<html>teapot</html>", &[("content-type", "text/html")], 1),
+        status(
+            418,
+            "<html>teapot</html>",
+            &[("content-type", "text/html")],
+            1,
+        ),
     ];
     for fault in cases {
         h.fake.set_fault(Some(fault.clone()));
         let answer = list_teams(&h).await;
-        assert_eq!(answer.code(), "UPSTREAM_ERROR", "{fault:?}: {}", answer.envelope);
+        assert_eq!(
+            answer.code(),
+            "UPSTREAM_ERROR",
+            "{fault:?}: {}",
+            answer.envelope
+        );
         requests_then_clear(&h);
     }
     // And the next call works.
@@ -122,7 +173,14 @@ async fn pagerduty_errors_keep_pagerdutys_message_and_code() {
     let (tool, args) = CALL;
     let answer = h.call(tool, serde_json::from_str(args).unwrap()).await;
     assert_eq!(answer.code(), "NOT_FOUND");
-    assert!(answer.envelope["error"]["message"].as_str().unwrap().contains("PagerDuty error code 2100"), "{}", answer.envelope);
+    assert!(
+        answer.envelope["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("PagerDuty error code 2100"),
+        "{}",
+        answer.envelope
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -131,15 +189,25 @@ async fn slow_answers_time_out_as_network_errors() {
         c.request_timeout = Duration::from_millis(500);
         c.call_deadline = Duration::from_secs(4);
     });
-    h.fake.set_fault(Some(Fault::Delay { millis: 3_000, times: 100 }));
+    h.fake.set_fault(Some(Fault::Delay {
+        millis: 3_000,
+        times: 100,
+    }));
     let started = Instant::now();
     let answer = list_teams(&h).await;
     assert_eq!(answer.code(), "NETWORK_ERROR", "{}", answer.envelope);
     // The component stops retrying in time to give its own error; the host's
     // deadline ("exceeded its deadline") is only the backstop.
     let message = answer.envelope["error"]["message"].as_str().unwrap();
-    assert!(message.starts_with("Could not reach PagerDuty"), "{message}");
-    assert!(started.elapsed() < Duration::from_secs(4), "bounded by the deadline: {:?}", started.elapsed());
+    assert!(
+        message.starts_with("Could not reach PagerDuty"),
+        "{message}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "bounded by the deadline: {:?}",
+        started.elapsed()
+    );
     h.fake.set_fault(None);
     requests_then_clear(&h);
 }
@@ -150,7 +218,12 @@ async fn huge_bodies_are_not_buffered() {
     let huge = format!(r#"{{"teams": [], "padding": "{}"}}"#, "x".repeat(17 << 20));
     h.fake.set_fault(Some(status(200, &huge, &[], 1)));
     let answer = list_teams(&h).await;
-    assert_eq!(answer.code(), "RESPONSE_TOO_LARGE", "{}", answer.envelope["error"]);
+    assert_eq!(
+        answer.code(),
+        "RESPONSE_TOO_LARGE",
+        "{}",
+        answer.envelope["error"]
+    );
     requests_then_clear(&h);
 }
 

@@ -9,7 +9,11 @@ fn docs_tools_md_matches_the_catalog() {
         .args(["tools", "--markdown"])
         .output()
         .expect("the binary runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let generated = String::from_utf8(output.stdout).unwrap();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/tools.md");
     let committed = std::fs::read_to_string(path).expect("docs/tools.md exists");
@@ -24,7 +28,13 @@ fn docs_tools_md_matches_the_catalog() {
              `cargo run --release -- tools --markdown > docs/tools.md`"
         );
     }
-    for section in ["## list_incidents", "## get_schedule", "## resolve_incident", "Example call:", "Example result:"] {
+    for section in [
+        "## list_incidents",
+        "## get_schedule",
+        "## resolve_incident",
+        "Example call:",
+        "Example result:",
+    ] {
         assert!(generated.contains(section), "{section}");
     }
 }

@@ -26,7 +26,10 @@ fn session(envs: &[(&str, &str)], args: &[&str], lines: &[String]) -> (String, S
     }
     drop(stdin);
     let output = child.wait_with_output().unwrap();
-    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 fn request(id: u64, method: &str, params: Value) -> String {
@@ -35,17 +38,30 @@ fn request(id: u64, method: &str, params: Value) -> String {
 
 fn handshake() -> Vec<String> {
     vec![
-        request(0, "initialize", json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}})),
+        request(
+            0,
+            "initialize",
+            json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}}),
+        ),
         json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string(),
     ]
 }
 
 fn responses(stdout: &str) -> Vec<Value> {
-    stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout carries only JSON-RPC: {l:.200}: {e}"))).collect()
+    stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("stdout carries only JSON-RPC: {l:.200}: {e}"))
+        })
+        .collect()
 }
 
 fn by_id(responses: &[Value], id: u64) -> &Value {
-    responses.iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no answer to id {id}"))
+    responses
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no answer to id {id}"))
 }
 
 #[test]
@@ -57,18 +73,51 @@ fn malformed_traffic_gets_json_rpc_errors_and_the_server_stays_up() {
     lines.push(request(3, "no/such/method", json!({})));
     lines.push("[1, 2, 3]".into());
     lines.push("x".repeat(5 << 20));
-    lines.push(request(4, "tools/call", json!({"name": "nope", "arguments": {}})));
-    lines.push(request(5, "tools/call", json!({"name": "get_incident", "arguments": "not an object"})));
-    lines.push(request(6, "tools/call", json!({"name": "list_teams", "arguments": {"limit": 2}})));
+    lines.push(request(
+        4,
+        "tools/call",
+        json!({"name": "nope", "arguments": {}}),
+    ));
+    lines.push(request(
+        5,
+        "tools/call",
+        json!({"name": "get_incident", "arguments": "not an object"}),
+    ));
+    lines.push(request(
+        6,
+        "tools/call",
+        json!({"name": "list_teams", "arguments": {"limit": 2}}),
+    ));
     let (stdout, stderr) = session(&[], &["--demo"], &lines);
     let answers = responses(&stdout);
-    let errors: Vec<i64> = answers.iter().filter(|r| r["id"].is_null()).map(|r| r["error"]["code"].as_i64().unwrap()).collect();
-    assert_eq!(errors.iter().filter(|c| **c == -32700).count(), 2, "two unparsable lines: {stdout:.2000}");
-    assert_eq!(errors.iter().filter(|c| **c == -32600).count(), 2, "a batch and an oversized line: {stdout:.2000}");
+    let errors: Vec<i64> = answers
+        .iter()
+        .filter(|r| r["id"].is_null())
+        .map(|r| r["error"]["code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        errors.iter().filter(|c| **c == -32700).count(),
+        2,
+        "two unparsable lines: {stdout:.2000}"
+    );
+    assert_eq!(
+        errors.iter().filter(|c| **c == -32600).count(),
+        2,
+        "a batch and an oversized line: {stdout:.2000}"
+    );
     assert_eq!(by_id(&answers, 3)["error"]["code"], -32601);
     assert_eq!(by_id(&answers, 4)["error"]["code"], -32602);
-    assert!(by_id(&answers, 5)["error"]["code"].is_i64(), "non-object arguments are a protocol error");
-    assert!(by_id(&answers, 1)["result"]["tools"].as_array().unwrap().len() >= 20);
+    assert!(
+        by_id(&answers, 5)["error"]["code"].is_i64(),
+        "non-object arguments are a protocol error"
+    );
+    assert!(
+        by_id(&answers, 1)["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 20
+    );
     // Served after all that.
     let teams = &by_id(&answers, 6)["result"];
     assert_eq!(teams["isError"], false, "{teams}");
@@ -81,8 +130,15 @@ fn every_tool_call(start_id: u64, tools: &[String]) -> Vec<String> {
     let mut lines = Vec::new();
     let mut id = start_id;
     for tool in tools {
-        for arguments in [json!({}), json!({"incident_id": "PNOTHERE", "user_id": "P@X", "current_user_context": false})] {
-            lines.push(request(id, "tools/call", json!({"name": tool, "arguments": arguments})));
+        for arguments in [
+            json!({}),
+            json!({"incident_id": "PNOTHERE", "user_id": "P@X", "current_user_context": false}),
+        ] {
+            lines.push(request(
+                id,
+                "tools/call",
+                json!({"name": tool, "arguments": arguments}),
+            ));
             id += 1;
         }
     }
@@ -90,9 +146,17 @@ fn every_tool_call(start_id: u64, tools: &[String]) -> Vec<String> {
 }
 
 fn tool_names() -> Vec<String> {
-    let output = common::pagerduty_mcp().args(["--demo", "--enable-write-tools", "tools", "--json"]).output().unwrap();
+    let output = common::pagerduty_mcp()
+        .args(["--demo", "--enable-write-tools", "tools", "--json"])
+        .output()
+        .unwrap();
     let tools: Value = serde_json::from_slice(&output.stdout).unwrap();
-    tools.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_string()).collect()
+    tools
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -105,22 +169,65 @@ fn the_token_never_appears_in_results_errors_or_logs_at_any_level() {
     lines.extend(every_tool_call(2, &tools));
     let secret_user_token = fake_pagerduty::USER_TOKEN;
     let wrong_token = "pd-secret-that-pagerduty-rejects-7f3a";
-    for (token, level) in [(secret_user_token, "trace"), (secret_user_token, "debug"), (secret_user_token, "info"), (wrong_token, "trace")] {
-        let envs = [("PAGERDUTY_API_TOKEN", token), ("PAGERDUTY_API_HOST", fake.base_url().leak() as &str), ("RUST_LOG", level)];
-        let (stdout, stderr) = session(&envs, &["--enable-write-tools", "--log-level", level], &lines);
+    for (token, level) in [
+        (secret_user_token, "trace"),
+        (secret_user_token, "debug"),
+        (secret_user_token, "info"),
+        (wrong_token, "trace"),
+    ] {
+        let envs = [
+            ("PAGERDUTY_API_TOKEN", token),
+            ("PAGERDUTY_API_HOST", fake.base_url().leak() as &str),
+            ("RUST_LOG", level),
+        ];
+        let (stdout, stderr) = session(
+            &envs,
+            &["--enable-write-tools", "--log-level", level],
+            &lines,
+        );
         let answers = responses(&stdout);
-        assert!(answers.len() > tools.len(), "the session answered: {stdout:.500}");
-        assert!(!stderr.is_empty() || level == "info", "logs were written at {level}");
+        assert!(
+            answers.len() > tools.len(),
+            "the session answered: {stdout:.500}"
+        );
+        assert!(
+            !stderr.is_empty() || level == "info",
+            "logs were written at {level}"
+        );
         for (name, text) in [("stdout", &stdout), ("stderr", &stderr)] {
-            assert!(!text.contains(token), "the token leaked into {name} at {level}");
+            assert!(
+                !text.contains(token),
+                "the token leaked into {name} at {level}"
+            );
         }
         // The one-shot CLI, success and failure paths.
-        for args in [vec!["call", "get_current_user"], vec!["call", "get_incident", "{\"incident_id\":\"PNOTHERE\"}"], vec!["tools"]] {
-            let output = common::pagerduty_mcp().args(&args).envs(envs.iter().copied()).arg("--log-level").arg(level).output().unwrap();
-            let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-            assert!(!all.contains(token), "the token leaked from {args:?} at {level}");
+        for args in [
+            vec!["call", "get_current_user"],
+            vec!["call", "get_incident", "{\"incident_id\":\"PNOTHERE\"}"],
+            vec!["tools"],
+        ] {
+            let output = common::pagerduty_mcp()
+                .args(&args)
+                .envs(envs.iter().copied())
+                .arg("--log-level")
+                .arg(level)
+                .output()
+                .unwrap();
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(
+                !all.contains(token),
+                "the token leaked from {args:?} at {level}"
+            );
         }
     }
     // The fake did receive it: the check above is not vacuous.
-    assert!(fake.requests().iter().any(|r| r.headers.iter().any(|(_, v)| v.contains(secret_user_token))));
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r.headers.iter().any(|(_, v)| v.contains(secret_user_token)))
+    );
 }
