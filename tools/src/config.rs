@@ -2,6 +2,38 @@
 //!
 //! The host decides what the guest's environment holds; the token is never among it.
 
+/// The environment contract between a host and the component: the names of the
+/// variables the component reads. A host sets them in the guest's environment (never
+/// the token); the native host's flags of the same names map onto them. Defined here
+/// once so host and component cannot drift apart.
+pub mod vars {
+    /// The API base URL the component sends requests to.
+    pub const API_HOST: &str = "PAGERDUTY_API_HOST";
+    /// `true` for every write tool of the offered tools, or a comma-separated list of
+    /// write tool names (exactly those, offered even outside the selected toolsets).
+    pub const ENABLE_WRITE_TOOLS: &str = "PAGERDUTY_ENABLE_WRITE_TOOLS";
+    /// The toolsets offered (comma-separated; `all` for every toolset).
+    pub const TOOLSETS: &str = "PAGERDUTY_TOOLSETS";
+    /// Individual tools offered in addition to the toolsets (comma-separated).
+    pub const TOOLS: &str = "PAGERDUTY_TOOLS";
+    /// The `From` address for writes (optional; default: the token's user).
+    pub const USER_EMAIL: &str = "PAGERDUTY_USER_EMAIL";
+    /// The output cap in bytes of JSON (optional).
+    pub const MAX_OUTPUT_BYTES: &str = "PAGERDUTY_MAX_OUTPUT_BYTES";
+    /// How long the host lets one call run, in milliseconds; retries stay within it.
+    pub const CALL_DEADLINE_MS: &str = "PAGERDUTY_CALL_DEADLINE_MS";
+    /// Every variable of the contract, for hosts that forward or clear them.
+    pub const ALL: [&str; 7] = [
+        API_HOST,
+        ENABLE_WRITE_TOOLS,
+        TOOLSETS,
+        TOOLS,
+        USER_EMAIL,
+        MAX_OUTPUT_BYTES,
+        CALL_DEADLINE_MS,
+    ];
+}
+
 /// Where PagerDuty is when nothing says otherwise.
 pub const DEFAULT_API_HOST: &str = "https://api.pagerduty.com";
 
@@ -50,17 +82,17 @@ impl Config {
         };
         let defaults = Config::default();
         Config {
-            api_host: value("PAGERDUTY_API_HOST")
+            api_host: value(vars::API_HOST)
                 .map(|h| h.trim_end_matches('/').to_string())
                 .unwrap_or(defaults.api_host),
-            write_tools_enabled: value("PAGERDUTY_ENABLE_WRITE_TOOLS")
+            write_tools_enabled: value(vars::ENABLE_WRITE_TOOLS)
                 .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes")),
-            user_email: value("PAGERDUTY_USER_EMAIL"),
-            max_output_bytes: value("PAGERDUTY_MAX_OUTPUT_BYTES")
+            user_email: value(vars::USER_EMAIL),
+            max_output_bytes: value(vars::MAX_OUTPUT_BYTES)
                 .and_then(|v| v.parse().ok())
                 .filter(|n: &usize| *n > 0)
                 .unwrap_or(defaults.max_output_bytes),
-            call_deadline: value("PAGERDUTY_CALL_DEADLINE_MS")
+            call_deadline: value(vars::CALL_DEADLINE_MS)
                 .and_then(|v| v.parse().ok())
                 .filter(|ms: &u64| *ms > 0)
                 .map_or(defaults.call_deadline, std::time::Duration::from_millis),

@@ -30,6 +30,10 @@ pub enum ErrorCode {
     NetworkError,
     /// Not even one item fits in the output cap.
     ResponseTooLarge,
+    /// The tool failed inside the sandbox (a crash, or the sandbox's memory cap): a
+    /// host-side fault, not something the arguments can fix. Set by hosts, never by a
+    /// tool; documented in `docs/conventions.md`.
+    InternalError,
 }
 
 impl ErrorCode {
@@ -48,6 +52,7 @@ impl ErrorCode {
             ErrorCode::UpstreamError => "UPSTREAM_ERROR".into(),
             ErrorCode::NetworkError => "NETWORK_ERROR".into(),
             ErrorCode::ResponseTooLarge => "RESPONSE_TOO_LARGE".into(),
+            ErrorCode::InternalError => "INTERNAL_ERROR".into(),
         }
     }
 }
