@@ -175,6 +175,7 @@ impl<'t> Client<'t> {
             body: body.map(|b| serde_json::to_vec(b).expect("a JSON value serializes")),
         };
         let mut retries = 0;
+        let mut timeouts = 0;
         loop {
             let started = Instant::now();
             let result = self.transport.send(&request);
@@ -186,6 +187,10 @@ impl<'t> Client<'t> {
                 ),
                 Ok(r) if r.status >= 500 && method != Method::Post => Some(backoff(retries)),
                 Err(TransportError::Network(_)) if method != Method::Post => Some(backoff(retries)),
+                Err(TransportError::Timeout(_)) if method != Method::Post && timeouts == 0 => {
+                    timeouts += 1;
+                    Some(backoff(retries))
+                }
                 _ => None,
             };
             // A retry is made only if it can end within the budget, taking as long as
@@ -221,7 +226,9 @@ impl<'t> Client<'t> {
             n => format!(" (after {n} retries)"),
         };
         let response = result.map_err(|e| match e {
-            TransportError::Network(cause) | TransportError::Denied(cause) => ToolError::new(
+            TransportError::Network(cause)
+            | TransportError::Timeout(cause)
+            | TransportError::Denied(cause) => ToolError::new(
                 ErrorCode::NetworkError,
                 format!(
                     "Could not reach PagerDuty ({} {path}){after}: {cause}",
@@ -670,13 +677,44 @@ mod tests {
     }
 
     #[test]
-    fn network_failure_is_network_error() {
-        let t = ScriptedTransport::failing("HttpRequestDenied");
+    fn lost_connections_are_retried_then_a_network_error() {
+        let reset = || Err(TransportError::Network("connection reset".into()));
+        let t = ScriptedTransport::with_results(vec![reset(), reset(), reset(), reset()]);
         let err = client(&t, "http://pd.test")
             .get("/x", &Query::new())
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::NetworkError);
-        assert!(err.message.contains("HttpRequestDenied"));
+        assert!(err.message.contains("connection reset"), "{}", err.message);
+        assert!(err.message.contains("after 3 retries"), "{}", err.message);
+        assert_eq!(t.sent().len(), 1 + MAX_RETRIES as usize);
+    }
+
+    #[test]
+    fn a_timed_out_request_is_retried_at_most_once() {
+        let timeout = || Err(TransportError::Timeout("ConnectionReadTimeout".into()));
+        let t = ScriptedTransport::with_results(vec![timeout(), timeout(), timeout()]);
+        let err = client(&t, "http://pd.test")
+            .get("/x", &Query::new())
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::NetworkError);
+        assert_eq!(t.sent().len(), 2, "{}", err.message);
+        // A timeout after a reset still gets its one retry; a second timeout ends it.
+        let t = ScriptedTransport::with_results(vec![
+            Err(TransportError::Network("connection reset".into())),
+            timeout(),
+            timeout(),
+            Ok(json_response(200, json!({}))),
+        ]);
+        let err = client(&t, "http://pd.test")
+            .get("/x", &Query::new())
+            .unwrap_err();
+        assert_eq!(t.sent().len(), 3, "{}", err.message);
+        // Writes that create are never retried, timeouts included.
+        let t = ScriptedTransport::with_results(vec![timeout()]);
+        client(&t, "http://pd.test")
+            .write(Method::Post, "/incidents/P1/notes", &json!({}), "a@b.c")
+            .unwrap_err();
+        assert_eq!(t.sent().len(), 1);
     }
 
     #[test]

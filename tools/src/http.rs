@@ -63,8 +63,12 @@ impl HttpResponse {
 /// Why no response arrived.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransportError {
-    /// No answer: refused, reset or timed out; worth retrying. Carries the cause.
+    /// No answer: refused or reset; worth retrying. Carries the cause.
     Network(String),
+    /// No answer within the request timeout; worth one more try at most (a PagerDuty
+    /// that did not answer in time is unlikely to answer the third time, and each try
+    /// costs a whole timeout). Carries the cause.
+    Timeout(String),
     /// The sandbox refused the destination; retrying cannot help. Carries the cause.
     Denied(String),
     /// The body exceeded the transport's cap and was not read whole.
@@ -110,6 +114,9 @@ impl Transport for WasiHttp {
             let cause = format!("{e:#}");
             if cause.contains("HttpRequestDenied") {
                 TransportError::Denied(format!("the sandbox denied the destination ({cause})"))
+            } else if cause.contains("Timeout") {
+                // wasi:http's ConnectionTimeout, ConnectionReadTimeout, HttpResponseTimeout.
+                TransportError::Timeout(cause)
             } else {
                 TransportError::Network(cause)
             }
