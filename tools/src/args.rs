@@ -118,14 +118,20 @@ enum Arg {
 
 /// The validated arguments of one call. Absent optional arguments are absent here;
 /// booleans and limits are filled with their defaults.
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// Every accessor takes the name of an argument the tool declared: asking for an
+/// undeclared name is a bug in the catalog (a typo would otherwise read as "absent"
+/// and, for a path ID, send `GET /incidents/`), so it panics — a trap in the
+/// component, reported as `INTERNAL_ERROR`, and caught by the catalog's tests first.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Args {
+    params: &'static [Param],
     values: BTreeMap<&'static str, Arg>,
 }
 
 impl Args {
     /// Validates `raw` against `params`.
-    pub fn parse(params: &[Param], raw: &Map<String, Value>) -> ToolResult<Args> {
+    pub fn parse(params: &'static [Param], raw: &Map<String, Value>) -> ToolResult<Args> {
         if let Some(unknown) = raw
             .keys()
             .find(|k| !params.iter().any(|p| p.name == k.as_str()))
@@ -162,9 +168,9 @@ impl Args {
                 (None, _) => {}
             }
         }
-        let args = Args { values };
-        if let (Some((since, s)), Some((until, u))) =
-            (args.time_pair("since"), args.time_pair("until"))
+        let args = Args { params, values };
+        if let (Some(Arg::Time(since, s)), Some(Arg::Time(until, u))) =
+            (args.values.get("since"), args.values.get("until"))
             && since >= until
         {
             return Err(ToolError::invalid(format!(
@@ -174,22 +180,43 @@ impl Args {
         Ok(args)
     }
 
+    /// The declared parameter `name`; panics when the tool did not declare it.
+    fn declared(&self, name: &str) -> &'static Param {
+        self.params
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| {
+                panic!("argument '{name}' is not declared by this tool (a bug in the catalog)")
+            })
+    }
+
+    /// The value of the declared argument `name`, if present.
+    fn value(&self, name: &str) -> Option<&Arg> {
+        self.values.get(self.declared(name).name)
+    }
+
     /// A text or ID argument.
     pub fn text(&self, name: &str) -> Option<&str> {
-        match self.values.get(name) {
+        match self.value(name) {
             Some(Arg::Text(s)) => Some(s),
             _ => None,
         }
     }
 
-    /// A required text or ID argument (validation guarantees it is there).
+    /// A required text or ID argument: validation guarantees it is there, so this
+    /// panics for an argument that is not declared as required.
     pub fn required(&self, name: &str) -> &str {
-        self.text(name).unwrap_or_default()
+        assert!(
+            self.declared(name).required,
+            "argument '{name}' is not declared as required (a bug in the catalog)"
+        );
+        self.text(name)
+            .expect("validation rejects calls without a required argument")
     }
 
     /// A list argument; `None` when absent or empty.
     pub fn list(&self, name: &str) -> Option<&[String]> {
-        match self.values.get(name) {
+        match self.value(name) {
             Some(Arg::List(items)) if !items.is_empty() => Some(items),
             _ => None,
         }
@@ -206,7 +233,7 @@ impl Args {
     }
 
     fn time_pair(&self, name: &str) -> Option<(OffsetDateTime, &str)> {
-        match self.values.get(name) {
+        match self.value(name) {
             Some(Arg::Time(t, s)) => Some((*t, s)),
             _ => None,
         }
@@ -214,24 +241,34 @@ impl Args {
 
     /// A boolean argument (defaults applied).
     pub fn flag(&self, name: &str) -> bool {
-        matches!(self.values.get(name), Some(Arg::Bool(true)))
+        matches!(self.value(name), Some(Arg::Bool(true)))
     }
 
     /// Whether the caller passed `name` (booleans and limits always count as passed).
     pub fn has(&self, name: &str) -> bool {
-        match self.values.get(name) {
+        match self.value(name) {
             Some(Arg::List(items)) => !items.is_empty(),
             Some(_) => true,
             None => false,
         }
     }
 
-    /// The `limit` argument (default applied).
+    /// The `limit` argument (default applied); panics for a tool without one.
     pub fn limit(&self) -> usize {
-        match self.values.get("limit") {
+        match self.value(LIMIT.name) {
             Some(Arg::Number(n)) => *n as usize,
-            _ => 100,
+            _ => unreachable!("limit always has a value: it has a default"),
         }
+    }
+
+    /// The value of the tool's one required ID argument, which fills the `{id}` of
+    /// its PagerDuty path; `None` for a tool without one.
+    pub fn path_id(&self) -> Option<&str> {
+        let param = self
+            .params
+            .iter()
+            .find(|p| p.required && matches!(p.kind, ParamKind::Id(_)))?;
+        self.text(param.name)
     }
 }
 
@@ -590,6 +627,33 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    #[should_panic(expected = "not declared")]
+    fn an_undeclared_name_is_a_bug_not_an_empty_value() {
+        let a = parse(json!({"incident_id": "P1"})).unwrap();
+        a.required("incidentid");
+    }
+
+    #[test]
+    #[should_panic(expected = "not declared")]
+    fn an_undeclared_optional_name_is_a_bug_too() {
+        let a = parse(json!({"incident_id": "P1"})).unwrap();
+        a.list("team_id");
+    }
+
+    #[test]
+    #[should_panic(expected = "not declared as required")]
+    fn required_on_an_optional_argument_is_a_bug() {
+        let a = parse(json!({"incident_id": "P1", "query": "x"})).unwrap();
+        a.required("query");
+    }
+
+    #[test]
+    fn the_path_id_is_the_required_id_argument() {
+        let a = parse(json!({"incident_id": "PABC"})).unwrap();
+        assert_eq!(a.path_id(), Some("PABC"));
     }
 
     #[test]

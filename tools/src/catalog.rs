@@ -2,13 +2,14 @@
 //! (find → parse → validate → current-user rules → run → envelope).
 
 use crate::args::{Args, Param};
-use crate::client::Client;
+use crate::client::{Client, Query};
 use crate::config::Config;
 use crate::context::Call;
 use crate::envelope::{self, Output};
 use crate::error::{ToolError, ToolResult};
-use crate::http::Transport;
+use crate::http::{Method, Transport};
 use crate::tools;
+use crate::toolsets::{Selection, Toolset};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -35,9 +36,161 @@ pub struct UserContextRule {
     pub requires_one_of: &'static [&'static str],
 }
 
-/// One tool, declared once: what MCP lists and what a call runs.
+/// A PagerDuty REST API operation a tool calls: the method and the spec's path
+/// template (e.g. `/incidents/{id}`). Tests check every declared operation against
+/// PagerDuty's OpenAPI document and every request a tool sends against its operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path template as the spec writes it.
+    pub path: &'static str,
+}
+
+impl Operation {
+    /// `GET path`.
+    pub const fn get(path: &'static str) -> Operation {
+        Operation {
+            method: Method::Get,
+            path,
+        }
+    }
+
+    /// Whether a request `method path` (no query) is an instance of this operation:
+    /// each `{...}` of the template matches one non-empty segment.
+    pub fn matches(&self, method: Method, path: &str) -> bool {
+        let template: Vec<&str> = self.path.split('/').collect();
+        let actual: Vec<&str> = path.split('/').collect();
+        method == self.method
+            && template.len() == actual.len()
+            && template.iter().zip(&actual).all(|(t, a)| {
+                if t.starts_with('{') && t.ends_with('}') {
+                    !a.is_empty()
+                } else {
+                    t == a
+                }
+            })
+    }
+
+    /// The path with `{id}` filled in by `id`.
+    pub fn path_with(&self, id: Option<&str>) -> String {
+        match id {
+            Some(id) => self.path.replace("{id}", id),
+            None => self.path.to_string(),
+        }
+    }
+}
+
+/// How a resource is cut down to what an on-call engineer needs.
+#[derive(Debug, Clone, Copy)]
+pub enum Projection {
+    /// Keep these fields ([`crate::projection::project`]).
+    Fields(&'static [&'static str]),
+    /// A hand-written projection.
+    With(fn(&Value) -> Value),
+}
+
+impl Projection {
+    /// Projects one resource.
+    pub fn apply(&self, resource: &Value) -> Value {
+        match self {
+            Projection::Fields(fields) => crate::projection::project(resource, fields),
+            Projection::With(project) => project(resource),
+        }
+    }
+}
+
+/// Which query parameters a declarative tool sends.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryFrom {
+    /// Arguments sent under their own names: text as `name=value`, lists as PagerDuty's
+    /// `name[]` array parameter. Only those the caller passed.
+    pub args: &'static [&'static str],
+    /// The `since`/`until` window, this many days long by default
+    /// ([`crate::tools::window`]): for endpoints that render nothing without one.
+    pub window_days: Option<i64>,
+    /// Fixed parameters, e.g. `include[]=contact_methods`.
+    pub fixed: &'static [(&'static str, &'static str)],
+}
+
+impl QueryFrom {
+    /// No query parameters (pagination aside).
+    pub const NONE: QueryFrom = QueryFrom {
+        args: &[],
+        window_days: None,
+        fixed: &[],
+    };
+
+    /// The arguments `args` under their own names.
+    pub const fn args(args: &'static [&'static str]) -> QueryFrom {
+        QueryFrom {
+            args,
+            window_days: None,
+            fixed: &[],
+        }
+    }
+
+    /// Builds the query of one call.
+    fn build(&self, call: &Call<'_>, args: &Args) -> ToolResult<Query> {
+        let mut q = Query::new();
+        for name in self.args {
+            if let Some(text) = args.text(name) {
+                q.push(name, text);
+            }
+        }
+        tools::push_lists(&mut q, args, self.args);
+        if let Some(days) = self.window_days {
+            let (since, until) = tools::window(call, args, days)?;
+            q.push("since", since).push("until", until);
+        }
+        for (name, value) in self.fixed {
+            q.push(name, *value);
+        }
+        Ok(q)
+    }
+}
+
+/// What a call of the tool does. Plain tools are declared (one `GET` of the tool's
+/// first operation, the answer's `key`, a projection); code is written only where a
+/// tool does more.
+#[derive(Debug, Clone, Copy)]
+pub enum Run {
+    /// One resource: the object under `key`.
+    Get {
+        /// The answer's key, e.g. `"incident"`.
+        key: &'static str,
+        /// The query parameters.
+        query: QueryFrom,
+        /// The projection.
+        project: Projection,
+    },
+    /// A list with classic pagination (`limit`/`offset`/`more`), paged up to `limit`.
+    List {
+        /// The answer's list key, e.g. `"teams"`.
+        key: &'static str,
+        /// The query parameters.
+        query: QueryFrom,
+        /// The projection of each item.
+        project: Projection,
+    },
+    /// A list PagerDuty returns whole (no `limit`/`offset` in the spec): cut to `limit`.
+    Unpaged {
+        /// The answer's list key.
+        key: &'static str,
+        /// The query parameters.
+        query: QueryFrom,
+        /// The projection of each item.
+        project: Projection,
+    },
+    /// A tool that does more: hand-written.
+    Custom(fn(&mut Call<'_>, &Args) -> ToolResult<Output>),
+}
+
+/// One tool, declared once: everything MCP lists, the docs show and a call runs.
 #[derive(Debug, Clone, Copy)]
 pub struct Tool {
+    /// The toolset it belongs to.
+    pub toolset: Toolset,
     /// The stable name.
     pub name: &'static str,
     /// A short title.
@@ -52,8 +205,12 @@ pub struct Tool {
     pub access: Access,
     /// Its `current_user_context` rule, if it has that argument.
     pub user_context: Option<UserContextRule>,
-    /// Builds the requests and projects the answer.
-    pub run: fn(&mut Call<'_>, &Args) -> ToolResult<Output>,
+    /// The PagerDuty operations it may call; a declarative tool calls the first.
+    pub operations: &'static [Operation],
+    /// An example call's arguments (JSON) for the docs, valid on the demo dataset.
+    pub example: &'static str,
+    /// What a call does.
+    pub run: Run,
 }
 
 impl Tool {
@@ -71,25 +228,140 @@ impl Tool {
     pub fn output_schema(&self) -> Value {
         envelope::output_schema(self.resource)
     }
+
+    /// Its MCP annotations.
+    pub fn annotations(&self) -> Annotations {
+        match self.access {
+            Access::Read => Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            Access::Write {
+                destructive,
+                idempotent,
+            } => Annotations {
+                read_only: false,
+                destructive,
+                idempotent,
+                open_world: true,
+            },
+        }
+    }
+
+    /// Its description as hosts list it.
+    pub fn describe(&self) -> ToolDescription {
+        ToolDescription {
+            name: self.name.to_string(),
+            title: self.title.to_string(),
+            description: self.description.to_string(),
+            toolset: self.toolset.name().to_string(),
+            input_schema: self.input_schema().to_string(),
+            output_schema: self.output_schema().to_string(),
+            annotations: self.annotations(),
+        }
+    }
+
+    /// Runs the tool with validated arguments.
+    fn execute(&self, call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
+        let path = || {
+            self.operations
+                .first()
+                .expect("a declarative tool declares its operation")
+                .path_with(args.path_id())
+        };
+        match self.run {
+            Run::Custom(run) => run(call, args),
+            Run::Get {
+                key,
+                query,
+                project,
+            } => {
+                let q = query.build(call, args)?;
+                tools::get_one(call, &path(), &q, key, |r| project.apply(r))
+            }
+            Run::List {
+                key,
+                query,
+                project,
+            } => {
+                let q = query.build(call, args)?;
+                tools::list_paged(call, &path(), &q, key, args, |r| project.apply(r))
+            }
+            Run::Unpaged {
+                key,
+                query,
+                project,
+            } => {
+                let q = query.build(call, args)?;
+                tools::list_unpaged(call, &path(), &q, key, args, |r| project.apply(r))
+            }
+        }
+    }
 }
 
-/// Every tool, in the order they are listed.
-pub fn all_tools() -> Vec<&'static Tool> {
-    tools::ALL.iter().flat_map(|group| group.iter()).collect()
+/// A tool's MCP behaviour hints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Annotations {
+    /// MCP `readOnlyHint`.
+    pub read_only: bool,
+    /// MCP `destructiveHint`.
+    pub destructive: bool,
+    /// MCP `idempotentHint`.
+    pub idempotent: bool,
+    /// MCP `openWorldHint`.
+    pub open_world: bool,
 }
 
-/// The tools available under `config` (write tools only when enabled).
+/// A tool as hosts list it: the catalog entry's public face, with the schemas as
+/// JSON text. The WIT `tool` record carries exactly this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolDescription {
+    /// The stable name.
+    pub name: String,
+    /// A short title.
+    pub title: String,
+    /// What it does, for the model.
+    pub description: String,
+    /// Its toolset's name.
+    pub toolset: String,
+    /// JSON Schema of the arguments, as text.
+    pub input_schema: String,
+    /// JSON Schema of the envelope, as text.
+    pub output_schema: String,
+    /// Behaviour hints.
+    pub annotations: Annotations,
+}
+
+/// Every tool, in catalog order.
+pub fn all_tools() -> impl Iterator<Item = &'static Tool> {
+    tools::ALL.iter().flat_map(|group| group.iter())
+}
+
+/// The tool called `name`, offered or not.
+pub fn find(name: &str) -> Option<&'static Tool> {
+    all_tools().find(|t| t.name == name)
+}
+
+/// The tools `selection` offers, in the contract's order: toolset order, then
+/// catalog order.
+pub fn offered_tools(selection: &Selection) -> Vec<&'static Tool> {
+    let mut offered: Vec<&'static Tool> = all_tools().filter(|t| selection.offers(t)).collect();
+    // A stable sort keeps catalog order within a toolset.
+    offered.sort_by_key(|t| t.toolset);
+    offered
+}
+
+/// The tools available under `config`.
 pub fn available_tools(config: &Config) -> Vec<&'static Tool> {
-    all_tools()
-        .into_iter()
-        .filter(|t| config.write_tools_enabled || !t.is_write())
-        .collect()
+    offered_tools(&config.selection)
 }
 
 /// A call that never reached a tool: answered as a protocol error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallFault {
-    /// No such tool (or a write tool while writes are disabled).
+    /// No such tool is offered (write tools count as unknown when disabled).
     UnknownTool(String),
     /// The arguments are not a JSON object.
     InvalidArguments(String),
@@ -112,9 +384,8 @@ pub fn call_tool(
     config: &Config,
     now: OffsetDateTime,
 ) -> Result<CallOutcome, CallFault> {
-    let tool = available_tools(config)
-        .into_iter()
-        .find(|t| t.name == name)
+    let tool = find(name)
+        .filter(|t| config.selection.offers(t))
         .ok_or_else(|| CallFault::UnknownTool(name.to_string()))?;
     let raw = parse_arguments(arguments)?;
     let client = Client::new(transport, &config.api_host, config.call_budget());
@@ -122,7 +393,7 @@ pub fn call_tool(
     let result = Args::parse(tool.params, &raw)
         .and_then(|args| {
             check_user_context(tool, &args)?;
-            (tool.run)(&mut call, &args)
+            tool.execute(&mut call, &args)
         })
         .and_then(|output| envelope::success(tool.resource, output, config.max_output_bytes));
     Ok(match result {
@@ -201,7 +472,7 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_every_tool_is_well_formed() {
-        let tools = all_tools();
+        let tools: Vec<&Tool> = all_tools().collect();
         let names: HashSet<&str> = tools.iter().map(|t| t.name).collect();
         assert_eq!(names.len(), tools.len());
         for t in &tools {
@@ -213,6 +484,11 @@ mod tests {
             assert!(
                 t.resource.ends_with('s'),
                 "{}: resource key must be plural",
+                t.name
+            );
+            assert!(
+                !t.operations.is_empty(),
+                "{}: declare its operations",
                 t.name
             );
             for p in t.params {
@@ -240,7 +516,68 @@ mod tests {
                     .unwrap();
                 assert_eq!(p.kind, ParamKind::Bool { default: true });
             }
+            assert_eq!(
+                t.is_write(),
+                t.operations.iter().any(|o| o.method != Method::Get),
+                "{}: a tool is a write tool exactly when it sends a write",
+                t.name
+            );
         }
+    }
+
+    #[test]
+    fn declarative_tools_fill_their_path_from_one_required_id() {
+        for t in all_tools() {
+            if let Run::Custom(_) = t.run {
+                continue;
+            }
+            let ids = t
+                .params
+                .iter()
+                .filter(|p| p.required && matches!(p.kind, ParamKind::Id(_)))
+                .count();
+            let templated = t.operations[0].path.contains("{id}");
+            assert_eq!(
+                ids,
+                usize::from(templated),
+                "{}: a declarative tool's {{id}} comes from its one required ID argument",
+                t.name
+            );
+            if let Run::List { query, .. } | Run::Unpaged { query, .. } | Run::Get { query, .. } =
+                t.run
+            {
+                for name in query.args {
+                    assert!(
+                        t.params.iter().any(|p| p.name == *name),
+                        "{}: query argument '{name}' is not declared",
+                        t.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_example_is_a_valid_call() {
+        for t in all_tools() {
+            let raw = parse_arguments(t.example)
+                .unwrap_or_else(|e| panic!("{}: example is not an object: {e:?}", t.name));
+            let args = Args::parse(t.params, &raw)
+                .unwrap_or_else(|e| panic!("{}: example does not validate: {e}", t.name));
+            check_user_context(t, &args).unwrap_or_else(|e| {
+                panic!("{}: example breaks the user-context rule: {e}", t.name)
+            });
+        }
+    }
+
+    #[test]
+    fn operations_match_their_own_paths_only() {
+        let op = Operation::get("/incidents/{id}/notes");
+        assert!(op.matches(Method::Get, "/incidents/Q1/notes"));
+        assert!(!op.matches(Method::Get, "/incidents//notes"));
+        assert!(!op.matches(Method::Get, "/incidents/Q1"));
+        assert!(!op.matches(Method::Post, "/incidents/Q1/notes"));
+        assert_eq!(op.path_with(Some("Q1")), "/incidents/Q1/notes");
     }
 
     #[test]
@@ -248,7 +585,7 @@ mod tests {
         let read_only = available_tools(&Config::default());
         assert!(read_only.iter().all(|t| !t.is_write()));
         let all = available_tools(&Config {
-            write_tools_enabled: true,
+            selection: Selection::parse(None, None, Some("true")).unwrap(),
             ..Config::default()
         });
         assert!(all.len() > read_only.len());
@@ -262,6 +599,20 @@ mod tests {
         assert_eq!(
             call_tool("nope", "{}", &t, &c, now),
             Err(CallFault::UnknownTool("nope".into()))
+        );
+        assert_eq!(
+            call_tool("resolve_incident", "{}", &t, &c, now),
+            Err(CallFault::UnknownTool("resolve_incident".into())),
+            "a write tool that is not enabled is unknown"
+        );
+        let people = Config {
+            selection: Selection::parse(Some("people"), None, None).unwrap(),
+            ..Config::default()
+        };
+        assert_eq!(
+            call_tool("get_incident", "{}", &t, &people, now),
+            Err(CallFault::UnknownTool("get_incident".into())),
+            "a tool outside the selected toolsets is unknown"
         );
         assert!(matches!(
             call_tool("get_incident", "[1]", &t, &c, now),

@@ -2,6 +2,8 @@
 //!
 //! The host decides what the guest's environment holds; the token is never among it.
 
+use crate::toolsets::{Selection, SelectionError};
+
 /// The environment contract between a host and the component: the names of the
 /// variables the component reads. A host sets them in the guest's environment (never
 /// the token); the native host's flags of the same names map onto them. Defined here
@@ -48,8 +50,8 @@ pub const DEFAULT_CALL_DEADLINE: std::time::Duration = std::time::Duration::from
 pub struct Config {
     /// The API base URL without a trailing slash, e.g. `https://api.pagerduty.com`.
     pub api_host: String,
-    /// Whether the write tools are listed and callable.
-    pub write_tools_enabled: bool,
+    /// Which tools are offered: toolsets, extra tools, enabled writes.
+    pub selection: Selection,
     /// The `From` address for writes; when `None` the current user's email is used.
     pub user_email: Option<String>,
     /// The output cap in bytes of JSON.
@@ -62,7 +64,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             api_host: DEFAULT_API_HOST.to_string(),
-            write_tools_enabled: false,
+            selection: Selection::default(),
             user_email: None,
             max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
             call_deadline: DEFAULT_CALL_DEADLINE,
@@ -71,22 +73,27 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Reads `PAGERDUTY_API_HOST`, `PAGERDUTY_ENABLE_WRITE_TOOLS`, `PAGERDUTY_USER_EMAIL`
-    /// and `PAGERDUTY_MAX_OUTPUT_BYTES` through `lookup` (the process environment in the
-    /// component, a map in tests). Unset, blank or unparsable values fall back to defaults.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Config {
+    /// Reads the variables of [`vars`] through `lookup` (the process environment in the
+    /// component, a map in tests). Unset, blank or unparsable values fall back to
+    /// defaults, except the tool selection: unknown toolset or tool names are an error,
+    /// which hosts report at start-up.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, SelectionError> {
         let value = |name: &str| {
             lookup(name)
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
         let defaults = Config::default();
-        Config {
+        let selection = Selection::parse(
+            value(vars::TOOLSETS).as_deref(),
+            value(vars::TOOLS).as_deref(),
+            value(vars::ENABLE_WRITE_TOOLS).as_deref(),
+        )?;
+        Ok(Config {
             api_host: value(vars::API_HOST)
                 .map(|h| h.trim_end_matches('/').to_string())
                 .unwrap_or(defaults.api_host),
-            write_tools_enabled: value(vars::ENABLE_WRITE_TOOLS)
-                .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes")),
+            selection,
             user_email: value(vars::USER_EMAIL),
             max_output_bytes: value(vars::MAX_OUTPUT_BYTES)
                 .and_then(|v| v.parse().ok())
@@ -96,7 +103,7 @@ impl Config {
                 .and_then(|v| v.parse().ok())
                 .filter(|ms: &u64| *ms > 0)
                 .map_or(defaults.call_deadline, std::time::Duration::from_millis),
-        }
+        })
     }
 
     /// The time requests and retries of one call may take: nine tenths of the host's
@@ -106,7 +113,7 @@ impl Config {
     }
 
     /// The configuration of this process's environment.
-    pub fn from_env() -> Config {
+    pub fn from_env() -> Result<Config, SelectionError> {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
 }
@@ -121,7 +128,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Config::from_lookup(|name| map.get(name).cloned())
+        Config::from_lookup(|name| map.get(name).cloned()).unwrap()
     }
 
     #[test]
@@ -140,9 +147,16 @@ mod tests {
         ]);
         assert_eq!(c.call_deadline, std::time::Duration::from_secs(5));
         assert_eq!(c.api_host, "http://127.0.0.1:9000");
-        assert!(c.write_tools_enabled);
+        assert_eq!(c.selection.writes, crate::toolsets::Writes::All);
         assert_eq!(c.user_email.as_deref(), Some("a@example.com"));
         assert_eq!(c.max_output_bytes, 1000);
+    }
+
+    #[test]
+    fn unknown_toolsets_are_an_error_not_a_fallback() {
+        let e = Config::from_lookup(|name| (name == vars::TOOLSETS).then(|| "oncal".to_string()))
+            .unwrap_err();
+        assert!(e.0.contains("'oncal'"), "{e}");
     }
 
     #[test]
@@ -151,7 +165,7 @@ mod tests {
             ("PAGERDUTY_ENABLE_WRITE_TOOLS", "no"),
             ("PAGERDUTY_MAX_OUTPUT_BYTES", "x"),
         ]);
-        assert!(!c.write_tools_enabled);
+        assert_eq!(c.selection.writes, crate::toolsets::Writes::None);
         assert_eq!(c.max_output_bytes, DEFAULT_MAX_OUTPUT_BYTES);
     }
 }

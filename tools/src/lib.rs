@@ -21,8 +21,10 @@ pub mod context;
 pub mod envelope;
 pub mod error;
 pub mod http;
+pub mod mcp;
 pub mod projection;
 pub mod tools;
+pub mod toolsets;
 
 #[cfg(test)]
 mod testing;

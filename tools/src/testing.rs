@@ -143,7 +143,7 @@ pub fn call(name: &str, args: Value, responses: Vec<HttpResponse>) -> Called {
         args,
         responses,
         crate::config::Config {
-            write_tools_enabled: true,
+            selection: crate::toolsets::Selection::parse(Some("all"), None, Some("true")).unwrap(),
             ..Default::default()
         },
     )
@@ -159,6 +159,18 @@ pub fn call_with(
     let t = ScriptedTransport::new(responses);
     let outcome = crate::catalog::call_tool(name, &args.to_string(), &t, &config, now())
         .expect("not a fault");
+    // Every request a tool sends is one of the operations its catalog entry declares.
+    let tool = crate::catalog::find(name).expect("a catalog tool");
+    for (request, path) in t.sent().iter().zip(t.sent_paths()) {
+        let path = path.split('?').next().unwrap_or_default();
+        assert!(
+            tool.operations
+                .iter()
+                .any(|op| op.matches(request.method, path)),
+            "{name} sent {:?} {path}, which is not among its declared operations",
+            request.method
+        );
+    }
     Called {
         envelope: serde_json::from_str(&outcome.json).unwrap(),
         is_error: outcome.is_error,

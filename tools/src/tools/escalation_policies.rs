@@ -1,13 +1,13 @@
 //! Escalation policies: who is notified, in which order, after how long.
 
-use super::{QUERY, get_one, list_paged, push_lists, search_query};
+use super::{QUERY, list_paged, push_lists, search_query};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
-use crate::catalog::{Access, Tool, UserContextRule};
-use crate::client::Query;
+use crate::catalog::{Access, Operation, Projection, QueryFrom, Run, Tool, UserContextRule};
 use crate::context::Call;
 use crate::envelope::Output;
 use crate::error::ToolResult;
 use crate::projection::project;
+use crate::toolsets::Toolset;
 use serde_json::Value;
 
 /// The fields of an escalation policy.
@@ -29,6 +29,7 @@ fn project_policy(policy: &Value) -> Value {
 /// The escalation policy tools.
 pub const TOOLS: &[Tool] = &[
     Tool {
+        toolset: Toolset::Oncall,
         name: "list_escalation_policies",
         title: "List escalation policies",
         description: "List escalation policies with their rules (who is notified at each level: users or \
@@ -64,9 +65,15 @@ pub const TOOLS: &[Tool] = &[
             rejects: &["user_ids", "team_ids"],
             requires_one_of: &["user_ids", "team_ids", "query"],
         }),
-        run: list_escalation_policies,
+        operations: &[
+            Operation::get("/escalation_policies"),
+            Operation::get("/users/me"),
+        ],
+        example: "{}",
+        run: Run::Custom(list_escalation_policies),
     },
     Tool {
+        toolset: Toolset::Oncall,
         name: "get_escalation_policy",
         title: "Get escalation policy",
         description: "Get one escalation policy by ID: its rules in order (targets and delays), how often it \
@@ -80,7 +87,13 @@ pub const TOOLS: &[Tool] = &[
         }],
         access: Access::Read,
         user_context: None,
-        run: get_escalation_policy,
+        operations: &[Operation::get("/escalation_policies/{id}")],
+        example: r#"{"escalation_policy_id": "PTC3CDO"}"#,
+        run: Run::Get {
+            key: "escalation_policy",
+            query: QueryFrom::NONE,
+            project: Projection::Fields(POLICY_FIELDS),
+        },
     },
 ];
 
@@ -99,20 +112,6 @@ fn list_escalation_policies(call: &mut Call<'_>, args: &Args) -> ToolResult<Outp
         &q,
         "escalation_policies",
         args,
-        project_policy,
-    )
-}
-
-fn get_escalation_policy(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let path = format!(
-        "/escalation_policies/{}",
-        args.required("escalation_policy_id")
-    );
-    get_one(
-        call,
-        &path,
-        &Query::new(),
-        "escalation_policy",
         project_policy,
     )
 }

@@ -1,15 +1,16 @@
 //! Incidents: listing and reading them, their notes, alerts, past and related
 //! incidents, and (write tools) acknowledging, resolving and annotating them.
 
-use super::{SINCE, UNTIL, get_one, list_paged, list_unpaged, push_lists};
+use super::{SINCE, UNTIL, list_paged, push_lists};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
-use crate::catalog::{Access, Tool, UserContextRule};
+use crate::catalog::{Access, Operation, Projection, QueryFrom, Run, Tool, UserContextRule};
 use crate::client::Query;
 use crate::context::Call;
 use crate::envelope::Output;
 use crate::error::ToolResult;
 use crate::http::Method;
 use crate::projection::{clean, project};
+use crate::toolsets::Toolset;
 use serde_json::{Map, Value, json};
 
 /// Incident statuses, in PagerDuty's order.
@@ -55,9 +56,16 @@ const INCIDENT_ID: Param = Param {
     description: "The incident's ID, e.g. 'Q1P3AHC8K2ZTZC' or 'PT4KHLK' (not its number).",
 };
 
-/// The read tools about incidents.
+/// An example incident of the demo dataset that has notes, alerts and past incidents.
+const EXAMPLE_INCIDENT: &str = r#"{"incident_id": "QEHRFKH9ABCOUI"}"#;
+
+/// An open example incident of the demo dataset, on one of the demo user's teams.
+const EXAMPLE_OPEN_INCIDENT: &str = r#"{"incident_id": "QTBXG4Z08QBJTG"}"#;
+
+/// The incident tools; the write tools are offered only when enabled.
 pub const TOOLS: &[Tool] = &[
     Tool {
+        toolset: Toolset::Incidents,
         name: "list_incidents",
         title: "List incidents",
         description: "List PagerDuty incidents, newest first, with status, urgency, priority, service, assignees \
@@ -114,9 +122,12 @@ pub const TOOLS: &[Tool] = &[
             rejects: &["team_ids", "service_ids", "user_ids"],
             requires_one_of: &["team_ids", "service_ids", "user_ids"],
         }),
-        run: list_incidents,
+        operations: &[Operation::get("/incidents"), Operation::get("/users/me")],
+        example: r#"{"statuses": ["triggered", "acknowledged"], "limit": 5}"#,
+        run: Run::Custom(list_incidents),
     },
     Tool {
+        toolset: Toolset::Incidents,
         name: "get_incident",
         title: "Get incident",
         description: "Get one PagerDuty incident by ID: title, status, urgency, priority, service, escalation \
@@ -125,9 +136,16 @@ pub const TOOLS: &[Tool] = &[
         params: &[INCIDENT_ID],
         access: Access::Read,
         user_context: None,
-        run: get_incident,
+        operations: &[Operation::get("/incidents/{id}")],
+        example: EXAMPLE_OPEN_INCIDENT,
+        run: Run::Get {
+            key: "incident",
+            query: QueryFrom::NONE,
+            project: Projection::With(project_incident),
+        },
     },
     Tool {
+        toolset: Toolset::Incidents,
         name: "list_incident_notes",
         title: "List incident notes",
         description: "List the notes (timeline annotations) of an incident: content, author and time.",
@@ -135,9 +153,16 @@ pub const TOOLS: &[Tool] = &[
         params: &[INCIDENT_ID, LIMIT],
         access: Access::Read,
         user_context: None,
-        run: list_incident_notes,
+        operations: &[Operation::get("/incidents/{id}/notes")],
+        example: EXAMPLE_INCIDENT,
+        run: Run::Unpaged {
+            key: "notes",
+            query: QueryFrom::NONE,
+            project: Projection::Fields(NOTE_FIELDS),
+        },
     },
     Tool {
+        toolset: Toolset::Incidents,
         name: "list_incident_alerts",
         title: "List incident alerts",
         description: "List the alerts grouped into an incident: summary, status, severity, alert key, service \
@@ -155,9 +180,16 @@ pub const TOOLS: &[Tool] = &[
         ],
         access: Access::Read,
         user_context: None,
-        run: list_incident_alerts,
+        operations: &[Operation::get("/incidents/{id}/alerts")],
+        example: EXAMPLE_INCIDENT,
+        run: Run::List {
+            key: "alerts",
+            query: QueryFrom::args(&["statuses"]),
+            project: Projection::With(project_alert),
+        },
     },
     Tool {
+        toolset: Toolset::Incidents,
         name: "list_past_incidents",
         title: "List past incidents",
         description: "List earlier incidents similar to this one (same service, similar content), each with a \
@@ -166,9 +198,12 @@ pub const TOOLS: &[Tool] = &[
         params: &[INCIDENT_ID, LIMIT],
         access: Access::Read,
         user_context: None,
-        run: list_past_incidents,
+        operations: &[Operation::get("/incidents/{id}/past_incidents")],
+        example: r#"{"incident_id": "QEHRFKH9ABCOUI", "limit": 3}"#,
+        run: Run::Custom(list_past_incidents),
     },
     Tool {
+        toolset: Toolset::Incidents,
         name: "list_related_incidents",
         title: "List related incidents",
         description: "List incidents PagerDuty considers related to this one right now (e.g. on dependent \
@@ -177,13 +212,16 @@ pub const TOOLS: &[Tool] = &[
         params: &[INCIDENT_ID, LIMIT],
         access: Access::Read,
         user_context: None,
-        run: list_related_incidents,
+        operations: &[Operation::get("/incidents/{id}/related_incidents")],
+        example: EXAMPLE_INCIDENT,
+        run: Run::Unpaged {
+            key: "related_incidents",
+            query: QueryFrom::NONE,
+            project: Projection::With(project_related_incident),
+        },
     },
-];
-
-/// The write tools about incidents; listed only with write tools enabled.
-pub const WRITE_TOOLS: &[Tool] = &[
     Tool {
+        toolset: Toolset::Incidents,
         name: "acknowledge_incident",
         title: "Acknowledge incident",
         description: "WRITE: acknowledge a triggered incident as the current user (stops its escalation; \
@@ -195,9 +233,12 @@ pub const WRITE_TOOLS: &[Tool] = &[
             idempotent: true,
         },
         user_context: None,
-        run: acknowledge_incident,
+        operations: WRITE_STATUS,
+        example: EXAMPLE_OPEN_INCIDENT,
+        run: Run::Custom(acknowledge_incident),
     },
     Tool {
+        toolset: Toolset::Incidents,
         name: "resolve_incident",
         title: "Resolve incident",
         description: "WRITE: resolve an incident as the current user (closes it and stops all notifications; \
@@ -209,9 +250,12 @@ pub const WRITE_TOOLS: &[Tool] = &[
             idempotent: true,
         },
         user_context: None,
-        run: resolve_incident,
+        operations: WRITE_STATUS,
+        example: EXAMPLE_OPEN_INCIDENT,
+        run: Run::Custom(resolve_incident),
     },
     Tool {
+        toolset: Toolset::Incidents,
         name: "add_incident_note",
         title: "Add incident note",
         description: "WRITE: add a note to an incident's timeline as the current user. Each call adds another \
@@ -231,7 +275,15 @@ pub const WRITE_TOOLS: &[Tool] = &[
             idempotent: false,
         },
         user_context: None,
-        run: add_incident_note,
+        operations: &[
+            Operation {
+                method: Method::Post,
+                path: "/incidents/{id}/notes",
+            },
+            Operation::get("/users/me"),
+        ],
+        example: r#"{"incident_id": "QTBXG4Z08QBJTG", "content": "Rolled back deploy 4512; error rate back to normal."}"#,
+        run: Run::Custom(add_incident_note),
     },
 ];
 
@@ -291,29 +343,18 @@ fn incident_path(args: &Args, rest: &str) -> String {
     format!("/incidents/{}{rest}", args.required("incident_id"))
 }
 
-fn get_incident(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    get_one(
-        call,
-        &incident_path(args, ""),
-        &Query::new(),
-        "incident",
-        project_incident,
-    )
-}
+/// The operations of a status change: `PUT /incidents/{id}`, and `GET /users/me` for
+/// the `From` address.
+const WRITE_STATUS: &[Operation] = &[
+    Operation {
+        method: Method::Put,
+        path: "/incidents/{id}",
+    },
+    Operation::get("/users/me"),
+];
 
 /// The fields of a note.
 const NOTE_FIELDS: &[&str] = &["id", "content", "created_at", "user"];
-
-fn list_incident_notes(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    list_unpaged(
-        call,
-        &incident_path(args, "/notes"),
-        &Query::new(),
-        "notes",
-        args,
-        |n| project(n, NOTE_FIELDS),
-    )
-}
 
 /// The fields of an alert; `body` keeps only the monitoring tool's `details`.
 fn project_alert(alert: &Value) -> Value {
@@ -338,19 +379,6 @@ fn project_alert(alert: &Value) -> Value {
         out["details"] = details.clone();
     }
     out
-}
-
-fn list_incident_alerts(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let mut q = Query::new();
-    push_lists(&mut q, args, &["statuses"]);
-    list_paged(
-        call,
-        &incident_path(args, "/alerts"),
-        &q,
-        "alerts",
-        args,
-        project_alert,
-    )
 }
 
 /// The spec allows `limit` 1–999 on past incidents.
@@ -390,24 +418,16 @@ fn list_past_incidents(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     })
 }
 
-fn list_related_incidents(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    list_unpaged(
-        call,
-        &incident_path(args, "/related_incidents"),
-        &Query::new(),
-        "related_incidents",
-        args,
-        |r| {
-            let mut out = project_incident(r.get("incident").unwrap_or(&Value::Null));
-            if let Some(relationships) = r
-                .get("relationships")
-                .and_then(|v| clean("relationships", v))
-            {
-                out["relationships"] = relationships;
-            }
-            out
-        },
-    )
+/// A related incident: the incident's fields plus the kind of relationship.
+fn project_related_incident(related: &Value) -> Value {
+    let mut out = project_incident(related.get("incident").unwrap_or(&Value::Null));
+    if let Some(relationships) = related
+        .get("relationships")
+        .and_then(|v| clean("relationships", v))
+    {
+        out["relationships"] = relationships;
+    }
+    out
 }
 
 fn set_status(call: &mut Call<'_>, args: &Args, status: &str) -> ToolResult<Output> {
@@ -745,7 +765,7 @@ mod tests {
     #[test]
     fn configured_email_is_used_without_asking_for_the_user() {
         let config = crate::config::Config {
-            write_tools_enabled: true,
+            selection: crate::toolsets::Selection::parse(None, None, Some("true")).unwrap(),
             user_email: Some("ops@example.com".into()),
             ..Default::default()
         };

@@ -17,16 +17,16 @@ use crate::envelope::Output;
 use crate::error::{ToolError, ToolResult};
 use serde_json::Value;
 
-/// Every tool group, in listing order.
+/// Every tool group, in catalog order (within a toolset, tools are listed in this
+/// order; toolsets are listed in [`crate::toolsets::Toolset::ALL`] order).
 pub const ALL: &[&[Tool]] = &[
-    users::TOOLS,
     incidents::TOOLS,
-    services::TOOLS,
-    teams::TOOLS,
-    escalation_policies::TOOLS,
     oncalls::TOOLS,
     schedules::TOOLS,
-    incidents::WRITE_TOOLS,
+    escalation_policies::TOOLS,
+    services::TOOLS,
+    users::TOOLS,
+    teams::TOOLS,
 ];
 
 /// The `query` argument of list tools.

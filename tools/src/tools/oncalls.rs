@@ -2,12 +2,13 @@
 
 use super::{SINCE, UNTIL, list_paged, push_lists};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
-use crate::catalog::{Access, Tool, UserContextRule};
+use crate::catalog::{Access, Operation, Run, Tool, UserContextRule};
 use crate::client::Query;
 use crate::context::Call;
 use crate::envelope::Output;
 use crate::error::{ErrorCode, ToolError, ToolResult};
 use crate::projection::project;
+use crate::toolsets::Toolset;
 
 /// The fields of an on-call entry.
 const ONCALL_FIELDS: &[&str] = &[
@@ -21,6 +22,7 @@ const ONCALL_FIELDS: &[&str] = &[
 
 /// The on-call tools.
 pub const TOOLS: &[Tool] = &[Tool {
+    toolset: Toolset::Oncall,
     name: "list_oncalls",
     title: "List on-calls",
     description: "List who is on call: the user, the escalation policy and level, the schedule, and the \
@@ -70,7 +72,13 @@ pub const TOOLS: &[Tool] = &[Tool {
         rejects: &["user_ids", "escalation_policy_ids"],
         requires_one_of: &["schedule_ids", "user_ids", "escalation_policy_ids"],
     }),
-    run: list_oncalls,
+    operations: &[
+        Operation::get("/oncalls"),
+        Operation::get("/users/me"),
+        Operation::get("/escalation_policies"),
+    ],
+    example: r#"{"since": "2026-01-15T12:00:00Z", "until": "2026-01-15T13:00:00Z"}"#,
+    run: Run::Custom(list_oncalls),
 }];
 
 fn list_oncalls(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {

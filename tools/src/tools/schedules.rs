@@ -1,15 +1,10 @@
 //! Schedules: rotations, and who is on call when.
 
-use super::{QUERY, SINCE, UNTIL, list_paged, list_unpaged, search_query, window};
-use crate::args::{Args, LIMIT, Param, ParamKind, ids};
-use crate::catalog::{Access, Tool};
-use crate::client::Query;
-use crate::context::Call;
-use crate::envelope::Output;
-use crate::error::ToolResult;
-use crate::projection::project;
-use crate::tools::get_one;
+use super::{QUERY, SINCE, UNTIL};
+use crate::args::{LIMIT, Param, ParamKind, ids};
+use crate::catalog::{Access, Operation, Projection, QueryFrom, Run, Tool};
 use crate::tools::users::project_user;
+use crate::toolsets::Toolset;
 
 /// The fields of a schedule in lists.
 const SCHEDULE_FIELDS: &[&str] = &[
@@ -45,9 +40,17 @@ const SCHEDULE_ID: Param = Param {
     description: "The schedule's ID, e.g. 'PI7DH85'.",
 };
 
+/// The `since`/`until` window the schedule endpoints render, from now to 7 days
+/// ahead unless given.
+const WINDOW: QueryFrom = QueryFrom {
+    window_days: Some(DEFAULT_WINDOW_DAYS),
+    ..QueryFrom::NONE
+};
+
 /// The schedule tools.
 pub const TOOLS: &[Tool] = &[
     Tool {
+        toolset: Toolset::Oncall,
         name: "list_schedules",
         title: "List schedules",
         description: "List on-call schedules (name, time zone, teams, escalation policies using them). \
@@ -56,9 +59,16 @@ pub const TOOLS: &[Tool] = &[
         params: &[QUERY, LIMIT],
         access: Access::Read,
         user_context: None,
-        run: list_schedules,
+        operations: &[Operation::get("/schedules")],
+        example: r#"{"query": "primary"}"#,
+        run: Run::List {
+            key: "schedules",
+            query: QueryFrom::args(&["query"]),
+            project: Projection::Fields(SCHEDULE_FIELDS),
+        },
     },
     Tool {
+        toolset: Toolset::Oncall,
         name: "get_schedule",
         title: "Get schedule",
         description: "Get one schedule with its rotation layers and its rendered final schedule: who is on call \
@@ -68,9 +78,16 @@ pub const TOOLS: &[Tool] = &[
         params: &[SCHEDULE_ID, SINCE, UNTIL],
         access: Access::Read,
         user_context: None,
-        run: get_schedule,
+        operations: &[Operation::get("/schedules/{id}")],
+        example: r#"{"schedule_id": "PKQVRRY", "since": "2026-01-15T00:00:00Z", "until": "2026-01-22T00:00:00Z"}"#,
+        run: Run::Get {
+            key: "schedule",
+            query: WINDOW,
+            project: Projection::Fields(SCHEDULE_DETAIL_FIELDS),
+        },
     },
     Tool {
+        toolset: Toolset::Oncall,
         name: "list_schedule_users",
         title: "List schedule users",
         description: "List the users on call in a schedule at some point in the window since..until, by default \
@@ -79,37 +96,15 @@ pub const TOOLS: &[Tool] = &[
         params: &[SCHEDULE_ID, SINCE, UNTIL, LIMIT],
         access: Access::Read,
         user_context: None,
-        run: list_schedule_users,
+        operations: &[Operation::get("/schedules/{id}/users")],
+        example: r#"{"schedule_id": "PKQVRRY", "since": "2026-01-15T00:00:00Z", "until": "2026-01-22T00:00:00Z"}"#,
+        run: Run::Unpaged {
+            key: "users",
+            query: WINDOW,
+            project: Projection::With(project_user),
+        },
     },
 ];
-
-fn list_schedules(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let q = search_query(args);
-    list_paged(call, "/schedules", &q, "schedules", args, |s| {
-        project(s, SCHEDULE_FIELDS)
-    })
-}
-
-fn windowed_query(call: &Call<'_>, args: &Args) -> ToolResult<Query> {
-    let (since, until) = window(call, args, DEFAULT_WINDOW_DAYS)?;
-    let mut q = Query::new();
-    q.push("since", since).push("until", until);
-    Ok(q)
-}
-
-fn get_schedule(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let q = windowed_query(call, args)?;
-    let path = format!("/schedules/{}", args.required("schedule_id"));
-    get_one(call, &path, &q, "schedule", |s| {
-        project(s, SCHEDULE_DETAIL_FIELDS)
-    })
-}
-
-fn list_schedule_users(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let q = windowed_query(call, args)?;
-    let path = format!("/schedules/{}/users", args.required("schedule_id"));
-    list_unpaged(call, &path, &q, "users", args, project_user)
-}
 
 #[cfg(test)]
 mod tests {

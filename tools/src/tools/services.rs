@@ -1,13 +1,13 @@
 //! Services: what is monitored, who owns it, and how it escalates.
 
-use super::{QUERY, get_one, list_paged, search_query, team_filter};
+use super::{QUERY, list_paged, search_query, team_filter};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
-use crate::catalog::{Access, Tool, UserContextRule};
-use crate::client::Query;
+use crate::catalog::{Access, Operation, Projection, QueryFrom, Run, Tool, UserContextRule};
 use crate::context::Call;
 use crate::envelope::Output;
 use crate::error::ToolResult;
 use crate::projection::project;
+use crate::toolsets::Toolset;
 use serde_json::Value;
 
 /// The fields of a service an on-call engineer needs.
@@ -31,6 +31,7 @@ fn project_service(service: &Value) -> Value {
 /// The service tools.
 pub const TOOLS: &[Tool] = &[
     Tool {
+        toolset: Toolset::Services,
         name: "list_services",
         title: "List services",
         description: "List PagerDuty services with status (active, warning, critical, maintenance, disabled), \
@@ -59,9 +60,12 @@ pub const TOOLS: &[Tool] = &[
             rejects: &["team_ids"],
             requires_one_of: &["team_ids", "query"],
         }),
-        run: list_services,
+        operations: &[Operation::get("/services"), Operation::get("/users/me")],
+        example: "{}",
+        run: Run::Custom(list_services),
     },
     Tool {
+        toolset: Toolset::Services,
         name: "get_service",
         title: "Get service",
         description: "Get one PagerDuty service by ID: status, description, escalation policy, teams, \
@@ -75,7 +79,13 @@ pub const TOOLS: &[Tool] = &[
         }],
         access: Access::Read,
         user_context: None,
-        run: get_service,
+        operations: &[Operation::get("/services/{id}")],
+        example: r#"{"service_id": "PLA4VTH"}"#,
+        run: Run::Get {
+            key: "service",
+            query: QueryFrom::NONE,
+            project: Projection::Fields(SERVICE_FIELDS),
+        },
     },
 ];
 
@@ -84,11 +94,6 @@ fn list_services(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     q.push_all("team_ids[]", &team_filter(call, args)?);
     q.push("sort_by", "name");
     list_paged(call, "/services", &q, "services", args, project_service)
-}
-
-fn get_service(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let path = format!("/services/{}", args.required("service_id"));
-    get_one(call, &path, &Query::new(), "service", project_service)
 }
 
 #[cfg(test)]

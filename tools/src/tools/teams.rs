@@ -1,13 +1,9 @@
 //! Teams and their members.
 
-use super::{QUERY, get_one, list_paged, search_query};
-use crate::args::{Args, LIMIT, Param, ParamKind, ids};
-use crate::catalog::{Access, Tool};
-use crate::client::Query;
-use crate::context::Call;
-use crate::envelope::Output;
-use crate::error::ToolResult;
-use crate::projection::project;
+use super::QUERY;
+use crate::args::{LIMIT, Param, ParamKind, ids};
+use crate::catalog::{Access, Operation, Projection, QueryFrom, Run, Tool};
+use crate::toolsets::Toolset;
 
 /// The fields of a team.
 const TEAM_FIELDS: &[&str] = &["id", "name", "description", "parent", "html_url"];
@@ -22,6 +18,7 @@ const TEAM_ID: Param = Param {
 /// The team tools.
 pub const TOOLS: &[Tool] = &[
     Tool {
+        toolset: Toolset::People,
         name: "list_teams",
         title: "List teams",
         description: "List the teams of the PagerDuty account (name, description, parent team). \
@@ -30,9 +27,16 @@ pub const TOOLS: &[Tool] = &[
         params: &[QUERY, LIMIT],
         access: Access::Read,
         user_context: None,
-        run: list_teams,
+        operations: &[Operation::get("/teams")],
+        example: "{}",
+        run: Run::List {
+            key: "teams",
+            query: QueryFrom::args(&["query"]),
+            project: Projection::Fields(TEAM_FIELDS),
+        },
     },
     Tool {
+        toolset: Toolset::People,
         name: "get_team",
         title: "Get team",
         description: "Get one PagerDuty team by ID: name, description and parent team.",
@@ -40,9 +44,16 @@ pub const TOOLS: &[Tool] = &[
         params: &[TEAM_ID],
         access: Access::Read,
         user_context: None,
-        run: get_team,
+        operations: &[Operation::get("/teams/{id}")],
+        example: r#"{"team_id": "PD9Q2HX"}"#,
+        run: Run::Get {
+            key: "team",
+            query: QueryFrom::NONE,
+            project: Projection::Fields(TEAM_FIELDS),
+        },
     },
     Tool {
+        toolset: Toolset::People,
         name: "list_team_members",
         title: "List team members",
         description: "List the members of a team with their role in it (manager, responder, observer).",
@@ -50,30 +61,15 @@ pub const TOOLS: &[Tool] = &[
         params: &[TEAM_ID, LIMIT],
         access: Access::Read,
         user_context: None,
-        run: list_team_members,
+        operations: &[Operation::get("/teams/{id}/members")],
+        example: r#"{"team_id": "PD9Q2HX"}"#,
+        run: Run::List {
+            key: "members",
+            query: QueryFrom::NONE,
+            project: Projection::Fields(&["user", "role"]),
+        },
     },
 ];
-
-fn list_teams(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let q = search_query(args);
-    list_paged(call, "/teams", &q, "teams", args, |t| {
-        project(t, TEAM_FIELDS)
-    })
-}
-
-fn get_team(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let path = format!("/teams/{}", args.required("team_id"));
-    get_one(call, &path, &Query::new(), "team", |t| {
-        project(t, TEAM_FIELDS)
-    })
-}
-
-fn list_team_members(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let path = format!("/teams/{}/members", args.required("team_id"));
-    list_paged(call, &path, &Query::new(), "members", args, |m| {
-        project(m, &["user", "role"])
-    })
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,13 +1,14 @@
 //! Users: the caller (`get_current_user`), the user directory and one user's details.
 
-use super::{QUERY, get_one, list_paged, search_query, team_filter};
+use super::{QUERY, list_paged, search_query, team_filter};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
-use crate::catalog::{Access, Tool, UserContextRule};
+use crate::catalog::{Access, Operation, Projection, QueryFrom, Run, Tool, UserContextRule};
 use crate::client::Query;
 use crate::context::Call;
 use crate::envelope::Output;
 use crate::error::ToolResult;
 use crate::projection::project;
+use crate::toolsets::Toolset;
 use serde_json::{Value, json};
 
 /// The fields of a user an on-call engineer needs.
@@ -44,6 +45,7 @@ pub fn project_user(user: &Value) -> Value {
 /// The user tools.
 pub const TOOLS: &[Tool] = &[
     Tool {
+        toolset: Toolset::People,
         name: "get_current_user",
         title: "Get current user",
         description: "Get the PagerDuty user the API token belongs to: name, email, role, time zone, teams, \
@@ -54,9 +56,16 @@ pub const TOOLS: &[Tool] = &[
         params: &[],
         access: Access::Read,
         user_context: None,
-        run: get_current_user,
+        operations: &[
+            Operation::get("/users/me"),
+            Operation::get("/services"),
+            Operation::get("/escalation_policies"),
+        ],
+        example: "{}",
+        run: Run::Custom(get_current_user),
     },
     Tool {
+        toolset: Toolset::People,
         name: "list_users",
         title: "List users",
         description: "List PagerDuty users with their email, role, time zone and teams. With \
@@ -85,9 +94,12 @@ pub const TOOLS: &[Tool] = &[
             rejects: &["team_ids"],
             requires_one_of: &["team_ids", "query"],
         }),
-        run: list_users,
+        operations: &[Operation::get("/users"), Operation::get("/users/me")],
+        example: r#"{"current_user_context": false, "query": "an"}"#,
+        run: Run::Custom(list_users),
     },
     Tool {
+        toolset: Toolset::People,
         name: "get_user",
         title: "Get user",
         description: "Get one PagerDuty user by ID, with their contact methods (email, phone, SMS, push), \
@@ -101,7 +113,16 @@ pub const TOOLS: &[Tool] = &[
         }],
         access: Access::Read,
         user_context: None,
-        run: get_user,
+        operations: &[Operation::get("/users/{id}")],
+        example: r#"{"user_id": "PP2ITO8"}"#,
+        run: Run::Get {
+            key: "user",
+            query: QueryFrom {
+                fixed: &[("include[]", "contact_methods")],
+                ..QueryFrom::NONE
+            },
+            project: Projection::Fields(USER_FIELDS),
+        },
     },
 ];
 
@@ -125,13 +146,6 @@ fn list_users(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     let mut q = search_query(args);
     q.push_all("team_ids[]", &team_filter(call, args)?);
     list_paged(call, "/users", &q, "users", args, project_user)
-}
-
-fn get_user(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let mut q = Query::new();
-    q.push("include[]", "contact_methods");
-    let path = format!("/users/{}", args.required("user_id"));
-    get_one(call, &path, &q, "user", |u| project(u, USER_FIELDS))
 }
 
 #[cfg(test)]

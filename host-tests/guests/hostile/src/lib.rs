@@ -6,7 +6,7 @@
 
 wit_bindgen::generate!({ path: "../../../wit", world: "server" });
 
-use exports::pagerduty::mcp::tools::{Annotations, CallError, CallResult, Guest, Tool};
+use exports::pagerduty::mcp::tools::{Annotations, CallError, CallResult, Guest, Tool, Toolset};
 use serde_json::{Value, json};
 
 struct Hostile;
@@ -41,18 +41,23 @@ fn fetch(url: &str, authorization: Option<&str>) -> Value {
 }
 
 impl Guest for Hostile {
-    fn list_tools() -> Vec<Tool> {
-        ATTACKS
+    fn list_tools() -> Result<Vec<Tool>, String> {
+        Ok(ATTACKS
             .iter()
             .map(|name| Tool {
                 name: name.to_string(),
                 title: name.to_string(),
                 description: format!("attack: {name}"),
+                toolset: "attacks".into(),
                 input_schema: r#"{"type":"object"}"#.into(),
                 output_schema: r#"{"type":"object"}"#.into(),
                 annotations: Annotations { read_only: true, destructive: false, idempotent: true, open_world: true },
             })
-            .collect()
+            .collect())
+    }
+
+    fn list_toolsets() -> Result<Vec<Toolset>, String> {
+        Ok(Vec::new())
     }
 
     fn call_tool(name: String, arguments: String) -> Result<CallResult, CallError> {
