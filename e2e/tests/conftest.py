@@ -7,13 +7,11 @@ import pathlib
 
 import pytest
 
-from support import REPO_ROOT
+from support import binary_path
 
 
 def _binary(env_var: str, default_name: str) -> str:
-    path = os.environ.get(env_var) or str(
-        pathlib.Path(os.environ.get("CARGO_TARGET_DIR", REPO_ROOT / "target")) / "release" / default_name
-    )
+    path = binary_path(env_var, default_name)
     if not os.access(path, os.X_OK):
         pytest.fail(f"{env_var}: no executable at {path}; build it (cargo build --release) or set {env_var}")
     return path

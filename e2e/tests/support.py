@@ -23,7 +23,9 @@ test_protocol_eras.py also covers the probe-less pinned mode.
 from __future__ import annotations
 
 import json
+import os
 import pathlib
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -35,46 +37,58 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 E2E_DIR = pathlib.Path(__file__).resolve().parent.parent
 REPO_ROOT = E2E_DIR.parent
 
-# --- The tool catalog contract (shared/TOOLS.md) -----------------------------------------
+# --- The tool catalog, as the binary under test lists it ---------------------------------
+#
+# The catalog (tools/src/tools/*.rs) is the one place a tool is described: the expectations
+# below come from `pagerduty-mcp tools --json`, never from hand-written lists. The tests then
+# check that every MCP client sees exactly that catalog, with schemas and envelopes that
+# follow the tool contract (docs/conventions.md).
+
+
+def binary_path(env_var: str, default_name: str) -> str:
+    """The binary under test: $env_var, else <target>/release/<default_name>."""
+    return os.environ.get(env_var) or str(
+        pathlib.Path(os.environ.get("CARGO_TARGET_DIR", REPO_ROOT / "target")) / "release" / default_name
+    )
+
+
+def listed_tools(*flags: str) -> list[dict[str, Any]]:
+    """`pagerduty-mcp --demo <flags> tools --json`: the MCP tools the binary offers with `flags`."""
+    server_bin = binary_path("PAGERDUTY_MCP_BIN", "pagerduty-mcp")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAGERDUTY_")}
+    proc = subprocess.run(
+        [server_bin, "--demo", *flags, "tools", "--json"],
+        capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{server_bin} tools --json failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout)
+
+
+def _resource_key(tool: dict[str, Any]) -> str:
+    """The plural resource key of a tool's envelope: its output schema's list property."""
+    keys = [k for k in tool["outputSchema"]["properties"] if k not in ("metadata", "error")]
+    assert len(keys) == 1, f"{tool['name']}: output schema keys {keys}"
+    return keys[0]
+
+
+def _expectations(tools: list[dict[str, Any]]) -> dict[str, tuple[str, set[str]]]:
+    return {t["name"]: (_resource_key(t), set(t["inputSchema"]["properties"])) for t in tools}
+
+
+# Every tool of the catalog (all toolsets, writes enabled), and what the default serves.
+CATALOG = listed_tools("--toolsets", "all", "--enable-write-tools")
+DEFAULT_TOOLS = {t["name"] for t in listed_tools()}
 
 # tool name -> (resource key of its envelope, its argument names)
-READ_TOOLS: dict[str, tuple[str, set[str]]] = {
-    "get_current_user": ("users", set()),
-    "list_incidents": (
-        "incidents",
-        {"statuses", "urgencies", "service_ids", "team_ids", "user_ids", "since", "until",
-         "current_user_context", "limit"},
-    ),
-    "get_incident": ("incidents", {"incident_id"}),
-    "list_incident_notes": ("notes", {"incident_id", "limit"}),
-    "list_incident_alerts": ("alerts", {"incident_id", "statuses", "limit"}),
-    "list_past_incidents": ("past_incidents", {"incident_id", "limit"}),
-    "list_related_incidents": ("related_incidents", {"incident_id", "limit"}),
-    "list_services": ("services", {"query", "team_ids", "current_user_context", "limit"}),
-    "get_service": ("services", {"service_id"}),
-    "list_teams": ("teams", {"query", "limit"}),
-    "get_team": ("teams", {"team_id"}),
-    "list_team_members": ("members", {"team_id", "limit"}),
-    "list_users": ("users", {"query", "team_ids", "current_user_context", "limit"}),
-    "get_user": ("users", {"user_id"}),
-    "list_escalation_policies": (
-        "escalation_policies", {"query", "user_ids", "team_ids", "current_user_context", "limit"}),
-    "get_escalation_policy": ("escalation_policies", {"escalation_policy_id"}),
-    "list_oncalls": (
-        "oncalls",
-        {"schedule_ids", "user_ids", "escalation_policy_ids", "since", "until", "earliest",
-         "current_user_context", "limit"},
-    ),
-    "list_schedules": ("schedules", {"query", "limit"}),
-    "get_schedule": ("schedules", {"schedule_id", "since", "until"}),
-    "list_schedule_users": ("users", {"schedule_id", "since", "until", "limit"}),
-}
-
-WRITE_TOOLS: dict[str, tuple[str, set[str]]] = {
-    "acknowledge_incident": ("incidents", {"incident_id"}),
-    "resolve_incident": ("incidents", {"incident_id"}),
-    "add_incident_note": ("notes", {"incident_id", "content"}),
-}
+READ_TOOLS: dict[str, tuple[str, set[str]]] = _expectations(
+    [t for t in CATALOG if t["annotations"]["readOnlyHint"] and t["name"] in DEFAULT_TOOLS]
+)
+WRITE_TOOLS: dict[str, tuple[str, set[str]]] = _expectations(
+    [t for t in CATALOG if not t["annotations"]["readOnlyHint"]]
+)
+assert READ_TOOLS and WRITE_TOOLS, "the catalog lists read and write tools"
+assert set(READ_TOOLS) == DEFAULT_TOOLS, "by default every read tool of the default toolsets, no writes"
 
 # Required arguments: the ID of the resource a tool is about, and a note's content.
 REQUIRED_ARGS = {

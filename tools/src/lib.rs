@@ -1,17 +1,20 @@
-//! The PagerDuty MCP tools, as a WASI 0.2 component.
+//! The PagerDuty MCP tool logic, shared by every component and host.
 //!
-//! The component exports the `pagerduty:mcp/tools` interface (`wit/world.wit`): a host
-//! lists the tools and calls them with JSON arguments; each call validates its
-//! arguments, sends PagerDuty REST API v2 requests through wasi:http, projects the
-//! answer to what an on-call engineer needs, and returns the envelope of
-//! `shared/TOOLS.md`.
+//! A host lists the tools and calls them with JSON arguments; each call validates its
+//! arguments, sends PagerDuty REST API v2 requests through a [`http::Transport`],
+//! projects the answer to what an on-call engineer needs, and returns the envelope of
+//! the tool contract (`docs/conventions.md`).
 //!
-//! The logic is plain Rust behind a small HTTP seam ([`http::Transport`]), so it
-//! compiles and is unit-tested natively; only [`http::WasiHttp`] and the export glue
-//! below are wasm32-only.
+//! This crate has no WIT world bindings: `components/tools` exports it as the `server`
+//! world, and a component that speaks MCP itself can reuse it whole ([`mcp`] is the
+//! mapping to MCP). It builds natively (unit tests use a scripted transport) and for
+//! wasm32, where [`http::WasiHttp`] sends requests through wasi:http.
 //!
 //! Reading order: [`catalog`] (what a tool is, the call path) → [`tools`] (one file per
-//! resource) → [`args`], [`context`], [`client`], [`projection`], [`envelope`].
+//! resource) → [`toolsets`] (what is offered) → [`args`], [`context`], [`client`],
+//! [`projection`], [`envelope`] → [`mcp`].
+
+#![warn(missing_docs)]
 
 pub mod args;
 pub mod catalog;
