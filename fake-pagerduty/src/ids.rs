@@ -1,6 +1,10 @@
-//! Stable IDs of the fixed organisation (they do not depend on the seed or on `now`).
+//! Stable IDs of the fixed organisation (they do not depend on the seed or on `now`),
+//! and two incidents of the default dataset that documentation examples use.
 //!
-//! Incident IDs depend on the seed: find them through [`crate::Dataset`] accessors.
+//! Incident IDs depend on the seed and the clock: apart from the `EXAMPLE_*`
+//! ones, find them through [`crate::Dataset`] accessors. The tests below check
+//! every constant against the generated data, including the name and email its
+//! doc comment gives.
 
 /// Team "Data".
 pub const TEAM_DATA: &str = "PHBIEBV";
@@ -132,3 +136,174 @@ pub const USER_TOM_BECKER: &str = "PB7RCOH";
 pub const USER_VICTORIA_HAYES: &str = "PHD2FGT";
 /// User Zoe Williams <zoe.williams@example.com> (Data).
 pub const USER_ZOE_WILLIAMS: &str = "P798LWX";
+
+/// An open incident of one of the current user's teams, with [`crate::DEFAULT_SEED`]
+/// at the docs clock 2026-01-15T12:00:00Z: the first of
+/// `open_incidents_of_teams(<the current user's teams>)`.
+pub const EXAMPLE_OPEN_INCIDENT: &str = "QTBXG4Z08QBJTG";
+/// An incident with notes, with [`crate::DEFAULT_SEED`] at the docs clock
+/// 2026-01-15T12:00:00Z: the first of `incidents_with_notes()`.
+pub const EXAMPLE_INCIDENT_WITH_NOTES: &str = "QEHRFKH9ABCOUI";
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::{CURRENT_USER_EMAIL, CURRENT_USER_ID, DEFAULT_SEED, Dataset};
+
+    /// The clock the documentation examples (`pagerduty-mcp tools --markdown`) run at.
+    const DOCS_CLOCK: time::OffsetDateTime = datetime!(2026-01-15 12:00 UTC);
+
+    /// A constant of this file: its name, its value and its doc comment.
+    struct Documented {
+        name: String,
+        value: String,
+        doc: String,
+    }
+
+    /// Every `pub const` of this file with the doc comment above it, read from
+    /// the source so that a constant added later is checked too.
+    fn documented_constants() -> Vec<Documented> {
+        let source = include_str!("ids.rs");
+        let source = &source[..source.find("#[cfg(test)]").unwrap_or(source.len())];
+        let mut out = Vec::new();
+        let mut doc: Vec<&str> = Vec::new();
+        for line in source.lines() {
+            if let Some(text) = line.strip_prefix("///") {
+                doc.push(text.trim());
+            } else if let Some(rest) = line.strip_prefix("pub const ") {
+                let (name, value) = rest
+                    .split_once(": &str = \"")
+                    .unwrap_or_else(|| panic!("unexpected constant: {line}"));
+                out.push(Documented {
+                    name: name.to_string(),
+                    value: value.trim_end_matches("\";").to_string(),
+                    doc: doc.join(" "),
+                });
+                doc.clear();
+            } else {
+                doc.clear();
+            }
+        }
+        out
+    }
+
+    /// `Platform On-Call` -> `PLATFORM_ON_CALL`.
+    fn constant_case(name: &str) -> String {
+        name.split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_uppercase)
+            .collect::<Vec<_>>()
+            .join("_")
+    }
+
+    #[test]
+    fn every_constant_names_what_its_doc_says() {
+        let data = Dataset::generate(DEFAULT_SEED, DOCS_CLOCK);
+        let constants = documented_constants();
+        let mut checked = 0;
+        for c in &constants {
+            let (prefix, rest) = c.name.split_once('_').unwrap_or((&c.name, ""));
+            let (kind, expected_name) = match prefix {
+                "TEAM" => ("Team", data.team(&c.value).map(|t| &t.name)),
+                "SERVICE" => ("Service", data.service(&c.value).map(|s| &s.name)),
+                "POLICY" => (
+                    "Escalation policy",
+                    data.escalation_policy(&c.value).map(|p| &p.name),
+                ),
+                "SCHEDULE" => ("Schedule", data.schedule(&c.value).map(|s| &s.name)),
+                "USER" => ("User", data.user(&c.value).map(|u| &u.name)),
+                "EXAMPLE" => continue,
+                _ => panic!("{}: a constant of an unknown kind", c.name),
+            };
+            let name =
+                expected_name.unwrap_or_else(|| panic!("{} = {}: no such {kind}", c.name, c.value));
+            assert_eq!(
+                rest,
+                constant_case(name),
+                "{}: the name should say what it is",
+                c.name
+            );
+            if kind == "User" {
+                let user = data.user(&c.value).expect("checked above");
+                let teams: Vec<&str> = data
+                    .teams_of_user(&user.id)
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect();
+                let teams = if teams.is_empty() {
+                    "no team".to_string()
+                } else {
+                    teams.join(", ")
+                };
+                assert_eq!(
+                    c.doc,
+                    format!("User {name} <{}> ({teams}).", user.email),
+                    "{}",
+                    c.name
+                );
+            } else {
+                assert_eq!(c.doc, format!("{kind} \"{name}\"."), "{}", c.name);
+            }
+            checked += 1;
+        }
+        // Everything fixed has a constant (the current user's is in the crate root).
+        let named = |id: &String| constants.iter().any(|c| &c.value == id);
+        assert!(data.teams.iter().all(|t| named(&t.id)));
+        assert!(data.services.iter().all(|s| named(&s.id)));
+        assert!(data.escalation_policies.iter().all(|p| named(&p.id)));
+        assert!(data.schedules.iter().all(|s| named(&s.id)));
+        assert!(
+            data.users
+                .iter()
+                .all(|u| named(&u.id) || u.id == CURRENT_USER_ID)
+        );
+        assert_eq!(checked, 6 + 12 + 8 + 8 + 29);
+        assert_eq!(data.current_user().email, CURRENT_USER_EMAIL);
+    }
+
+    #[test]
+    fn ids_do_not_depend_on_the_seed_or_the_clock() {
+        let ids = |d: &Dataset| {
+            let mut ids: Vec<String> = Vec::new();
+            ids.extend(d.teams.iter().map(|t| t.id.clone()));
+            ids.extend(d.users.iter().map(|u| u.id.clone()));
+            ids.extend(d.services.iter().map(|s| s.id.clone()));
+            ids.extend(d.escalation_policies.iter().map(|p| p.id.clone()));
+            ids.extend(d.schedules.iter().map(|s| s.id.clone()));
+            ids
+        };
+        assert_eq!(
+            ids(&Dataset::generate(DEFAULT_SEED, DOCS_CLOCK)),
+            ids(&Dataset::generate(7, datetime!(2027-06-30 23:59 +02:00)))
+        );
+    }
+
+    #[test]
+    fn examples_hold_for_the_default_seed_at_the_docs_clock() {
+        let data = Dataset::generate(DEFAULT_SEED, DOCS_CLOCK);
+        let my_teams: Vec<String> = data
+            .teams_of_user(CURRENT_USER_ID)
+            .iter()
+            .map(|t| t.id.clone())
+            .collect();
+
+        let open = data.incident(EXAMPLE_OPEN_INCIDENT).expect("generated");
+        assert!(open.status.is_open());
+        assert!(open.team_ids.iter().any(|t| my_teams.contains(t)));
+        assert_eq!(
+            data.open_incidents_of_teams(&my_teams)[0].id,
+            EXAMPLE_OPEN_INCIDENT
+        );
+
+        let with_notes = data
+            .incident(EXAMPLE_INCIDENT_WITH_NOTES)
+            .expect("generated");
+        assert!(!with_notes.notes.is_empty());
+        assert_eq!(
+            data.incidents_with_notes()[0].id,
+            EXAMPLE_INCIDENT_WITH_NOTES
+        );
+    }
+}

@@ -34,7 +34,8 @@
 //!
 //! ## The dataset
 //!
-//! The organisation is fixed (IDs depend only on names, not on the seed):
+//! The organisation is fixed (IDs depend only on names, not on the seed); its
+//! tables are data, in `data/organisation.json`:
 //!
 //! * 6 teams: Platform, Payments, Mobile, Data, Security, Support.
 //! * 30 users with emails `first.last@example.com`, time zones, roles, contact
@@ -60,6 +61,17 @@
 //! accessors (`incidents_with_notes`, `open_incidents_of_teams`,
 //! `incidents_assigned_to`, `on_call_at`, ...) to find incidents for assertions.
 //!
+//! ## Layout
+//!
+//! One module per resource under `src/resources/` (users, teams, services,
+//! escalation policies, schedules, on-calls, incidents, priorities): its
+//! records, its part of the generated data, its JSON rendering (an `impl`
+//! block of [`render::Render`]) and its routes. What they share: [`handlers`]
+//! (list pagination with `more`/`total` and the 10,000 cap, get-by-ID with
+//! PagerDuty's 404, query filters), [`query`], [`pagination`], [`errors`],
+//! [`auth`], [`log`] (request log and fault injection), [`timefmt`], [`tz`] and
+//! [`rng`]. [`routes::router`] merges the resources' routes.
+//!
 //! ## The binary
 //!
 //! `fake-pagerduty --port N [--seed S] [--now 2026-11-24T07:00:00Z]` prints the base
@@ -72,21 +84,25 @@ pub mod auth;
 pub mod dataset;
 pub mod errors;
 pub mod generate;
+pub mod handlers;
 pub mod ids;
 pub mod log;
-pub mod oncall;
 pub mod pagination;
 pub mod query;
-pub mod relations;
 pub mod render;
 pub mod rng;
 pub mod routes;
-pub mod schedule;
 pub mod state;
 pub mod timefmt;
 pub mod tz;
 
+mod organisation;
+mod resources;
 mod server;
+
+pub use resources::incidents::relations;
+pub use resources::oncalls as oncall;
+pub use resources::schedules::rotation as schedule;
 
 pub use dataset::Dataset;
 pub use routes::router;

@@ -7,7 +7,7 @@
 
 use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time};
 
-use crate::dataset::{Layer, Restriction, Schedule};
+use super::{Layer, Restriction, Schedule};
 use crate::tz::Zone;
 
 /// One stretch of on-call time.

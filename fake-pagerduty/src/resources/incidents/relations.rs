@@ -4,26 +4,14 @@
 //!   (same title scores higher) and recency.
 //! * Related incidents: incidents on other services that triggered within an hour,
 //!   either on a service the incident's service depends on / supports (a
-//!   `service_dependency` relationship) or sharing a team
-//!   (`machine_learning_inferred`).
+//!   `service_dependency` relationship, from the organisation table's
+//!   `service_dependencies`) or sharing a team (`machine_learning_inferred`).
 
 use time::Duration;
 
-use crate::dataset::{Dataset, Incident};
-
-/// Service dependencies by name: (dependent, supporting).
-const DEPENDENCIES: &[(&str, &str)] = &[
-    ("Checkout Web", "Payments API"),
-    ("Payments API", "API Gateway"),
-    ("Payments API", "Identity Provider"),
-    ("Mobile Backend", "API Gateway"),
-    ("Push Notifications", "Mobile Backend"),
-    ("Analytics Warehouse", "Data Pipeline"),
-    ("Support Portal", "Identity Provider"),
-    ("API Gateway", "Kubernetes Platform"),
-    ("Data Pipeline", "Kubernetes Platform"),
-    ("Billing Worker", "Payments API"),
-];
+use super::Incident;
+use crate::dataset::Dataset;
+use crate::organisation::organisation;
 
 /// A past incident with its similarity score.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +89,7 @@ pub fn related_incidents<'a>(data: &'a Dataset, incident: &Incident) -> Vec<Rela
             .find(|s| s.name == name)
             .map(|s| s.id.clone())
     };
+    let dependencies = &organisation().service_dependencies;
     let mine = name_of(&incident.service_id);
     let mut out = Vec::new();
     for other in &data.incidents {
@@ -112,15 +101,15 @@ pub fn related_incidents<'a>(data: &'a Dataset, incident: &Incident) -> Vec<Rela
         }
         let theirs = name_of(&other.service_id);
         let mut relationships = Vec::new();
-        let dependent: Vec<String> = DEPENDENCIES
+        let dependent: Vec<String> = dependencies
             .iter()
-            .filter(|(d, s)| *s == mine && *d == theirs)
-            .filter_map(|(d, _)| id_of(d))
+            .filter(|d| d.supporting == mine && d.dependent == theirs)
+            .filter_map(|d| id_of(&d.dependent))
             .collect();
-        let supporting: Vec<String> = DEPENDENCIES
+        let supporting: Vec<String> = dependencies
             .iter()
-            .filter(|(d, s)| *d == mine && *s == theirs)
-            .filter_map(|(_, s)| id_of(s))
+            .filter(|d| d.dependent == mine && d.supporting == theirs)
+            .filter_map(|d| id_of(&d.supporting))
             .collect();
         if !dependent.is_empty() || !supporting.is_empty() {
             relationships.push(Relationship::ServiceDependency {

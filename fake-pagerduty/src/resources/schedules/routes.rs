@@ -1,23 +1,31 @@
-//! `/schedules`, `/schedules/{id}`, `/schedules/{id}/users`.
+//! The schedule handlers: `GET /schedules`, `/schedules/{id}`, `/schedules/{id}/users`.
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use axum::routing::get;
+use axum::{Json, Router};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
-use super::matches_text;
+use super::{Schedule, rotation};
 use crate::errors::{ApiError, ApiResult};
-use crate::pagination::Page;
+use crate::handlers::{ListRequest, matches_any, matches_text, or_not_found};
 use crate::query::Query;
-use crate::schedule;
 use crate::state::AppState;
 
 /// Longest window a schedule is rendered over.
 const MAX_WINDOW_DAYS: i64 = 366;
 /// Window length when only one end is given.
 const DEFAULT_WINDOW_DAYS: i64 = 7;
+
+/// `/schedules`, `/schedules/{id}`, `/schedules/{id}/users`.
+pub(crate) fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/schedules", get(list))
+        .route("/schedules/{id}", get(get_one))
+        .route("/schedules/{id}/users", get(users))
+}
 
 /// The optional `since`/`until` window (a missing end is 7 days from the other).
 fn window(q: &Query) -> ApiResult<Option<(OffsetDateTime, OffsetDateTime)>> {
@@ -43,52 +51,44 @@ fn window(q: &Query) -> ApiResult<Option<(OffsetDateTime, OffsetDateTime)>> {
 /// `GET /schedules`: `query`, `team_ids[]`, `include[]` (schedule_layers,
 /// final_schedule, overrides_subschedule rendered over `since`/`until`),
 /// `time_zone`, pagination; sorted by name.
-pub async fn list(
-    State(st): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let q = Query::parse(raw.as_deref());
-    let page = Page::from_query(&q)?;
+async fn list(State(st): State<Arc<AppState>>, list: ListRequest) -> ApiResult<Json<Value>> {
+    let q = &list.query;
     let inc = q.includes(&["schedule_layers", "overrides_subschedule", "final_schedule"])?;
     let zone = q.time_zone()?;
-    let window = window(&q)?;
+    let window = window(q)?;
     let text = q.text_filter();
     let team_ids = q.all("team_ids[]");
     let data = st.snapshot();
     let r = st.render(&data).in_zone(zone);
-    let mut schedules: Vec<_> = data
+    let mut schedules: Vec<&Schedule> = data
         .schedules
         .iter()
         .filter(|s| matches_text(&text, &s.name))
-        .filter(|s| team_ids.is_empty() || s.team_ids.iter().any(|t| team_ids.contains(t)))
+        .filter(|s| matches_any(&team_ids, &s.team_ids))
         .collect();
     schedules.sort_by_key(|a| a.name.to_lowercase());
-    let items: Vec<Value> = schedules
-        .into_iter()
-        .map(|s| {
-            if inc.0.is_empty() {
-                return r.schedule_summary(s);
+    Ok(list.answer("schedules", &schedules, |s| {
+        if inc.0.is_empty() {
+            return r.schedule_summary(s);
+        }
+        let full = r.schedule_full(s, window);
+        let mut v = r.schedule_summary(s);
+        for (flag, key) in [
+            ("schedule_layers", "schedule_layers"),
+            ("final_schedule", "final_schedule"),
+            ("overrides_subschedule", "overrides_subschedule"),
+        ] {
+            if inc.has(flag) {
+                v[key] = full[key].clone();
             }
-            let full = r.schedule_full(s, window);
-            let mut v = r.schedule_summary(s);
-            for (flag, key) in [
-                ("schedule_layers", "schedule_layers"),
-                ("final_schedule", "final_schedule"),
-                ("overrides_subschedule", "overrides_subschedule"),
-            ] {
-                if inc.has(flag) {
-                    v[key] = full[key].clone();
-                }
-            }
-            v
-        })
-        .collect();
-    Ok(Json(page.envelope("schedules", items)))
+        }
+        v
+    }))
 }
 
 /// `GET /schedules/{id}`: layers, final schedule and overrides rendered over
 /// `since`/`until` (no entries without a window), in `time_zone` if given.
-pub async fn get(
+async fn get_one(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -98,7 +98,7 @@ pub async fn get(
     let window = window(&q)?;
     q.bool("overflow")?;
     let data = st.snapshot();
-    let schedule = data.schedule(&id).ok_or_else(ApiError::not_found)?;
+    let schedule = or_not_found(data.schedule(&id))?;
     let r = st.render(&data).in_zone(zone);
     let mut v = r.schedule_full(schedule, window);
     if let Some(user_id) = q
@@ -106,7 +106,7 @@ pub async fn get(
         .filter(|u| !u.is_empty())
     {
         let now = st.now();
-        let next = schedule::final_entries(schedule, now, now + Duration::days(90))
+        let next = rotation::final_entries(schedule, now, now + Duration::days(90))
             .into_iter()
             .find(|e| e.user_id == user_id);
         if let Some(e) = next {
@@ -118,7 +118,7 @@ pub async fn get(
 
 /// `GET /schedules/{id}/users`: the users on call in the window (all of the
 /// schedule's users without a window).
-pub async fn users(
+async fn users(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -126,11 +126,11 @@ pub async fn users(
     let q = Query::parse(raw.as_deref());
     let window = window(&q)?;
     let data = st.snapshot();
-    let schedule = data.schedule(&id).ok_or_else(ApiError::not_found)?;
+    let schedule = or_not_found(data.schedule(&id))?;
     let mut ids: Vec<String> = Vec::new();
     match window {
         Some((since, until)) => {
-            for e in schedule::final_entries(schedule, since, until) {
+            for e in rotation::final_entries(schedule, since, until) {
                 if !ids.contains(&e.user_id) {
                     ids.push(e.user_id);
                 }

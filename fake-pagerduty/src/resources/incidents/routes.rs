@@ -1,26 +1,36 @@
-//! `/incidents` and its sub-resources, including the two writes
-//! (`PUT /incidents/{id}`, `POST /incidents/{id}/notes`).
+//! The incident read handlers: `GET /incidents`, `/incidents/{id}` and its
+//! notes, alerts, past and related incidents.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use axum::{Json, Router};
 use serde_json::{Value, json};
 use time::{Date, Month, OffsetDateTime};
 
-use super::requester;
-use crate::dataset::{Agent, Incident, Note, Status};
+use super::relations::{self, Relationship};
+use super::{Incident, Status, writes};
 use crate::errors::{ApiError, ApiResult};
-use crate::generate::resolve;
-use crate::pagination::Page;
+use crate::handlers::{ListRequest, matches_any, or_not_found, record_answer};
 use crate::query::Query;
-use crate::relations::{self, Relationship};
 use crate::state::AppState;
 
+/// `/incidents` and its sub-resources, writes included.
+pub(crate) fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/incidents", get(list))
+        .route("/incidents/{id}", get(get_one).put(writes::update))
+        .route("/incidents/{id}/notes", get(notes).post(writes::add_note))
+        .route("/incidents/{id}/alerts", get(alerts))
+        .route("/incidents/{id}/past_incidents", get(past))
+        .route("/incidents/{id}/related_incidents", get(related))
+}
+
 const STATUSES: &[&str] = &["triggered", "acknowledged", "resolved"];
-const URGENCIES: &[&str] = &["high", "low"];
+/// The urgencies an incident can have.
+pub(super) const URGENCIES: &[&str] = &["high", "low"];
 const LIST_INCLUDES: &[&str] = &[
     "acknowledgers",
     "agents",
@@ -116,12 +126,8 @@ fn compare(a: &Incident, b: &Incident, key: &SortKey) -> Ordering {
 /// `user_ids[]` (currently assigned), `incident_key`, `since`/`until` (default: the
 /// last month; at most 6 months) or `date_range=all`, `sort_by`, `include[]`,
 /// `time_zone`, pagination.
-pub async fn list(
-    State(st): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let q = Query::parse(raw.as_deref());
-    let page = Page::from_query(&q)?;
+async fn list(State(st): State<Arc<AppState>>, list: ListRequest) -> ApiResult<Json<Value>> {
+    let q = &list.query;
     let statuses: Vec<Status> = q
         .enum_list("statuses[]", STATUSES)?
         .iter()
@@ -137,7 +143,7 @@ pub async fn list(
         .map(str::to_string);
     let inc = q.includes(LIST_INCLUDES)?;
     let zone = q.time_zone()?;
-    let keys = sort_keys(&q)?;
+    let keys = sort_keys(q)?;
     let all_dates = match q.get("date_range") {
         None | Some("") => false,
         Some("all") => true,
@@ -171,7 +177,7 @@ pub async fn list(
         .filter(|i| statuses.is_empty() || statuses.contains(&i.status))
         .filter(|i| urgencies.is_empty() || urgencies.contains(&i.urgency))
         .filter(|i| service_ids.is_empty() || service_ids.contains(&i.service_id))
-        .filter(|i| team_ids.is_empty() || i.team_ids.iter().any(|t| team_ids.contains(t)))
+        .filter(|i| matches_any(&team_ids, &i.team_ids))
         .filter(|i| user_ids.is_empty() || i.assignments.iter().any(|(u, _)| user_ids.contains(u)))
         .filter(|i| incident_key.as_ref().is_none_or(|k| &i.incident_key == k))
         .filter(|i| {
@@ -188,17 +194,11 @@ pub async fn list(
                     .then(a.number.cmp(&b.number))
             })
     });
-    Ok(Json(page.envelope_of("incidents", &incidents, |i| {
-        r.incident(i, &inc)
-    })))
-}
-
-fn find<'a>(data: &'a crate::dataset::Dataset, id: &str) -> ApiResult<&'a Incident> {
-    data.incident(id).ok_or_else(ApiError::not_found)
+    Ok(list.answer("incidents", &incidents, |i| r.incident(i, &inc)))
 }
 
 /// `GET /incidents/{id}`.
-pub async fn get(
+async fn get_one(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -206,19 +206,15 @@ pub async fn get(
     let q = Query::parse(raw.as_deref());
     let inc = q.includes(ONE_INCLUDES)?;
     let data = st.snapshot();
-    let incident = find(&data, &id)?;
-    Ok(Json(
-        json!({ "incident": st.render(&data).incident(incident, &inc) }),
-    ))
+    record_answer("incident", data.incident(&id), |i| {
+        st.render(&data).incident(i, &inc)
+    })
 }
 
 /// `GET /incidents/{id}/notes` (no pagination).
-pub async fn notes(
-    State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+async fn notes(State(st): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let data = st.snapshot();
-    let incident = find(&data, &id)?;
+    let incident = or_not_found(data.incident(&id))?;
     let r = st.render(&data);
     Ok(Json(
         json!({ "notes": incident.notes.iter().map(|n| r.note(n)).collect::<Vec<_>>() }),
@@ -227,13 +223,12 @@ pub async fn notes(
 
 /// `GET /incidents/{id}/alerts`: `statuses[]` (triggered, resolved), `alert_key`,
 /// `sort_by`, `include[]`, pagination.
-pub async fn alerts(
+async fn alerts(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    list: ListRequest,
 ) -> ApiResult<Json<Value>> {
-    let q = Query::parse(raw.as_deref());
-    let page = Page::from_query(&q)?;
+    let q = &list.query;
     let statuses = q.enum_list("statuses[]", &["triggered", "resolved"])?;
     let inc = q.includes(&["services", "first_trigger_log_entries", "incidents"])?;
     const SORTS: &[&str] = &[
@@ -254,7 +249,7 @@ pub async fn alerts(
         .filter(|k| !k.is_empty())
         .map(str::to_string);
     let data = st.snapshot();
-    let incident = find(&data, &id)?;
+    let incident = or_not_found(data.incident(&id))?;
     let r = st.render(&data);
     let mut alerts: Vec<_> = incident
         .alerts
@@ -265,19 +260,11 @@ pub async fn alerts(
     if desc {
         alerts.reverse();
     }
-    Ok(Json(
-        page.envelope(
-            "alerts",
-            alerts
-                .into_iter()
-                .map(|a| r.alert(incident, a, &inc))
-                .collect(),
-        ),
-    ))
+    Ok(list.answer("alerts", &alerts, |a| r.alert(incident, a, &inc)))
 }
 
 /// `GET /incidents/{id}/past_incidents`: `limit` (1–999, default 5), `total`.
-pub async fn past(
+async fn past(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -297,7 +284,7 @@ pub async fn past(
     };
     let want_total = q.bool("total")?.unwrap_or(false);
     let data = st.snapshot();
-    let incident = find(&data, &id)?;
+    let incident = or_not_found(data.incident(&id))?;
     let base = st.base_url();
     let past = relations::past_incidents(&data, incident);
     let items: Vec<Value> = past
@@ -323,7 +310,7 @@ pub async fn past(
 }
 
 /// `GET /incidents/{id}/related_incidents`: `additional_details[]=incident` for full incidents.
-pub async fn related(
+async fn related(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -331,7 +318,7 @@ pub async fn related(
     let q = Query::parse(raw.as_deref());
     let details = q.enum_list("additional_details[]", &["incident"])?;
     let data = st.snapshot();
-    let incident = find(&data, &id)?;
+    let incident = or_not_found(data.incident(&id))?;
     let r = st.render(&data);
     let service_ref = |id: &str| {
         json!({
@@ -372,168 +359,4 @@ pub async fn related(
         })
         .collect();
     Ok(Json(json!({ "related_incidents": items })))
-}
-
-fn parse_body(body: &str) -> ApiResult<Value> {
-    serde_json::from_str(body)
-        .map_err(|e| ApiError::invalid_input(format!("The request body is not valid JSON: {e}")))
-}
-
-/// `PUT /incidents/{id}`: acknowledge or resolve (also `title`, `urgency`).
-/// Requires a `From` header naming a user of the account.
-pub async fn update(
-    State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: String,
-) -> ApiResult<Json<Value>> {
-    let user_id = requester(&st.snapshot(), &headers)?;
-    let body = parse_body(&body)?;
-    let fields = body
-        .get("incident")
-        .and_then(Value::as_object)
-        .ok_or_else(|| ApiError::invalid_input("incident is required"))?;
-    match fields.get("type").and_then(Value::as_str) {
-        Some("incident" | "incident_reference") => {}
-        Some(other) => {
-            return Err(ApiError::invalid_enum(
-                "incident.type",
-                other,
-                &["incident", "incident_reference"],
-            ));
-        }
-        None => return Err(ApiError::invalid_input("incident.type is required")),
-    }
-    let status = match fields.get("status") {
-        None => None,
-        Some(Value::String(s)) if s == "acknowledged" || s == "resolved" => Status::parse(s),
-        Some(other) => {
-            let text = other
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| other.to_string());
-            return Err(ApiError::invalid_enum(
-                "incident.status",
-                &text,
-                &["acknowledged", "resolved"],
-            ));
-        }
-    };
-    let urgency = match fields.get("urgency") {
-        None => None,
-        Some(Value::String(u)) if URGENCIES.contains(&u.as_str()) => Some(u.clone()),
-        Some(other) => {
-            return Err(ApiError::invalid_enum(
-                "incident.urgency",
-                &other.to_string(),
-                URGENCIES,
-            ));
-        }
-    };
-    let title = match fields.get("title") {
-        None => None,
-        Some(Value::String(t)) if !t.trim().is_empty() => Some(t.clone()),
-        Some(_) => {
-            return Err(ApiError::invalid_input(
-                "incident.title must be a non-empty string",
-            ));
-        }
-    };
-    let now = st.now();
-    st.update(|data| {
-        let incident = data
-            .incidents
-            .iter_mut()
-            .find(|i| i.id == id)
-            .ok_or_else(ApiError::not_found)?;
-        match status {
-            Some(Status::Acknowledged) => {
-                if incident.status == Status::Resolved {
-                    return Err(ApiError::invalid_input("Incident Already Resolved"));
-                }
-                incident.status = Status::Acknowledged;
-                incident.acknowledgements.retain(|(u, _)| u != &user_id);
-                incident.acknowledgements.push((user_id.clone(), now));
-                if !incident.assignments.iter().any(|(u, _)| u == &user_id) {
-                    incident.assignments.push((user_id.clone(), now));
-                }
-                incident.last_status_change_at = now;
-                incident.last_status_change_by = Agent::User(user_id.clone());
-                incident.updated_at = now;
-            }
-            Some(Status::Resolved) if incident.status != Status::Resolved => {
-                resolve(incident, now, Agent::User(user_id.clone()));
-            }
-            _ => {}
-        }
-        if let Some(u) = &urgency {
-            incident.urgency = u.clone();
-            incident.updated_at = now;
-        }
-        if let Some(t) = &title {
-            incident.title = t.clone();
-            incident.updated_at = now;
-        }
-        Ok(())
-    })?;
-    let data = st.snapshot();
-    let incident = find(&data, &id)?;
-    Ok(Json(
-        json!({ "incident": st.render(&data).incident(incident, &Default::default()) }),
-    ))
-}
-
-/// `POST /incidents/{id}/notes`: `{"note":{"content":"..."}}`, answers with the note.
-/// Requires a `From` header naming a user of the account.
-///
-/// The status is 200, the only 2xx the spec documents for this operation (the
-/// spec-checking test harnesses reject an undocumented 2xx).
-pub async fn add_note(
-    State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: String,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let user_id = requester(&st.snapshot(), &headers)?;
-    let body = parse_body(&body)?;
-    let content = body
-        .get("note")
-        .and_then(|n| n.get("content"))
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| ApiError::invalid_input("note.content is required"))?;
-    if content.trim().is_empty() {
-        return Err(ApiError::invalid_input("Content cannot be empty"));
-    }
-    if content.chars().count() > 25_000 {
-        return Err(ApiError::invalid_input(
-            "Content is too long (maximum is 25000 characters)",
-        ));
-    }
-    let now = st.now();
-    let note = st.update(|data| {
-        let salt = data.incidents.iter().map(|i| i.notes.len()).sum::<usize>();
-        let incident = data
-            .incidents
-            .iter_mut()
-            .find(|i| i.id == id)
-            .ok_or_else(ApiError::not_found)?;
-        let mut rng = crate::rng::Rng::new(crate::rng::fnv1a(
-            format!("{}:{salt}:{content}", incident.id).as_bytes(),
-        ));
-        let note = Note {
-            id: crate::rng::pd_id('P', 7, &mut rng),
-            user_id: user_id.clone(),
-            content: content.clone(),
-            created_at: now,
-        };
-        incident.notes.push(note.clone());
-        incident.updated_at = now;
-        Ok::<Note, ApiError>(note)
-    })?;
-    let data = st.snapshot();
-    Ok((
-        StatusCode::OK,
-        Json(json!({ "note": st.render(&data).note(&note) })),
-    ))
 }

@@ -1,0 +1,393 @@
+//! The incident history: about 300 incidents over the last 8 weeks, drawn from
+//! the seed relative to `now` on the organisation's services (their share of
+//! the history, titles and hosts come from the organisation table), with their
+//! alerts, notes, acknowledgements and resolutions. Whatever the seed, the
+//! current user's teams have the open incidents a demo needs.
+
+use time::{Duration, OffsetDateTime};
+
+use super::{Agent, Alert, Incident, Note, Status};
+use crate::dataset::{Dataset, Target};
+use crate::organisation::organisation;
+use crate::resources::schedules::rotation;
+use crate::resources::teams::team_id;
+use crate::rng::{Rng, pd_id};
+
+/// How many incidents are generated.
+pub const INCIDENT_COUNT: usize = 300;
+/// How far back the incident history goes.
+pub const HISTORY_DAYS: i64 = 56;
+/// The first incident number.
+const FIRST_INCIDENT_NUMBER: u64 = 1001;
+
+/// What responders write in notes.
+const NOTES: &[&str] = &[
+    "Looking into this now.",
+    "Acknowledged, checking dashboards.",
+    "Rolled back the last deploy; error rate is recovering.",
+    "Root cause: connection pool exhaustion on the primary database. Raised max connections.",
+    "Customer impact limited to the EU region.",
+    "Paging the database team for a second pair of eyes.",
+    "Mitigated by scaling the worker pool from 6 to 12 replicas.",
+    "False alarm: synthetic check misconfigured after the DNS change.",
+    "Upstream provider confirmed an outage on their status page.",
+    "Postmortem scheduled for Thursday.",
+    "Cleared the stuck queue; monitoring for recurrence.",
+    "Opened a ticket with the vendor.",
+    "Applied the runbook steps; alert cleared.",
+    "Disk freed after rotating logs; need a permanent fix.",
+];
+
+/// Who the policy's first level (or the next level with someone on call) assigns at `t`.
+fn assignee_at(data: &Dataset, policy_id: &str, t: OffsetDateTime) -> Option<String> {
+    let policy = data.escalation_policy(policy_id)?;
+    for rule in &policy.rules {
+        for target in &rule.targets {
+            let user = match target {
+                Target::User(u) => Some(u.clone()),
+                Target::Schedule(s) => data.schedule(s).and_then(|s| rotation::on_call_at(s, t)),
+            };
+            if user.is_some() {
+                return user;
+            }
+        }
+    }
+    None
+}
+
+/// `len` random lower-case hex digits.
+fn hex(rng: &mut Rng, len: usize) -> String {
+    (0..len)
+        .map(|_| char::from_digit(rng.below(16) as u32, 16).unwrap_or('0'))
+        .collect()
+}
+
+/// The incident history, oldest first, numbered from 1001.
+pub(crate) fn generate(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<Incident> {
+    let rows = &organisation().services;
+    let mut rng = Rng::derived(seed, "incidents");
+    let total_weight: u64 = rows.iter().map(|s| s.incident_weight).sum();
+    let history = Duration::days(HISTORY_DAYS);
+    let mut out: Vec<Incident> = Vec::with_capacity(INCIDENT_COUNT);
+    for _ in 0..INCIDENT_COUNT {
+        // Service, weighted.
+        let mut w = rng.below(total_weight);
+        let row_index = rows
+            .iter()
+            .position(|s| {
+                if w < s.incident_weight {
+                    true
+                } else {
+                    w -= s.incident_weight;
+                    false
+                }
+            })
+            .unwrap_or(0);
+        let row = &rows[row_index];
+        let service = &data.services[row_index];
+        // Whole seconds, at least a minute old.
+        let age = Duration::seconds(60 + rng.below(history.whole_seconds() as u64 - 60) as i64);
+        let created_at = now - age;
+        let urgency = match row.urgency.as_str() {
+            "high" => {
+                if rng.chance(0.9) {
+                    "high"
+                } else {
+                    "low"
+                }
+            }
+            "low" => {
+                if rng.chance(0.9) {
+                    "low"
+                } else {
+                    "high"
+                }
+            }
+            _ => {
+                if rng.chance(0.5) {
+                    "high"
+                } else {
+                    "low"
+                }
+            }
+        };
+        let roll = rng.unit();
+        let status = if age < Duration::hours(2) {
+            if roll < 0.5 {
+                Status::Triggered
+            } else if roll < 0.8 {
+                Status::Acknowledged
+            } else {
+                Status::Resolved
+            }
+        } else if age < Duration::days(1) {
+            if roll < 0.1 {
+                Status::Triggered
+            } else if roll < 0.3 {
+                Status::Acknowledged
+            } else {
+                Status::Resolved
+            }
+        } else if age < Duration::days(7) {
+            if roll < 0.02 {
+                Status::Triggered
+            } else if roll < 0.06 {
+                Status::Acknowledged
+            } else {
+                Status::Resolved
+            }
+        } else if roll < 0.01 {
+            Status::Acknowledged
+        } else {
+            Status::Resolved
+        };
+        let title_template = rng.pick(&row.incident_titles).as_str();
+        let host = rng.pick(&row.hosts).as_str();
+        let title = if rng.chance(0.3) {
+            format!("{title_template} ({host})")
+        } else {
+            title_template.to_string()
+        };
+        let priority_id = if rng.chance(0.35) {
+            let p = if urgency == "high" {
+                rng.below(3)
+            } else {
+                2 + rng.below(3)
+            } as usize;
+            Some(data.priorities[p].id.clone())
+        } else {
+            None
+        };
+        let assignee = assignee_at(data, &service.escalation_policy_id, created_at)
+            .unwrap_or_else(|| crate::CURRENT_USER_ID.to_string());
+        let mut incident = Incident {
+            id: pd_id('Q', 14, &mut rng),
+            number: 0,
+            title: title.clone(),
+            created_at,
+            updated_at: created_at,
+            status: Status::Triggered,
+            urgency: urgency.to_string(),
+            service_id: service.id.clone(),
+            escalation_policy_id: service.escalation_policy_id.clone(),
+            team_ids: service.team_ids.clone(),
+            priority_id,
+            assignments: vec![(assignee.clone(), created_at)],
+            acknowledgements: vec![],
+            last_status_change_at: created_at,
+            last_status_change_by: Agent::Service(service.id.clone()),
+            resolved_at: None,
+            incident_key: hex(&mut rng, 32),
+            first_trigger_log_entry_id: pd_id('R', 26, &mut rng),
+            notes: vec![],
+            alerts: vec![],
+        };
+        // Alerts: 1-5, mostly 1-2.
+        let alert_count = *rng.pick(&[1usize, 1, 1, 2, 2, 3, 4, 5]);
+        for a in 0..alert_count {
+            let offset = if a == 0 {
+                Duration::ZERO
+            } else {
+                Duration::seconds(rng.range(5, 600))
+            };
+            let severity = if urgency == "high" {
+                *rng.pick(&["critical", "critical", "error"])
+            } else {
+                *rng.pick(&["warning", "info", "error"])
+            };
+            let alert_host = if a == 0 {
+                host
+            } else {
+                rng.pick(&row.hosts).as_str()
+            };
+            incident.alerts.push(Alert {
+                id: pd_id('Q', 14, &mut rng),
+                resolved: false,
+                created_at: (created_at + offset).min(now),
+                alert_key: hex(&mut rng, 32),
+                severity: severity.to_string(),
+                summary: if a == 0 {
+                    title.clone()
+                } else {
+                    format!("{title_template} ({alert_host})")
+                },
+                source: alert_host.to_string(),
+            });
+        }
+        incident.alerts.sort_by_key(|a| a.created_at);
+        let latest = now - Duration::seconds(30);
+        let mut last_time = created_at;
+        if status != Status::Triggered && (status == Status::Acknowledged || rng.chance(0.8)) {
+            let at = (created_at + Duration::seconds(rng.range(30, 1200)))
+                .min(latest)
+                .max(created_at);
+            incident.acknowledgements.push((assignee.clone(), at));
+            incident.status = Status::Acknowledged;
+            incident.last_status_change_at = at;
+            incident.last_status_change_by = Agent::User(assignee.clone());
+            last_time = at;
+        }
+        // Notes.
+        let note_count = if status == Status::Resolved {
+            *rng.pick(&[0usize, 0, 0, 0, 0, 1, 1, 1, 2, 2, 3, 4])
+        } else {
+            *rng.pick(&[0usize, 0, 1, 2])
+        };
+        let team_members: Vec<&str> = data
+            .team(&service.team_ids[0])
+            .map(|t| t.members.iter().map(|m| m.user_id.as_str()).collect())
+            .unwrap_or_default();
+        let mut note_time = last_time;
+        for _ in 0..note_count {
+            note_time = (note_time + Duration::seconds(rng.range(60, 3600))).min(latest);
+            let author = if rng.chance(0.7) || team_members.is_empty() {
+                assignee.clone()
+            } else {
+                rng.pick(&team_members).to_string()
+            };
+            incident.notes.push(Note {
+                id: pd_id('P', 7, &mut rng),
+                user_id: author,
+                content: rng.pick(NOTES).to_string(),
+                created_at: note_time,
+            });
+        }
+        if note_count > 0 {
+            last_time = note_time;
+        }
+        if status == Status::Resolved {
+            let at = (last_time + Duration::seconds(rng.range(120, 6 * 3600)))
+                .min(latest)
+                .max(last_time);
+            let by = if rng.chance(0.85) {
+                Agent::User(assignee.clone())
+            } else {
+                Agent::Service(service.id.clone())
+            };
+            incident.resolve(at, by);
+            last_time = at;
+        } else if status == Status::Triggered {
+            // A triggered incident has no acknowledgement (even if one was drawn above).
+            incident.acknowledgements.clear();
+            incident.status = Status::Triggered;
+            incident.last_status_change_at = created_at;
+            incident.last_status_change_by = Agent::Service(service.id.clone());
+        }
+        incident.updated_at = last_time.max(incident.last_status_change_at);
+        out.push(incident);
+    }
+    out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+    ensure_demo_situation(data, &mut out, now);
+    for (i, incident) in out.iter_mut().enumerate() {
+        incident.number = FIRST_INCIDENT_NUMBER + i as u64;
+    }
+    out
+}
+
+/// Makes sure the demo shows what a person expects to see whatever the seed:
+/// open incidents for the current user's teams, one triggered incident assigned
+/// to the current user, one acknowledged by them, and a stale open incident older
+/// than PagerDuty's default one-month window.
+fn ensure_demo_situation(data: &Dataset, incidents: &mut [Incident], now: OffsetDateTime) {
+    let me = crate::CURRENT_USER_ID.to_string();
+    let platform = team_id("Platform");
+    let payments = team_id("Payments");
+    let data_team = team_id("Data");
+    // Most recent incidents first.
+    let pick = |incidents: &[Incident],
+                team: &str,
+                min_age: Duration,
+                taken: &mut Vec<usize>|
+     -> Option<usize> {
+        let found = (0..incidents.len()).rev().find(|&i| {
+            !taken.contains(&i)
+                && incidents[i].team_ids.iter().any(|t| t == team)
+                && now - incidents[i].created_at >= min_age
+        });
+        if let Some(i) = found {
+            taken.push(i);
+        }
+        found
+    };
+    let mut taken = Vec::new();
+    let plans = [
+        (
+            platform.as_str(),
+            Duration::minutes(5),
+            Status::Triggered,
+            true,
+        ),
+        (
+            payments.as_str(),
+            Duration::minutes(20),
+            Status::Acknowledged,
+            true,
+        ),
+        (
+            platform.as_str(),
+            Duration::hours(3),
+            Status::Acknowledged,
+            false,
+        ),
+        (
+            payments.as_str(),
+            Duration::hours(1),
+            Status::Triggered,
+            false,
+        ),
+        (
+            data_team.as_str(),
+            Duration::days(40),
+            Status::Acknowledged,
+            false,
+        ),
+    ];
+    for (team, min_age, status, mine) in plans {
+        let Some(i) = pick(incidents, team, min_age, &mut taken) else {
+            continue;
+        };
+        let incident = &mut incidents[i];
+        let assignee = if mine {
+            me.clone()
+        } else {
+            incident
+                .assignments
+                .first()
+                .map(|(u, _)| u.clone())
+                .or_else(|| match &incident.last_status_change_by {
+                    Agent::User(u) => Some(u.clone()),
+                    Agent::Service(_) => None,
+                })
+                .or_else(|| assignee_at(data, &incident.escalation_policy_id, incident.created_at))
+                .unwrap_or_else(|| me.clone())
+        };
+        reopen(incident, status, &assignee);
+    }
+}
+
+/// Puts an incident back into an open state with a consistent history.
+fn reopen(incident: &mut Incident, status: Status, assignee: &str) {
+    incident.status = status;
+    incident.resolved_at = None;
+    incident.assignments = vec![(assignee.to_string(), incident.created_at)];
+    incident.acknowledgements.clear();
+    for alert in &mut incident.alerts {
+        alert.resolved = false;
+    }
+    match status {
+        Status::Acknowledged => {
+            let at = incident.created_at + Duration::seconds(240);
+            incident.acknowledgements.push((assignee.to_string(), at));
+            incident.last_status_change_at = at;
+            incident.last_status_change_by = Agent::User(assignee.to_string());
+        }
+        _ => {
+            incident.last_status_change_at = incident.created_at;
+            incident.last_status_change_by = Agent::Service(incident.service_id.clone());
+        }
+    }
+    let last_note = incident.notes.iter().map(|n| n.created_at).max();
+    incident.updated_at = incident
+        .last_status_change_at
+        .max(last_note.unwrap_or(incident.created_at));
+}

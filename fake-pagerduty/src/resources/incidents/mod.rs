@@ -1,0 +1,204 @@
+//! Incidents with their notes, alerts, past and related incidents:
+//! `GET /incidents`, `/incidents/{id}` and its sub-resources, and the two
+//! writes (`PUT /incidents/{id}`, `POST /incidents/{id}/notes`).
+//!
+//! Unlike the organisation, incidents are drawn from the seed ([`history`]).
+//! The model and its accessors are here; the JSON in `render`, the read
+//! handlers in `routes`, the writes in `writes`, past and related incidents in
+//! [`relations`].
+
+use time::OffsetDateTime;
+
+use crate::dataset::Dataset;
+
+pub mod history;
+pub mod relations;
+mod render;
+mod routes;
+mod writes;
+
+pub(crate) use routes::router;
+
+/// An incident's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// Triggered, not yet acknowledged.
+    Triggered,
+    /// Acknowledged by a responder.
+    Acknowledged,
+    /// Resolved.
+    Resolved,
+}
+
+impl Status {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Triggered => "triggered",
+            Status::Acknowledged => "acknowledged",
+            Status::Resolved => "resolved",
+        }
+    }
+
+    /// Parses the API spelling.
+    pub fn parse(s: &str) -> Option<Status> {
+        match s {
+            "triggered" => Some(Status::Triggered),
+            "acknowledged" => Some(Status::Acknowledged),
+            "resolved" => Some(Status::Resolved),
+            _ => None,
+        }
+    }
+
+    /// Triggered or acknowledged.
+    pub fn is_open(self) -> bool {
+        self != Status::Resolved
+    }
+}
+
+/// Who performed an action on an incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Agent {
+    /// A user (ID).
+    User(String),
+    /// The service itself, e.g. an auto-resolve or a resolve event (service ID).
+    Service(String),
+}
+
+/// An incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    /// PagerDuty ID (14 characters, starts with Q).
+    pub id: String,
+    /// Account-wide incident number.
+    pub number: u64,
+    /// Title.
+    pub title: String,
+    /// When it triggered.
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+    /// Current status.
+    pub status: Status,
+    /// `high` or `low`.
+    pub urgency: String,
+    /// The service it belongs to (ID).
+    pub service_id: String,
+    /// The escalation policy (ID).
+    pub escalation_policy_id: String,
+    /// Teams (IDs; the service's teams).
+    pub team_ids: Vec<String>,
+    /// Priority (ID), if set.
+    pub priority_id: Option<String>,
+    /// Current assignees `(user ID, assigned at)`; empty once resolved.
+    pub assignments: Vec<(String, OffsetDateTime)>,
+    /// Current acknowledgements `(user ID, at)`; empty once resolved.
+    pub acknowledgements: Vec<(String, OffsetDateTime)>,
+    /// When the status last changed.
+    pub last_status_change_at: OffsetDateTime,
+    /// Who changed it.
+    pub last_status_change_by: Agent,
+    /// When it was resolved.
+    pub resolved_at: Option<OffsetDateTime>,
+    /// De-duplication key.
+    pub incident_key: String,
+    /// ID of the trigger log entry.
+    pub first_trigger_log_entry_id: String,
+    /// Notes, oldest first.
+    pub notes: Vec<Note>,
+    /// Alerts, oldest first.
+    pub alerts: Vec<Alert>,
+}
+
+/// A note on an incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Note {
+    /// PagerDuty ID.
+    pub id: String,
+    /// Author (user ID).
+    pub user_id: String,
+    /// Text.
+    pub content: String,
+    /// When it was written.
+    pub created_at: OffsetDateTime,
+}
+
+/// An alert grouped into an incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// PagerDuty ID.
+    pub id: String,
+    /// `true` when resolved.
+    pub resolved: bool,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// De-duplication key.
+    pub alert_key: String,
+    /// `info`, `warning`, `error` or `critical`.
+    pub severity: String,
+    /// Summary line.
+    pub summary: String,
+    /// Source host or component.
+    pub source: String,
+}
+
+impl Incident {
+    /// Resolves the incident the way PagerDuty does: clears assignments and
+    /// acknowledgements and resolves its alerts.
+    pub(crate) fn resolve(&mut self, at: OffsetDateTime, by: Agent) {
+        self.status = Status::Resolved;
+        self.resolved_at = Some(at);
+        self.last_status_change_at = at;
+        self.last_status_change_by = by;
+        self.assignments.clear();
+        self.acknowledgements.clear();
+        for alert in &mut self.alerts {
+            alert.resolved = true;
+        }
+        self.updated_at = self.updated_at.max(at);
+    }
+}
+
+/// `[#1234] Title`.
+pub fn incident_summary(i: &Incident) -> String {
+    format!("[#{}] {}", i.number, i.title)
+}
+
+impl Dataset {
+    /// An incident by ID.
+    pub fn incident(&self, id: &str) -> Option<&Incident> {
+        self.incidents.iter().find(|i| i.id == id)
+    }
+
+    /// Incidents with at least one note.
+    pub fn incidents_with_notes(&self) -> Vec<&Incident> {
+        self.incidents
+            .iter()
+            .filter(|i| !i.notes.is_empty())
+            .collect()
+    }
+
+    /// Open (triggered or acknowledged) incidents.
+    pub fn open_incidents(&self) -> Vec<&Incident> {
+        self.incidents
+            .iter()
+            .filter(|i| i.status.is_open())
+            .collect()
+    }
+
+    /// Open incidents of services owned by any of `team_ids`.
+    pub fn open_incidents_of_teams(&self, team_ids: &[String]) -> Vec<&Incident> {
+        self.incidents
+            .iter()
+            .filter(|i| i.status.is_open() && i.team_ids.iter().any(|t| team_ids.contains(t)))
+            .collect()
+    }
+
+    /// Incidents currently assigned to a user.
+    pub fn incidents_assigned_to(&self, user_id: &str) -> Vec<&Incident> {
+        self.incidents
+            .iter()
+            .filter(|i| i.assignments.iter().any(|(u, _)| u == user_id))
+            .collect()
+    }
+}
