@@ -27,7 +27,7 @@ pub enum Access {
     },
 }
 
-/// How a tool treats `current_user_context` (`shared/TOOLS.md`).
+/// How a tool treats `current_user_context` (`docs/conventions.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UserContextRule {
     /// Arguments that conflict with `current_user_context=true`.

@@ -39,7 +39,7 @@ pub mod vars {
 /// Where PagerDuty is when nothing says otherwise.
 pub const DEFAULT_API_HOST: &str = "https://api.pagerduty.com";
 
-/// The default output cap in bytes of JSON (`shared/TOOLS.md`, "Output cap").
+/// The default output cap in bytes of JSON (`docs/conventions.md`, "Output cap").
 pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 400_000;
 
 /// The host's default per-call deadline.

@@ -1,4 +1,4 @@
-//! The result envelope of `shared/TOOLS.md`: `{"metadata": {...}, "<resources>": [...]}`
+//! The result envelope of `docs/conventions.md`: `{"metadata": {...}, "<resources>": [...]}`
 //! on success, `{"metadata": {...}, "error": {"message", "code"}}` on failure, and the
 //! output cap that keeps an answer within a model's context.
 

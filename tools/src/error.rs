@@ -1,9 +1,9 @@
-//! Tool errors: the stable codes of `shared/TOOLS.md` and the error envelope they become.
+//! Tool errors: the stable codes of `docs/conventions.md` and the error envelope they become.
 
 use std::fmt;
 
 /// The machine-readable error codes a tool can return. Their spelling is a contract
-/// (`shared/TOOLS.md`): clients branch on them.
+/// (`docs/conventions.md`): clients branch on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     /// A malformed ID argument; carries the resource's code word, e.g. `"INCIDENT"`.

@@ -1,6 +1,6 @@
 //! Projections: PagerDuty resources cut down to what an on-call engineer needs.
 //!
-//! The rules of `shared/TOOLS.md` ("Output fields") live here once: references
+//! The rules of `docs/conventions.md` ("Output fields") live here once: references
 //! collapse to `{id, summary}` (keeping their kind as `type` only where a field can
 //! point at several kinds), `self`, nested `html_url`s, nulls and empties are dropped,
 //! and the resource's own `html_url` is kept. Each tool names the top-level fields it

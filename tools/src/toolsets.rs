@@ -1,4 +1,4 @@
-//! Toolsets and the selection of offered tools (`shared/TOOLS.md`, "Toolsets").
+//! Toolsets and the selection of offered tools (`docs/conventions.md`, "Toolsets").
 //!
 //! Every tool belongs to exactly one [`Toolset`]. What an instance offers is its
 //! [`Selection`]: the selected toolsets, individual tools in addition, and which write
