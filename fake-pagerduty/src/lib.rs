@@ -70,7 +70,14 @@
 //! (list pagination with `more`/`total` and the 10,000 cap, get-by-ID with
 //! PagerDuty's 404, query filters), [`query`], [`pagination`], [`errors`],
 //! [`auth`], [`log`] (request log and fault injection), [`timefmt`], [`tz`] and
-//! [`rng`]. [`routes::router`] merges the resources' routes.
+//! [`rng`]; [`routes::router`] wraps the resources' routes in authentication,
+//! the request log and PagerDuty's 404 and 405.
+//!
+//! Adding a resource is one module under `src/resources/` plus its entries in
+//! `src/resources/mod.rs`, which lists every resource: the modules and their
+//! re-exported record types, the [`Dataset`] fields, the generation order and
+//! the routes. Fixed data goes in `data/organisation.json` (a field of the
+//! `Organisation` tables in `src/organisation.rs`).
 //!
 //! ## The binary
 //!
