@@ -17,7 +17,7 @@ pub static HOSTILE_GUEST: &[u8] = include_bytes!(env!("HOSTILE_GUEST_WASM"));
 /// PagerDuty's OpenAPI spec, loaded once per test binary.
 pub fn spec() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
-    SPEC.get_or_init(|| Spec::load_default().expect("the OpenAPI spec loads"))
+    SPEC.get_or_init(|| Spec::load_pinned().unwrap_or_else(|e| panic!("{e:#}")))
 }
 
 /// A call's envelope and error flag.
