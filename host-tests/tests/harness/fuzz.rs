@@ -180,7 +180,7 @@ async fn generated_arguments_never_break_a_tool_or_the_host() {
                     "case {case}: {envelope}"
                 );
                 if outcome.is_error {
-                    let code = envelope["error"]["code"].as_str().unwrap_or_default();
+                    let code = test_support::error_code(&envelope);
                     let known = CODES.contains(&code)
                         || (code.starts_with("INVALID_") && code.ends_with("_ID"));
                     assert!(

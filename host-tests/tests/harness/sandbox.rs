@@ -139,7 +139,10 @@ async fn traps_memory_and_cpu_exhaustion_become_errors_and_the_host_survives() {
     for name in ["trap", "exhaust_memory", "spin_forever"] {
         let (envelope, is_error) = attack(&sandbox, name, json!({})).await;
         assert!(is_error, "{name}: {envelope}");
-        assert!(envelope["error"]["code"].is_string(), "{name}: {envelope}");
+        assert!(
+            !test_support::error_code(&envelope).is_empty(),
+            "{name}: {envelope}"
+        );
         assert!(!envelope.to_string().contains(SECRET));
         // The same sandbox still serves.
         let (report, is_error) = attack(&sandbox, "read_env", json!({})).await;
