@@ -103,7 +103,15 @@ async fn no_files_and_no_token_in_the_environment() {
     let fake = spawn_fake();
     let sandbox = hostile(&fake, |c| c.enable_write_tools = true);
     let (report, _) = attack(&sandbox, "read_files", json!({})).await;
-    for attempt in report["attempts"].as_array().unwrap() {
+    let attempts = report["attempts"].as_array().expect("an attempt list");
+    // The guest reports every path it tried: an empty or partial list proves nothing.
+    let tried: Vec<&str> = attempts.iter().filter_map(|a| a["path"].as_str()).collect();
+    assert_eq!(
+        tried,
+        ["/etc/passwd", "/proc/self/environ", ".", "/"],
+        "{report}"
+    );
+    for attempt in attempts {
         assert_eq!(attempt["ok"], false, "{attempt}");
     }
     let (report, _) = attack(&sandbox, "read_env", json!({})).await;
