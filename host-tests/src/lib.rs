@@ -8,17 +8,12 @@
 use fake_pagerduty::{FakePagerDuty, Options, RecordedRequest};
 use pagerduty_mcp_host::{Sandbox, SandboxConfig};
 use serde_json::Value;
-use spec_check::Spec;
-use std::sync::OnceLock;
+use test_support::Exchange;
+
+pub use test_support::spec;
 
 /// The hostile test guest, built by build.rs.
 pub static HOSTILE_GUEST: &[u8] = include_bytes!(env!("HOSTILE_GUEST_WASM"));
-
-/// PagerDuty's OpenAPI spec, loaded once per test binary.
-pub fn spec() -> &'static Spec {
-    static SPEC: OnceLock<Spec> = OnceLock::new();
-    SPEC.get_or_init(|| Spec::load_default().expect("the OpenAPI spec loads"))
-}
 
 /// A call's envelope and error flag.
 #[derive(Debug, Clone)]
@@ -32,7 +27,7 @@ pub struct Answer {
 impl Answer {
     /// The error code of a tool error ("" otherwise).
     pub fn code(&self) -> &str {
-        self.envelope["error"]["code"].as_str().unwrap_or_default()
+        test_support::error_code(&self.envelope)
     }
 
     /// The list under `key`.
@@ -106,38 +101,22 @@ impl Harness {
 
     /// Asserts that every request is a valid operation of the spec and every answer
     /// validates against the spec's schema.
+    #[track_caller]
     pub fn check_against_spec(&self, requests: &[RecordedRequest]) {
-        let spec = spec();
-        let mut problems = Vec::new();
-        for r in requests {
-            let what = format!("{} {}", r.method, r.path);
-            if let Err(e) = spec.check_request(&r.method, &r.path, &r.query, &r.headers) {
-                problems.push(format!("request {what}?{:?}: {e:?}", r.query));
-            }
-            if let Some(body) = r.body.as_deref().filter(|b| !b.is_empty()) {
-                match serde_json::from_str::<Value>(body) {
-                    Ok(body) => {
-                        if let Err(e) = spec.check_request_body(&r.method, &r.path, &body) {
-                            problems.push(format!("request body {what}: {e:?}"));
-                        }
-                    }
-                    Err(e) => problems.push(format!("request body {what} is not JSON: {e}")),
-                }
-            }
-            match serde_json::from_str::<Value>(&r.response_body) {
-                Ok(body) => {
-                    if let Err(e) = spec.check_response(&r.method, &r.path, r.status, &body) {
-                        problems.push(format!("response {} to {what}: {e:?}", r.status));
-                    }
-                }
-                Err(e) => problems.push(format!("response to {what} is not JSON: {e}")),
-            }
-        }
-        assert!(
-            problems.is_empty(),
-            "spec violations:\n{}",
-            problems.join("\n")
-        );
+        test_support::assert_conform(requests.iter().map(exchange));
+    }
+}
+
+/// A request the fake recorded, as the exchange the spec walk checks.
+pub fn exchange(request: &RecordedRequest) -> Exchange<'_> {
+    Exchange {
+        method: &request.method,
+        path: &request.path,
+        query: &request.query,
+        headers: &request.headers,
+        request_body: request.body.as_deref(),
+        status: request.status,
+        response_body: &request.response_body,
     }
 }
 

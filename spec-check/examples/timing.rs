@@ -7,8 +7,8 @@ use serde_json::json;
 
 fn main() -> anyhow::Result<()> {
     let start = Instant::now();
-    let spec = spec_check::Spec::load_default()?;
-    println!("load_default:                 {:?}", start.elapsed());
+    let spec = spec_check::Spec::load_pinned()?;
+    println!("load_pinned:                  {:?}", start.elapsed());
 
     let headers = vec![
         (

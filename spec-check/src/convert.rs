@@ -640,12 +640,7 @@ mod tests {
 
     #[test]
     fn spec_fixes_apply_and_are_still_needed() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/pagerduty-api/openapiv3.json"
-        );
-        let path = std::env::var(crate::SPEC_PATH_ENV).unwrap_or_else(|_| path.to_owned());
-        let mut raw: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let mut raw = crate::pinned::pinned_openapi_json().unwrap_or_else(|e| panic!("{e:#}"));
         for (pointer, fix, _) in SPEC_FIXES {
             let schema = raw
                 .pointer(pointer)

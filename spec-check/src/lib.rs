@@ -1,7 +1,9 @@
 //! # spec-check
 //!
 //! Test-support crate that checks HTTP traffic against PagerDuty's REST API v2
-//! OpenAPI 3.0 document (`shared/pagerduty-api/openapiv3.json`).
+//! OpenAPI 3.0 document: one exact version of it, pinned in `openapi.lock`
+//! (repository, path, commit, SHA-256) and found and verified by the one loader,
+//! [`Spec::load_pinned`] (see [`pinned`] for where it looks).
 //!
 //! Two things must hold for the PagerDuty MCP component and its test doubles:
 //!
@@ -58,7 +60,7 @@
 //!   reference object `readOnly`, yet a request must send them.
 //!
 //! ```no_run
-//! let spec = spec_check::Spec::load_default()?;
+//! let spec = spec_check::Spec::load_pinned()?;
 //! let headers = [
 //!     ("Accept".to_string(), "application/vnd.pagerduty+json;version=2".to_string()),
 //!     ("Content-Type".to_string(), "application/json".to_string()),
@@ -73,9 +75,9 @@
 #![warn(missing_docs)]
 
 mod convert;
+pub mod pinned;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
@@ -84,16 +86,10 @@ use serde_json::Value;
 
 use crate::convert::{Converter, Direction, converted_pointer, deref, deref_with_pointer};
 
-/// Environment variable that overrides the location of the spec file used by
-/// [`Spec::load_default`].
-pub const SPEC_PATH_ENV: &str = "PAGERDUTY_OPENAPI_SPEC";
-
-/// Default location of the spec, relative to this crate: the repository is
-/// checked out with `shared/` beside it.
-const DEFAULT_SPEC_PATH: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/pagerduty-api/openapiv3.json"
-);
+pub use crate::pinned::{
+    OPENAPI_PATH_ENV, PinnedDocument, openapi_path, pinned_document, pinned_openapi_json,
+    read_pinned_openapi,
+};
 
 /// At most this many schema-validation errors are reported per payload.
 const MAX_SCHEMA_ERRORS: usize = 20;
@@ -179,20 +175,12 @@ struct Param<'a> {
 }
 
 impl Spec {
-    /// Loads the spec from the file named by `$PAGERDUTY_OPENAPI_SPEC`, or
-    /// else from `shared/pagerduty-api/openapiv3.json` beside the checkout.
-    pub fn load_default() -> anyhow::Result<Spec> {
-        let path = match std::env::var_os(SPEC_PATH_ENV) {
-            Some(p) if !p.is_empty() => PathBuf::from(p),
-            _ => PathBuf::from(DEFAULT_SPEC_PATH),
-        };
-        Self::load(&path)
-    }
-
-    /// Loads the spec from an OpenAPI 3.0 JSON file.
-    pub fn load(path: &Path) -> anyhow::Result<Spec> {
-        let bytes = std::fs::read(path)
-            .with_context(|| format!("reading OpenAPI spec {}", path.display()))?;
+    /// Loads the pinned document (`openapi.lock`) from the first place that has it
+    /// (`$PAGERDUTY_OPENAPI`, `shared/` beside the checkout, the download in
+    /// `target/openapi/`), after checking its SHA-256. The error says how to get the
+    /// document when no place has it.
+    pub fn load_pinned() -> anyhow::Result<Spec> {
+        let (path, bytes) = read_pinned_openapi()?;
         let raw: Value = serde_json::from_slice(&bytes)
             .with_context(|| format!("parsing OpenAPI spec {}", path.display()))?;
         Self::from_value(raw).with_context(|| format!("preparing OpenAPI spec {}", path.display()))

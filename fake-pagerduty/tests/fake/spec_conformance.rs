@@ -1,21 +1,14 @@
 //! Every endpoint, with a variety of parameters: each request must be a valid
 //! operation of PagerDuty's OpenAPI spec and each answer must validate against
-//! the operation's response schema (checked with the `spec-check` crate).
+//! the operation's response schema (the walk of `test-support`).
 
 use crate::common;
-
-use std::sync::OnceLock;
 
 use common::{Client, default_headers, fake, send, url};
 use fake_pagerduty::dataset::Status;
 use fake_pagerduty::{CURRENT_USER_EMAIL, CURRENT_USER_ID, FakePagerDuty};
 use serde_json::Value;
-use spec_check::Spec;
-
-fn spec() -> &'static Spec {
-    static SPEC: OnceLock<Spec> = OnceLock::new();
-    SPEC.get_or_init(|| Spec::load_default().expect("the PagerDuty spec loads"))
-}
+use test_support::{Exchange, spec};
 
 /// Sends requests and collects every conformance problem.
 struct Checker {
@@ -53,39 +46,27 @@ impl Checker {
         if let Some(f) = from {
             headers.push(("From".to_string(), f.to_string()));
         }
-        let label = format!("{method} {}", url(path, query));
-        if !self.check_requests {
-            // Deliberately invalid request: only the answer is checked.
-        } else if let Err(errs) = spec().check_request(method, path, &query_owned, &headers) {
-            self.problems
-                .extend(errs.into_iter().map(|e| format!("request {label}: {e}")));
-        }
-        if let Some(b) = body.filter(|_| self.check_requests) {
-            let json: Value = serde_json::from_str(b).expect("test bodies are JSON");
-            if let Err(errs) = spec().check_request_body(method, path, &json) {
-                self.problems.extend(
-                    errs.into_iter()
-                        .map(|e| format!("request body {label}: {e}")),
-                );
-            }
-        }
         let r = send(&self.client.base, method, &url(path, query), &headers, body);
-        let json: Value = match serde_json::from_str(&r.body) {
-            Ok(v) => v,
-            Err(e) => {
-                self.problems
-                    .push(format!("{label}: answer is not JSON ({e}): {}", r.body));
-                return Value::Null;
-            }
+        let exchange = Exchange {
+            method,
+            path,
+            query: &query_owned,
+            headers: &headers,
+            request_body: body,
+            status: r.status,
+            response_body: &r.body,
         };
-        if let Err(errs) = spec().check_response(method, path, r.status, &json) {
-            self.problems.extend(
-                errs.into_iter()
-                    .map(|e| format!("response {label} ({}): {e}", r.status)),
-            );
+        if self.check_requests {
+            self.problems.extend(exchange.request_problems());
+        } // else a deliberately invalid request: only the answer is checked.
+        self.problems.extend(exchange.response_problems());
+        match serde_json::from_str(&r.body) {
+            Ok(json) => {
+                self.checked += 1;
+                json
+            }
+            Err(_) => Value::Null,
         }
-        self.checked += 1;
-        json
     }
 
     fn get(&mut self, path: &str, query: &[(&str, &str)]) -> Value {

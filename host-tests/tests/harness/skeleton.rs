@@ -288,5 +288,5 @@ async fn connection_refused_is_network_error() {
         .unwrap();
     assert!(outcome.is_error);
     let envelope: serde_json::Value = serde_json::from_str(&outcome.structured_content).unwrap();
-    assert_eq!(envelope["error"]["code"], "NETWORK_ERROR");
+    assert_eq!(test_support::error_code(&envelope), "NETWORK_ERROR");
 }

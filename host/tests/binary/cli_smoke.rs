@@ -1,14 +1,15 @@
 //! Smoke tests of the built `pagerduty-mcp` binary and of the embedded
 //! component in the sandbox, against the fake PagerDuty.
 
-use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use pagerduty_mcp_host::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
+use test_support::error_code;
+use test_support::stdio::StdioClient;
 
 use crate::common;
 
@@ -106,7 +107,7 @@ fn demo_call_tool_error_exits_1() {
     let output = run(&["--demo", "call", "get_incident", r#"{"incident_id":"P@X"}"#]);
     assert_eq!(output.status.code(), Some(1));
     let envelope = stdout_json(&output);
-    assert_eq!(envelope["error"]["code"], "INVALID_INCIDENT_ID");
+    assert_eq!(error_code(&envelope), "INVALID_INCIDENT_ID");
 }
 
 #[test]
@@ -182,46 +183,20 @@ fn compiled_component_is_cached() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Speaks MCP with a `pagerduty-mcp --demo` child over stdio.
-struct McpChild {
-    child: std::process::Child,
-    stdout: BufReader<std::process::ChildStdout>,
+/// A `pagerduty-mcp --demo` child, spoken to in MCP over stdio.
+fn demo_over_stdio() -> StdioClient {
+    let mut command = common::pagerduty_mcp();
+    command.arg("--demo");
+    StdioClient::spawn(command)
 }
 
-impl McpChild {
-    fn start() -> McpChild {
-        let mut child = common::pagerduty_mcp()
-            .arg("--demo")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        McpChild { child, stdout }
-    }
-
-    fn send(&mut self, message: Value) {
-        let stdin = self.child.stdin.as_mut().unwrap();
-        writeln!(stdin, "{message}").unwrap();
-        stdin.flush().unwrap();
-    }
-
-    fn request(&mut self, message: Value) -> Value {
-        self.send(message);
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).unwrap();
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
-    }
-
-    fn finish(mut self) {
-        drop(self.child.stdin.take());
-        let status = self.child.wait().unwrap();
-        assert!(status.success());
-    }
+/// Closes the session; the server must then exit cleanly.
+fn finish(mcp: StdioClient) {
+    let transcript = mcp.finish();
+    assert!(transcript.status.success(), "{}", transcript.stderr);
 }
 
-fn check_session(mcp: &mut McpChild, params: Value) {
+fn check_session(mcp: &mut StdioClient, params: Value) {
     let with = |extra: Value| {
         let mut p = params.clone();
         p.as_object_mut()
@@ -230,13 +205,13 @@ fn check_session(mcp: &mut McpChild, params: Value) {
         p
     };
     let list =
-        mcp.request(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": params}));
+        mcp.request(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": params}));
     let tools = list["result"]["tools"]
         .as_array()
         .unwrap_or_else(|| panic!("{list}"));
     assert!(tools.iter().any(|t| t["name"] == "get_current_user"));
 
-    let call = mcp.request(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+    let call = mcp.request(&json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
         "params": with(json!({"name": "get_current_user"}))}));
     let result = &call["result"];
     assert_eq!(result["isError"], false, "{call}");
@@ -250,23 +225,23 @@ fn check_session(mcp: &mut McpChild, params: Value) {
     let text: Value = serde_json::from_str(content[0]["text"].as_str().unwrap()).unwrap();
     assert_eq!(text, result["structuredContent"]);
 
-    let error = mcp.request(json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+    let error = mcp.request(&json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call",
         "params": with(json!({"name": "get_incident", "arguments": {"incident_id": "P@X"}}))}));
     assert_eq!(error["result"]["isError"], true, "{error}");
     assert_eq!(
-        error["result"]["structuredContent"]["error"]["code"],
+        error_code(&error["result"]["structuredContent"]),
         "INVALID_INCIDENT_ID"
     );
 
-    let unknown = mcp.request(json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+    let unknown = mcp.request(&json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
         "params": with(json!({"name": "resolve_incident", "arguments": {"incident_id": "P1"}}))}));
     assert_eq!(unknown["error"]["code"], -32602, "{unknown}");
 }
 
 #[test]
 fn mcp_stdio_legacy_initialize() {
-    let mut mcp = McpChild::start();
-    let init = mcp.request(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    let mut mcp = demo_over_stdio();
+    let init = mcp.request(&json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "smoke", "version": "1"}}}));
     let result = &init["result"];
     assert_eq!(result["serverInfo"]["name"], "pagerduty-mcp", "{init}");
@@ -276,20 +251,20 @@ fn mcp_stdio_legacy_initialize() {
             .as_str()
             .is_some_and(|s| !s.is_empty())
     );
-    mcp.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    mcp.notify("notifications/initialized");
     check_session(&mut mcp, json!({}));
-    mcp.finish();
+    finish(mcp);
 }
 
 #[test]
 fn mcp_stdio_stateless_2026() {
-    let mut mcp = McpChild::start();
+    let mut mcp = demo_over_stdio();
     let meta = json!({"_meta": {
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
         "io.modelcontextprotocol/clientCapabilities": {},
         "io.modelcontextprotocol/clientInfo": {"name": "smoke", "version": "1"}}});
     check_session(&mut mcp, meta);
-    mcp.finish();
+    finish(mcp);
 }
 
 /// Accepts connections and never answers.
@@ -325,7 +300,7 @@ async fn host_side_wait_is_cut_by_the_deadline() {
     })
     .await;
     assert!(took < Duration::from_secs(5), "{took:?}");
-    assert_eq!(v["error"]["code"], "NETWORK_ERROR");
+    assert_eq!(error_code(&v), "NETWORK_ERROR");
     assert_eq!(
         v["error"]["message"],
         "the tool call exceeded its deadline of 1s"
@@ -341,7 +316,7 @@ async fn request_timeout_reaches_the_component() {
     })
     .await;
     assert!(took < Duration::from_secs(15), "{took:?}");
-    assert_eq!(v["error"]["code"], "NETWORK_ERROR", "{v}");
+    assert_eq!(error_code(&v), "NETWORK_ERROR", "{v}");
 }
 
 #[tokio::test]

@@ -7,13 +7,12 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use fake_pagerduty::{
     ACCOUNT_TOKEN, CURRENT_USER_ID, FakePagerDuty, Fault, OAUTH_TOKEN, Options, USER_TOKEN,
 };
-use http_body_util::{BodyExt as _, Full};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
+use test_support::error_code;
+use test_support::http::{Reply, post, send};
 
 use crate::common;
 
@@ -82,92 +81,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// One HTTP answer.
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: http::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    /// The JSON-RPC messages of a JSON or SSE body.
-    fn messages(&self) -> Vec<Value> {
-        let json = self
-            .headers
-            .get("content-type")
-            .is_some_and(|v| v.to_str().unwrap_or("").starts_with("application/json"));
-        if json {
-            return vec![serde_json::from_str(&self.body).expect("a JSON body")];
-        }
-        self.body
-            .lines()
-            .filter_map(|line| line.strip_prefix("data:"))
-            .map(str::trim)
-            .filter(|data| !data.is_empty())
-            .map(|data| serde_json::from_str(data).expect("JSON in an SSE event"))
-            .collect()
-    }
-
-    /// The one JSON-RPC answer with `id`.
-    fn answer(&self, id: u64) -> Value {
-        self.messages()
-            .into_iter()
-            .find(|m| m["id"] == id)
-            .unwrap_or_else(|| panic!("no answer with id {id} in {self:?}"))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
-
-/// Sends one request on a fresh connection.
-async fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Reply {
-    let uri: http::Uri = url.parse().unwrap();
-    let authority = uri.authority().unwrap().as_str().to_owned();
-    let mut builder = http::Request::builder().method(method).uri(uri.path());
-    if !headers
-        .iter()
-        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
-    {
-        builder = builder.header("host", &authority);
-    }
-    if body.is_some() {
-        builder = builder
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream");
-    }
-    for (name, value) in headers {
-        builder = builder.header(*name, *value);
-    }
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let request = builder.body(Full::new(Bytes::from(body))).unwrap();
-    let exchange = async {
-        let stream = tokio::net::TcpStream::connect(&authority).await.unwrap();
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-        let response = sender.send_request(request).await.unwrap();
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        Reply {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(60), exchange)
-        .await
-        .expect("the server answers within 60 s")
-}
-
-async fn post(url: &str, headers: &[(&str, &str)], body: &Value) -> Reply {
-    send("POST", url, headers, Some(body)).await
 }
 
 /// The `_meta` of a stateless (2026-07-28) request.
@@ -365,7 +278,8 @@ async fn stateless_2026_07_28_requests() {
     let answer = reply.answer(3);
     assert_eq!(answer["result"]["isError"], true, "{answer}");
     assert_eq!(
-        answer["result"]["structuredContent"]["error"]["code"], "INVALID_USER_ID",
+        error_code(&answer["result"]["structuredContent"]),
+        "INVALID_USER_ID",
         "{answer}"
     );
 }
@@ -804,7 +718,8 @@ async fn per_request_tokens_go_to_their_own_requests_only() {
     let answer = reply.answer(50);
     assert_eq!(answer["result"]["isError"], true, "{answer}");
     assert_eq!(
-        answer["result"]["structuredContent"]["error"]["code"], "UNAUTHORIZED",
+        error_code(&answer["result"]["structuredContent"]),
+        "UNAUTHORIZED",
         "{answer}"
     );
 

@@ -158,7 +158,7 @@ fn error_of(json: &str) -> (String, String) {
         "Error occurred while processing request"
     );
     (
-        v["error"]["code"].as_str().unwrap().to_owned(),
+        test_support::error_code(&v).to_owned(),
         v["error"]["message"].as_str().unwrap().to_owned(),
     )
 }

@@ -4,32 +4,20 @@
 
 use fake_pagerduty::{FakePagerDuty, Options};
 use serde_json::{Value, json};
-use std::io::Write as _;
-use std::process::Stdio;
+use test_support::stdio::StdioClient;
 
 use crate::common;
 
 /// Runs one stdio session of `lines` against the binary; returns (stdout, stderr).
 fn session(envs: &[(&str, &str)], args: &[&str], lines: &[String]) -> (String, String) {
-    let mut child = common::pagerduty_mcp()
-        .args(args)
-        .envs(envs.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let mut stdin = child.stdin.take().unwrap();
+    let mut command = common::pagerduty_mcp();
+    command.args(args).envs(envs.iter().copied());
+    let mut client = StdioClient::spawn(command);
     for line in lines {
-        stdin.write_all(line.as_bytes()).unwrap();
-        stdin.write_all(b"\n").unwrap();
+        client.send_line(line);
     }
-    drop(stdin);
-    let output = child.wait_with_output().unwrap();
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let transcript = client.finish();
+    (transcript.stdout, transcript.stderr)
 }
 
 fn request(id: u64, method: &str, params: Value) -> String {

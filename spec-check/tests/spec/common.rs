@@ -4,28 +4,16 @@ use std::sync::OnceLock;
 
 use spec_check::Spec;
 
-/// The spec, loaded once per test binary.
+/// The spec, loaded once per test binary by the one loader.
 pub fn spec() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
-    SPEC.get_or_init(|| Spec::load_default().expect("load PagerDuty OpenAPI spec"))
+    SPEC.get_or_init(|| Spec::load_pinned().unwrap_or_else(|e| panic!("{e:#}")))
 }
 
 /// The raw spec document, for tests that need to read examples.
 pub fn raw_spec() -> &'static serde_json::Value {
     static RAW: OnceLock<serde_json::Value> = OnceLock::new();
-    RAW.get_or_init(|| {
-        let path = std::env::var_os(spec_check::SPEC_PATH_ENV)
-            .filter(|p| !p.is_empty())
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| {
-                concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/../../shared/pagerduty-api/openapiv3.json"
-                )
-                .into()
-            });
-        serde_json::from_slice(&std::fs::read(path).expect("read spec")).expect("parse spec")
-    })
+    RAW.get_or_init(|| spec_check::pinned_openapi_json().unwrap_or_else(|e| panic!("{e:#}")))
 }
 
 /// Headers every PagerDuty REST request carries.

@@ -3,6 +3,7 @@
 mod common;
 
 mod examples;
+mod fetch_script;
 mod requests;
 mod responses;
 mod whole_spec;
