@@ -2,6 +2,7 @@
 
 mod common;
 
+mod catalog;
 mod examples;
 mod fetch_script;
 mod requests;
