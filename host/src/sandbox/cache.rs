@@ -244,3 +244,214 @@ fn hex(bytes: &[u8]) -> String {
         })
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// The smallest component: compiles in milliseconds.
+    const EMPTY_COMPONENT: &str = "(component)";
+    /// Another component, so another key.
+    const OTHER_COMPONENT: &str = "(component (core module))";
+
+    /// A fresh directory under the system temp dir, removed when dropped.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(name: &str) -> TempDir {
+            static COUNTER: AtomicU64 = AtomicU64::new(0);
+            let dir = std::env::temp_dir().join(format!(
+                "pagerduty-mcp-cache-test-{}-{}-{name}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            ));
+            let _ = fs::remove_dir_all(&dir);
+            TempDir(dir)
+        }
+
+        /// A private cache directory inside it.
+        fn cache(&self) -> PathBuf {
+            let dir = self.0.join("cache");
+            create_private_dir(&dir).unwrap();
+            dir
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn engine() -> &'static Engine {
+        super::super::engine().unwrap()
+    }
+
+    fn key_of(wasm: &str) -> String {
+        cache_key(engine(), &hex(&Sha256::digest(wasm.as_bytes())))
+    }
+
+    fn artifacts(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn the_second_load_comes_from_disk() {
+        let tmp = TempDir::new("hit");
+        let dir = tmp.cache();
+        let key = key_of(EMPTY_COMPONENT);
+        let load = || load_or_compile(engine(), EMPTY_COMPONENT.as_bytes(), &key, Some(&dir));
+
+        let (_, origin) = load().unwrap();
+        assert_eq!(origin, Origin::Compiled);
+        // Only the artifact: the temporary file was renamed into place.
+        assert_eq!(artifacts(&dir), [format!("{key}.cwasm")]);
+        let (_, origin) = load().unwrap();
+        assert_eq!(origin, Origin::Disk);
+    }
+
+    #[test]
+    fn without_a_directory_every_load_compiles() {
+        let key = key_of(EMPTY_COMPONENT);
+        for _ in 0..2 {
+            let (_, origin) =
+                load_or_compile(engine(), EMPTY_COMPONENT.as_bytes(), &key, None).unwrap();
+            assert_eq!(origin, Origin::Compiled);
+        }
+    }
+
+    #[test]
+    fn a_corrupt_artifact_is_recompiled_and_replaced() {
+        let tmp = TempDir::new("corrupt");
+        let dir = tmp.cache();
+        let key = key_of(EMPTY_COMPONENT);
+        let path = dir.join(format!("{key}.cwasm"));
+        for garbage in [
+            &b""[..],
+            b"not a compiled component",
+            b"\x7fELF\x02\x01\x01",
+        ] {
+            fs::write(&path, garbage).unwrap();
+            let (_, origin) =
+                load_or_compile(engine(), EMPTY_COMPONENT.as_bytes(), &key, Some(&dir)).unwrap();
+            assert_eq!(origin, Origin::Compiled, "{garbage:?}");
+            assert_ne!(
+                fs::read(&path).unwrap(),
+                garbage,
+                "the artifact was replaced"
+            );
+            let (_, origin) =
+                load_or_compile(engine(), EMPTY_COMPONENT.as_bytes(), &key, Some(&dir)).unwrap();
+            assert_eq!(origin, Origin::Disk);
+        }
+    }
+
+    #[test]
+    fn the_key_follows_the_component_digest() {
+        let a = cache_key(engine(), "a".repeat(64).as_str());
+        assert_eq!(a, cache_key(engine(), "a".repeat(64).as_str()));
+        assert_ne!(a, cache_key(engine(), "b".repeat(64).as_str()));
+        assert_eq!(a.len(), 32);
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+        assert_ne!(key_of(EMPTY_COMPONENT), key_of(OTHER_COMPONENT));
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_artifacts_and_the_current_one() {
+        let tmp = TempDir::new("prune");
+        let dir = tmp.cache();
+        let now = SystemTime::now();
+        let total = CACHE_KEEP + 4;
+        // artifact 0 is the newest, artifact total-1 the oldest.
+        for i in 0..total {
+            let path = dir.join(format!("{i:02}.cwasm"));
+            let file = fs::File::create(&path).unwrap();
+            file.set_modified(now - Duration::from_secs(60 * i as u64))
+                .unwrap();
+        }
+        fs::write(dir.join("notes.txt"), "not an artifact").unwrap();
+        // The current artifact is kept even when it is the oldest.
+        let current = dir.join(format!("{:02}.cwasm", total - 1));
+        prune_cache(&dir, &current);
+
+        let mut expected: Vec<String> = (0..CACHE_KEEP - 1)
+            .map(|i| format!("{i:02}.cwasm"))
+            .collect();
+        expected.push(format!("{:02}.cwasm", total - 1));
+        expected.push("notes.txt".into());
+        expected.sort();
+        assert_eq!(artifacts(&dir), expected);
+    }
+
+    #[test]
+    fn the_directory_comes_from_the_environment() {
+        let tmp = TempDir::new("env");
+        let root = tmp.0.clone();
+        let env = |pairs: Vec<(&'static str, PathBuf)>| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.clone().into_os_string())
+            }
+        };
+        let explicit = root.join("explicit");
+        assert_eq!(
+            cache_dir(env(vec![
+                (CACHE_DIR_VAR, explicit.clone()),
+                ("XDG_CACHE_HOME", root.join("xdg")),
+            ])),
+            Some(explicit.clone())
+        );
+        assert!(explicit.is_dir());
+        for off in ["off", ""] {
+            assert_eq!(
+                cache_dir(env(vec![
+                    (CACHE_DIR_VAR, PathBuf::from(off)),
+                    ("HOME", root.join("home")),
+                ])),
+                None,
+                "{off:?}"
+            );
+        }
+        assert_eq!(
+            cache_dir(env(vec![
+                ("XDG_CACHE_HOME", root.join("xdg")),
+                ("HOME", root.join("home")),
+            ])),
+            Some(root.join("xdg").join("pagerduty-mcp"))
+        );
+        assert_eq!(
+            cache_dir(env(vec![
+                ("XDG_CACHE_HOME", PathBuf::new()),
+                ("HOME", root.join("home")),
+            ])),
+            Some(root.join("home").join(".cache").join("pagerduty-mcp"))
+        );
+        assert_eq!(cache_dir(env(vec![])), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_directory_is_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let tmp = TempDir::new("private");
+        let dir = tmp.0.join("a").join("b");
+        create_private_dir(&dir).unwrap();
+        let mode = fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+        // A directory others can write to is refused, and so not used.
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(create_private_dir(&dir).is_err());
+        let var = |name: &str| (name == CACHE_DIR_VAR).then(|| dir.clone().into_os_string());
+        assert_eq!(cache_dir(var), None);
+    }
+}
