@@ -1,14 +1,15 @@
-//! Builds the hostile test guest (`guests/hostile`) for wasm32-wasip2 and hands its
-//! path to the tests. A nested cargo with its own target dir, as in host/build.rs.
+//! Builds the hostile test guest (`guests/hostile`, not a workspace member) for
+//! `wasm32-wasip2` with [`component_build`], in its own target directory
+//! (`<workspace>/target/guests`), and hands its path to the tests.
 
 use std::path::PathBuf;
-use std::process::Command;
+
+use component_build::{Crate, fail};
 
 fn main() {
-    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    let guest = manifest_dir.join("guests/hostile");
+    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let guest = manifest_dir.join("guests").join("hostile");
     let workspace = manifest_dir.parent().unwrap().to_path_buf();
-    let target_dir = workspace.join("target/guests");
     println!("cargo:rerun-if-changed={}", guest.join("src").display());
     println!(
         "cargo:rerun-if-changed={}",
@@ -16,32 +17,18 @@ fn main() {
     );
     println!("cargo:rerun-if-changed={}", workspace.join("wit").display());
 
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "--manifest-path",
-        ])
-        .arg(guest.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target_dir);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("CARGO_") && key != "CARGO_HOME"
-            || key == "RUSTFLAGS"
-            || key == "RUSTC_WRAPPER"
-        {
-            command.env_remove(key);
-        }
-    }
-    let status = command.status().expect("cargo runs");
-    assert!(
-        status.success(),
-        "building the hostile guest failed (is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`)"
+    let manifest = guest.join("Cargo.toml");
+    let built = component_build::build(
+        &workspace,
+        Crate::Standalone {
+            manifest: &manifest,
+            package: "hostile-guest",
+        },
+        &workspace.join("target").join("guests"),
+    )
+    .unwrap_or_else(|e| fail(&e.to_string()));
+    println!(
+        "cargo:rustc-env=HOSTILE_GUEST_WASM={}",
+        built.wasm.display()
     );
-    let wasm = target_dir.join("wasm32-wasip2/release/hostile_guest.wasm");
-    println!("cargo:rustc-env=HOSTILE_GUEST_WASM={}", wasm.display());
 }

@@ -14,6 +14,9 @@
 //!   [`HttpConfig::allowed_hosts`] is set) and a present `Origin` header an
 //!   allowed origin ([`DEFAULT_ALLOWED_ORIGINS`]), else 403.
 //! * Authentication by [`crate::http_auth::authenticate`] in front of the service.
+//! * `DELETE /mcp` answers as the MCP specification and its SDKs expect
+//!   (`end_session`): 200 when it ends a session, 404 for a session that does
+//!   not exist (any more), 405 with `Allow` when there is no session to end.
 
 use std::future::{Future, IntoFuture as _};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -22,11 +25,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use axum::serve::ListenerExt as _;
+use http::header::ALLOW;
+use http::{HeaderMap, Method, StatusCode};
+use rmcp::model::ProtocolVersion;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{SessionId, SessionManager as _};
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 
 use crate::http_auth::{Authenticator, HttpAuth};
@@ -40,6 +47,12 @@ pub const ALLOWED_ORIGINS_VAR: &str = "PAGERDUTY_MCP_ALLOWED_ORIGINS";
 
 /// The environment variable with the allowed `Host` names (comma-separated).
 pub const ALLOWED_HOSTS_VAR: &str = "PAGERDUTY_MCP_ALLOWED_HOSTS";
+
+/// The session header of the legacy (session) protocol revisions.
+const SESSION_HEADER: &str = "mcp-session-id";
+
+/// The protocol version header.
+const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
 
 /// The origins allowed by default: local web pages on any port.
 pub const DEFAULT_ALLOWED_ORIGINS: [&str; 3] =
@@ -218,15 +231,86 @@ pub fn router(server: McpServer, config: &HttpConfig) -> (Router, StreamableHttp
         sessions.clone(),
         rmcp_config.clone(),
     );
-    let authenticator = Arc::new(Authenticator::new(config.auth.clone(), sessions));
+    let authenticator = Arc::new(Authenticator::new(config.auth.clone(), sessions.clone()));
+    // The last route layer runs first: authentication, then session ending.
     let router = Router::new()
         .route_service(MCP_PATH, service)
+        .route_layer(middleware::from_fn_with_state(sessions, end_session))
         .route_layer(middleware::from_fn_with_state(
             authenticator,
             crate::http_auth::authenticate,
         ))
         .layer(middleware::from_fn(log_request));
     (router, rmcp_config)
+}
+
+/// `DELETE /mcp`: ends a session with the answers the MCP specification and
+/// its SDKs expect, around rmcp, which validates the request (Host, Origin,
+/// `MCP-Protocol-Version`) and closes the session but answers 202 for any
+/// session ID, known or not, and 400 without one.
+///
+/// * A live session: closed by rmcp, then **200**. The Python SDK accepts only
+///   200 or 204 (it logs "Session termination failed: 202" otherwise).
+/// * A session ID naming no session (never created, or already ended): **404**;
+///   the server "MUST respond to requests containing that session ID with
+///   HTTP 404 Not Found" once a session is terminated (MCP 2025-11-25, Streamable
+///   HTTP, Session Management, item 3).
+/// * No session ID (a stateless client; there is no session to end): **405**
+///   with `Allow: POST`, as for the 2026-07-28 revision, which has no sessions
+///   ("HTTP GET or DELETE to the MCP endpoint: respond with 405 Method Not
+///   Allowed"; 2025-11-25 item 5: a server "MAY respond to this request with
+///   HTTP 405"). rmcp answers a DELETE carrying `MCP-Protocol-Version:
+///   2026-07-28` that way itself.
+///
+/// rmcp's refusals stand: 403 for a foreign Host or Origin, 400 for an
+/// unsupported `MCP-Protocol-Version`.
+async fn end_session(
+    State(sessions): State<Arc<LocalSessionManager>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != Method::DELETE {
+        return next.run(request).await;
+    }
+    let session: Option<SessionId> = request
+        .headers()
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(SessionId::from);
+    let live = match &session {
+        Some(id) => sessions.has_session(id).await.unwrap_or(false),
+        None => false,
+    };
+    let without_session_header = !request.headers().contains_key(SESSION_HEADER);
+    let known_version = supported_protocol_version(request.headers());
+    let response = next.run(request).await;
+    match (&session, response.status()) {
+        (Some(_), StatusCode::ACCEPTED) if live => StatusCode::OK.into_response(),
+        (Some(_), StatusCode::ACCEPTED) => {
+            (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response()
+        }
+        // rmcp's "Session ID is required", for a request it otherwise accepted.
+        (None, StatusCode::BAD_REQUEST) if without_session_header && known_version => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(ALLOW, "POST")],
+            "Method Not Allowed: there is no session to end",
+        )
+            .into_response(),
+        _ => response,
+    }
+}
+
+/// Whether the request's `MCP-Protocol-Version` header is absent (meaning
+/// 2025-03-26) or names a protocol version rmcp supports.
+fn supported_protocol_version(headers: &HeaderMap) -> bool {
+    match headers.get(PROTOCOL_VERSION_HEADER) {
+        None => true,
+        Some(value) => value.to_str().is_ok_and(|version| {
+            ProtocolVersion::KNOWN_VERSIONS
+                .iter()
+                .any(|known| known.as_str() == version)
+        }),
+    }
 }
 
 /// Logs each HTTP request at debug level: method, path, status, duration.

@@ -22,6 +22,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use pagerduty_tools::error::ErrorCode;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
@@ -206,7 +207,10 @@ pub fn envelope(outcome: &CallOutcome) -> (Value, String, bool) {
         }
         _ => {
             tracing::error!("the component returned a result that is not a JSON object");
-            let fallback = error_outcome("INTERNAL_ERROR", "the tool returned a malformed result");
+            let fallback = error_outcome(
+                ErrorCode::InternalError,
+                "the tool returned a malformed result",
+            );
             let value = serde_json::from_str(&fallback.structured_content).unwrap_or(Value::Null);
             (value, fallback.structured_content, true)
         }

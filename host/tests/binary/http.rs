@@ -822,3 +822,84 @@ async fn eight_concurrent_calls_run_in_parallel() {
         "8 calls with a {DELAY_MS} ms PagerDuty delay took {elapsed:?}: not parallel"
     );
 }
+
+/// `DELETE /mcp` of a session, as the MCP specification (2025-11-25, Streamable
+/// HTTP, Session Management) and the Python SDK (which accepts 200 or 204)
+/// expect: 200 for a live session, which is then closed; 404 for a session ID
+/// that names no session, whether it ended or never existed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_ends_a_live_session_with_200_then_404() {
+    let server = demo_server();
+    let session = Session::open(&server.url, None).await;
+    let other = Session::open(&server.url, None).await;
+
+    let reply = send("DELETE", &server.url, &session.headers(), None).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    // Really closed: a request naming it gets 404, and so does a second DELETE.
+    let reply = session
+        .post(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}))
+        .await;
+    assert_eq!(reply.status, 404, "{reply:?}");
+    let reply = send("DELETE", &server.url, &session.headers(), None).await;
+    assert_eq!(reply.status, 404, "{reply:?}");
+    let never = [
+        ("mcp-session-id", "no-such-session"),
+        ("mcp-protocol-version", LEGACY),
+    ];
+    let reply = send("DELETE", &server.url, &never, None).await;
+    assert_eq!(reply.status, 404, "{reply:?}");
+
+    // The other session lives on; a foreign origin cannot end it.
+    let mut foreign = other.headers();
+    foreign.push(("origin", "http://evil.example"));
+    let reply = send("DELETE", &server.url, &foreign, None).await;
+    assert_eq!(reply.status, 403, "{reply:?}");
+    let answer = other.call(3, "get_current_user", json!({})).await;
+    assert_eq!(envelope(&answer)["users"][0]["id"], CURRENT_USER_ID);
+    // Without MCP-Protocol-Version (a 2025-03-26 client) it ends as well.
+    let reply = send(
+        "DELETE",
+        &server.url,
+        &[("mcp-session-id", other.id.as_str())],
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let reply = other
+        .post(&json!({"jsonrpc": "2.0", "id": 4, "method": "tools/list"}))
+        .await;
+    assert_eq!(reply.status, 404, "{reply:?}");
+}
+
+/// `DELETE /mcp` without a session ID has no session to end: 405 with `Allow`,
+/// as the 2026-07-28 revision (which has no sessions) asks, whichever revision
+/// the client names; rmcp's refusals of the request itself stand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_without_a_session_is_405_with_allow() {
+    let server = demo_server();
+    for headers in [
+        &[][..],
+        &[("mcp-protocol-version", LEGACY)],
+        &[("mcp-protocol-version", STATELESS)],
+    ] {
+        let reply = send("DELETE", &server.url, headers, None).await;
+        assert_eq!(reply.status, 405, "{headers:?}: {reply:?}");
+        assert_eq!(reply.header("allow"), Some("POST"), "{reply:?}");
+    }
+    let reply = send(
+        "DELETE",
+        &server.url,
+        &[("mcp-protocol-version", "1999-01-01")],
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, 400, "an unsupported version: {reply:?}");
+    let reply = send(
+        "DELETE",
+        &server.url,
+        &[("origin", "http://evil.example")],
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, 403, "a foreign origin: {reply:?}");
+}

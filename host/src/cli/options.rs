@@ -1,0 +1,220 @@
+//! The command line's flags: every option with its environment variable,
+//! default and help text, and the parsers that check values as they are read.
+//!
+//! The variables the component also reads are named by the component's
+//! contract ([`pagerduty_tools::config::vars`]), so a flag and the guest
+//! environment it ends up in cannot drift apart.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, ValueEnum};
+use pagerduty_tools::config::vars;
+
+use super::config::REQUEST_TIMEOUT_VAR;
+use crate::egress::{ApiBase, AuthScheme};
+use crate::http::{ALLOWED_HOSTS_VAR, ALLOWED_ORIGINS_VAR};
+use crate::sandbox::DEFAULT_API_BASE;
+
+/// Options shared by all subcommands (each may come before or after the subcommand).
+#[derive(Debug, Args)]
+pub struct Options {
+    /// PagerDuty API base URL (http or https, no path); `https://api.eu.pagerduty.com` for EU accounts.
+    #[arg(
+        long,
+        global = true,
+        env = vars::API_HOST,
+        value_name = "URL",
+        default_value = DEFAULT_API_BASE,
+        value_parser = parse_api_host,
+    )]
+    pub api_host: ApiBase,
+
+    /// How the token is sent: `token` (Token token=...) or `bearer` (OAuth). Default: bearer for
+    /// tokens starting with pdus+_, token otherwise.
+    #[arg(long, global = true, value_enum, value_name = "SCHEME", default_value_t = AuthSchemeArg::Auto)]
+    pub auth_scheme: AuthSchemeArg,
+
+    /// Offer the write tools (acknowledge_incident, resolve_incident, add_incident_note).
+    #[arg(
+        long,
+        global = true,
+        env = vars::ENABLE_WRITE_TOOLS,
+        action = ArgAction::SetTrue,
+        value_parser = BoolishValueParser::new(),
+    )]
+    pub enable_write_tools: bool,
+
+    /// The `From` email for write tools (default: the token's user).
+    #[arg(
+        long,
+        global = true,
+        env = vars::USER_EMAIL,
+        value_name = "EMAIL"
+    )]
+    pub user_email: Option<String>,
+
+    /// Timeout in seconds for each PagerDuty HTTP request.
+    #[arg(
+        long,
+        global = true,
+        env = REQUEST_TIMEOUT_VAR,
+        value_name = "SECONDS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+    )]
+    pub request_timeout: u64,
+
+    /// Largest tool result in bytes of JSON; longer lists are cut (default: the component's, 400000).
+    #[arg(
+        long,
+        global = true,
+        env = vars::MAX_OUTPUT_BYTES,
+        value_name = "BYTES",
+        value_parser = clap::value_parser!(u64).range(1..),
+    )]
+    pub max_output_bytes: Option<u64>,
+
+    /// Log filter for stderr, e.g. `debug` or `pagerduty_mcp_host=debug` (default: RUST_LOG, else
+    /// `info` when serving and `warn` otherwise).
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
+
+    /// Run against a built-in fake PagerDuty on a loopback port (no token needed).
+    #[arg(long, global = true)]
+    pub demo: bool,
+
+    /// Serve MCP over Streamable HTTP at http://ADDR/mcp instead of stdio. ADDR is IP:PORT or a
+    /// port on 127.0.0.1; port 0 picks a free port (the address is printed on stderr).
+    #[arg(
+        long,
+        global = true,
+        value_name = "ADDR",
+        value_parser = parse_http_addr,
+        help_heading = "HTTP transport"
+    )]
+    pub http: Option<SocketAddr>,
+
+    /// Allow --http on a non-loopback address. Also needs an access token
+    /// (PAGERDUTY_MCP_HTTP_TOKEN or --http-token-file) or --per-request-token.
+    #[arg(
+        long,
+        global = true,
+        requires = "http",
+        help_heading = "HTTP transport"
+    )]
+    pub allow_remote: bool,
+
+    /// Require clients to send `Authorization: Bearer <token>`, the token being the first line of
+    /// this file (at least 16 characters). Default: the PAGERDUTY_MCP_HTTP_TOKEN environment
+    /// variable, if set; optional on loopback.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        requires = "http",
+        conflicts_with = "per_request_token",
+        help_heading = "HTTP transport"
+    )]
+    pub http_token_file: Option<PathBuf>,
+
+    /// Take the PagerDuty token from each HTTP request (`Authorization: Token token=<API key>` or
+    /// `Bearer <OAuth token>`; 401 without) and use it for that request's PagerDuty calls only.
+    /// The server's own token (PAGERDUTY_API_TOKEN) is then neither needed nor used.
+    #[arg(
+        long,
+        global = true,
+        requires = "http",
+        help_heading = "HTTP transport"
+    )]
+    pub per_request_token: bool,
+
+    /// A web origin allowed to call the server (repeatable or comma-separated; replaces the
+    /// defaults), e.g. `https://app.example.com` or `http://localhost:3000`; without a port, any
+    /// port. Requests with another Origin header get 403; requests without one are allowed.
+    #[arg(
+        long = "allowed-origin",
+        global = true,
+        env = ALLOWED_ORIGINS_VAR,
+        value_name = "ORIGIN",
+        value_delimiter = ',',
+        value_parser = parse_origin_arg,
+        help_heading = "HTTP transport"
+    )]
+    pub allowed_origins: Vec<String>,
+
+    /// A `Host` header value accepted (repeatable or comma-separated), e.g. mcp.example.com or
+    /// mcp.example.com:8443. Default: localhost, 127.0.0.1 and ::1 on a loopback address, any
+    /// host with --allow-remote on another address. Other hosts get 403 (DNS rebinding).
+    #[arg(
+        long = "allowed-host",
+        global = true,
+        env = ALLOWED_HOSTS_VAR,
+        value_name = "HOST",
+        value_delimiter = ',',
+        help_heading = "HTTP transport"
+    )]
+    pub allowed_hosts: Vec<String>,
+}
+
+/// `--auth-scheme` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthSchemeArg {
+    /// Bearer for OAuth tokens (pdus+_...), Token otherwise.
+    Auto,
+    /// `Authorization: Token token=<token>`.
+    Token,
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+}
+
+impl AuthSchemeArg {
+    /// The scheme to use for `token`.
+    pub fn resolve(self, token: &str) -> AuthScheme {
+        match self {
+            AuthSchemeArg::Auto => AuthScheme::detect(token),
+            AuthSchemeArg::Token => AuthScheme::Token,
+            AuthSchemeArg::Bearer => AuthScheme::Bearer,
+        }
+    }
+}
+
+fn parse_api_host(text: &str) -> Result<ApiBase, String> {
+    ApiBase::parse(text).map_err(|e| format!("{e:#}"))
+}
+
+fn parse_http_addr(text: &str) -> Result<SocketAddr, String> {
+    crate::http::parse_listen_addr(text)
+}
+
+fn parse_origin_arg(text: &str) -> Result<String, String> {
+    crate::http::parse_origin(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::parse;
+
+    #[test]
+    fn invalid_values_are_rejected() {
+        for args in [
+            &["--api-host", "https://api.pagerduty.com/v2"][..],
+            &["--api-host", "ftp://api.pagerduty.com"],
+            &["--api-host", "api.pagerduty.com"],
+            &["--api-host", "https://api.pagerduty.com?x=1"],
+            &["--request-timeout", "0"],
+            &["--request-timeout", "abc"],
+            &["--max-output-bytes", "0"],
+            &["--auth-scheme", "basic"],
+            &["--token", "abc"],
+            &["call"],
+        ] {
+            assert!(parse(args).is_err(), "{args:?} should be rejected");
+        }
+        let err = parse(&["--api-host", "https://api.pagerduty.com/v2"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("path"), "{err}");
+    }
+}

@@ -1,0 +1,142 @@
+//! What a [`Sandbox`](super::Sandbox) is configured with, and the guest
+//! environment that follows from it.
+//!
+//! The guest's environment is the component's configuration contract
+//! ([`pagerduty_tools::config::vars`], defined once in the tools crate); the
+//! token is never part of it.
+
+use std::fmt;
+use std::time::Duration;
+
+use pagerduty_tools::config::{DEFAULT_API_HOST, DEFAULT_CALL_DEADLINE, vars};
+
+use crate::egress::{ApiBase, AuthScheme};
+
+/// The default API base URL.
+pub const DEFAULT_API_BASE: &str = DEFAULT_API_HOST;
+
+/// Everything a [`Sandbox`](super::Sandbox) needs to know.
+#[derive(Clone)]
+pub struct SandboxConfig {
+    /// The PagerDuty API base URL (`http`/`https`, host, optional port, no path).
+    /// The only destination the component may send requests to; it receives it
+    /// as `PAGERDUTY_API_HOST`.
+    pub api_base: String,
+    /// The API token the host adds to outgoing requests. Never given to the guest.
+    pub token: Option<String>,
+    /// How the token is sent (tokens starting `pdus+_` always use `Bearer`).
+    pub auth_scheme: AuthScheme,
+    /// Whether the write tools are listed and callable (`PAGERDUTY_ENABLE_WRITE_TOOLS`).
+    pub enable_write_tools: bool,
+    /// The `From` address for write tools (`PAGERDUTY_USER_EMAIL`), if configured.
+    pub user_email: Option<String>,
+    /// The output cap in bytes (`PAGERDUTY_MAX_OUTPUT_BYTES`), if configured.
+    pub max_output_bytes: Option<usize>,
+    /// Connect / first-byte / between-bytes timeout for each HTTP request
+    /// (where the guest sets none). Default 30 s.
+    pub request_timeout: Duration,
+    /// The longest one `list_tools` / `call_tool` may take. Default 60 s.
+    pub call_deadline: Duration,
+    /// The most linear memory one call's instance may use. Default 64 MiB.
+    pub memory_limit_bytes: usize,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            api_base: DEFAULT_API_BASE.to_owned(),
+            token: None,
+            auth_scheme: AuthScheme::Token,
+            enable_write_tools: false,
+            user_email: None,
+            max_output_bytes: None,
+            request_timeout: Duration::from_secs(30),
+            call_deadline: DEFAULT_CALL_DEADLINE,
+            memory_limit_bytes: 64 << 20,
+        }
+    }
+}
+
+impl fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxConfig")
+            .field("api_base", &self.api_base)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("auth_scheme", &self.auth_scheme)
+            .field("enable_write_tools", &self.enable_write_tools)
+            .field("user_email", &self.user_email)
+            .field("max_output_bytes", &self.max_output_bytes)
+            .field("request_timeout", &self.request_timeout)
+            .field("call_deadline", &self.call_deadline)
+            .field("memory_limit_bytes", &self.memory_limit_bytes)
+            .finish()
+    }
+}
+
+impl SandboxConfig {
+    /// The guest's whole environment: API host, write switch, the call deadline
+    /// in milliseconds (`PAGERDUTY_CALL_DEADLINE_MS`, so the component can stop
+    /// retrying before the host stops it), and the optional email and output
+    /// cap. Never the token.
+    pub fn guest_env(&self, base: &ApiBase) -> Vec<(String, String)> {
+        let mut env = vec![
+            (vars::API_HOST.to_owned(), base.as_str().to_owned()),
+            (
+                vars::ENABLE_WRITE_TOOLS.to_owned(),
+                self.enable_write_tools.to_string(),
+            ),
+            (
+                vars::CALL_DEADLINE_MS.to_owned(),
+                self.call_deadline.as_millis().to_string(),
+            ),
+        ];
+        if let Some(email) = &self.user_email {
+            env.push((vars::USER_EMAIL.to_owned(), email.clone()));
+        }
+        if let Some(max) = self.max_output_bytes {
+            env.push((vars::MAX_OUTPUT_BYTES.to_owned(), max.to_string()));
+        }
+        env
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guest_env_never_contains_the_token() {
+        let config = SandboxConfig {
+            token: Some("SECRET".into()),
+            user_email: Some("a@example.com".into()),
+            max_output_bytes: Some(1000),
+            enable_write_tools: true,
+            ..SandboxConfig::default()
+        };
+        let base = ApiBase::parse("https://api.pagerduty.com/").unwrap();
+        let env = config.guest_env(&base);
+        // Spelled out: these names are the contract with the component.
+        assert_eq!(
+            env,
+            [
+                (
+                    "PAGERDUTY_API_HOST".to_owned(),
+                    "https://api.pagerduty.com".to_owned()
+                ),
+                ("PAGERDUTY_ENABLE_WRITE_TOOLS".to_owned(), "true".to_owned()),
+                ("PAGERDUTY_CALL_DEADLINE_MS".to_owned(), "60000".to_owned()),
+                (
+                    "PAGERDUTY_USER_EMAIL".to_owned(),
+                    "a@example.com".to_owned()
+                ),
+                ("PAGERDUTY_MAX_OUTPUT_BYTES".to_owned(), "1000".to_owned()),
+            ]
+        );
+        assert!(
+            env.iter()
+                .all(|(name, _)| vars::ALL.contains(&name.as_str())),
+            "{env:?}"
+        );
+        assert!(!format!("{config:?}").contains("SECRET"));
+    }
+}
