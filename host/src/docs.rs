@@ -1,14 +1,15 @@
 //! `pagerduty-mcp tools --markdown`: the tool reference (`docs/tools.md`), generated
-//! from the component's own catalog, with an example call of every tool and its real
-//! result against the demo dataset.
+//! from the component's own catalog, with each tool's example call (declared in its
+//! catalog entry) and its real result against the demo dataset; and the README's tool
+//! table ([`readme_table`]).
 //!
 //! The output is deterministic: the fake PagerDuty runs with a fixed clock and seed,
 //! and every example passes its time window explicitly, so a test can compare the
-//! committed file with a fresh rendering.
+//! committed files with a fresh rendering.
 
-use crate::sandbox::{Sandbox, SandboxConfig, ToolInfo};
+use crate::sandbox::{Sandbox, SandboxConfig, ToolInfo, ToolSelection};
 use anyhow::{Context, Result, bail};
-use fake_pagerduty::{FakePagerDuty, Options, ids};
+use fake_pagerduty::{FakePagerDuty, Options};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
@@ -30,11 +31,10 @@ pub async fn tools_markdown() -> Result<String> {
     let sandbox = Sandbox::new(SandboxConfig {
         api_base: fake.base_url(),
         token: Some(fake_pagerduty::USER_TOKEN.to_string()),
-        enable_write_tools: true,
+        selection: ToolSelection::everything(),
         ..SandboxConfig::default()
     })?;
     let tools = sandbox.list_tools().await?;
-    let examples = Examples::from_dataset(&fake);
 
     let mut out = String::new();
     writeln!(out, "# Tool reference\n")?;
@@ -46,12 +46,15 @@ pub async fn tools_markdown() -> Result<String> {
     )?;
     writeln!(
         out,
-        "Every tool returns the envelope of `shared/TOOLS.md`: `metadata` (`count`, `description`, and \
+        "Every tool returns the envelope of [the tool contract](conventions.md): `metadata` (`count`, `description`, and \
          `has_more`/`truncated` when the list was cut) and the resource list. Errors come back with \
          `isError: true` and `{{\"error\": {{\"message\", \"code\"}}}}`. Example results below show at \
          most {SHOWN_ITEMS} items of a list.\n"
     )?;
-    writeln!(out, "| tool | kind | what it does |\n|---|---|---|")?;
+    writeln!(
+        out,
+        "| tool | toolset | kind | what it does |\n|---|---|---|---|"
+    )?;
     for tool in &tools {
         let kind = if tool.annotations.read_only {
             "read"
@@ -60,15 +63,15 @@ pub async fn tools_markdown() -> Result<String> {
         };
         writeln!(
             out,
-            "| [`{}`](#{}) | {kind} | {} |",
-            tool.name, tool.name, tool.title
+            "| [`{}`](#{}) | `{}` | {kind} | {} |",
+            tool.name, tool.name, tool.toolset, tool.title
         )?;
     }
     // Reads first, so the writes' changes do not show in read examples.
     let (reads, writes): (Vec<&ToolInfo>, Vec<&ToolInfo>) =
         tools.iter().partition(|t| t.annotations.read_only);
     for tool in reads.into_iter().chain(writes) {
-        let arguments = examples.arguments(&tool.name)?;
+        let arguments = example(&tool.name)?;
         let outcome = sandbox
             .call_tool(&tool.name, &arguments.to_string())
             .await?
@@ -87,6 +90,7 @@ fn write_tool(out: &mut String, tool: &ToolInfo, arguments: &Value, result: &Val
     let a = &tool.annotations;
     writeln!(out, "\n## {}\n", tool.name)?;
     writeln!(out, "**{}** — {}\n", tool.title, tool.description)?;
+    writeln!(out, "Toolset: `{}`.", tool.toolset)?;
     writeln!(
         out,
         "Annotations: readOnly {}, destructive {}, idempotent {}, openWorld {}.{}\n",
@@ -97,7 +101,7 @@ fn write_tool(out: &mut String, tool: &ToolInfo, arguments: &Value, result: &Val
         if a.read_only {
             ""
         } else {
-            " Only with `--enable-write-tools`."
+            " Only when writes are enabled for it (`--enable-write-tools`)."
         }
     )?;
     let required: Vec<&str> = schema["required"]
@@ -188,68 +192,72 @@ fn shorten(mut result: Value) -> Value {
     result
 }
 
-/// IDs from the demo dataset for the examples.
-struct Examples {
-    incident_with_notes: String,
-    open_incident: String,
+/// The example arguments of `tool`, from its catalog entry.
+fn example(tool: &str) -> Result<Value> {
+    let entry = pagerduty_tools::catalog::find(tool)
+        .with_context(|| format!("'{tool}' is not in the catalog this host was built with"))?;
+    serde_json::from_str(entry.example)
+        .with_context(|| format!("the example of '{tool}' in its catalog entry is not JSON"))
 }
 
-impl Examples {
-    fn from_dataset(fake: &FakePagerDuty) -> Examples {
-        let data = fake.dataset();
-        let me = data.current_user().id.clone();
-        let my_teams: Vec<String> = data
-            .teams_of_user(&me)
-            .iter()
-            .map(|t| t.id.clone())
-            .collect();
-        Examples {
-            incident_with_notes: data.incidents_with_notes()[0].id.clone(),
-            open_incident: data.open_incidents_of_teams(&my_teams)[0].id.clone(),
+/// `tools --readme-table`: the README's tool table of every tool in the catalog.
+pub async fn readme_table_markdown() -> Result<String> {
+    let sandbox = Sandbox::new(SandboxConfig {
+        selection: ToolSelection::everything(),
+        ..SandboxConfig::default()
+    })?;
+    Ok(readme_table(&sandbox.list_tools().await?))
+}
+
+/// The README's tool table (between the `tools:begin`/`tools:end` markers): every
+/// tool with its toolset, kind and the first sentence of its description.
+pub fn readme_table(tools: &[ToolInfo]) -> String {
+    let mut out = String::from("| tool | toolset | kind | what it does |\n|---|---|---|---|\n");
+    for tool in tools {
+        let kind = if tool.annotations.read_only {
+            "read"
+        } else {
+            "**write**"
+        };
+        out.push_str(&format!(
+            "| `{}` | `{}` | {kind} | {} |\n",
+            tool.name,
+            tool.toolset,
+            first_sentence(&tool.description).replace('|', "\\|")
+        ));
+    }
+    out
+}
+
+/// The first sentence of `text`: up to the first `. ` that is followed by a capital
+/// letter, so abbreviations such as "e.g. on" do not end it.
+fn first_sentence(text: &str) -> &str {
+    let bytes = text.as_bytes();
+    for (i, _) in text.match_indices(". ") {
+        if bytes.get(i + 2).is_some_and(u8::is_ascii_uppercase) {
+            return &text[..=i];
         }
     }
+    text
+}
 
-    fn arguments(&self, tool: &str) -> Result<Value> {
-        let week = json!({"since": "2026-01-15T00:00:00Z", "until": "2026-01-22T00:00:00Z"});
-        let with_week = |mut v: Value| {
-            v.as_object_mut()
-                .unwrap()
-                .extend(week.as_object().unwrap().clone());
-            v
-        };
-        Ok(match tool {
-            "get_current_user" => json!({}),
-            "list_incidents" => json!({"statuses": ["triggered", "acknowledged"], "limit": 5}),
-            "get_incident" => json!({"incident_id": self.open_incident}),
-            "list_incident_notes" => json!({"incident_id": self.incident_with_notes}),
-            "list_incident_alerts" => json!({"incident_id": self.incident_with_notes}),
-            "list_past_incidents" => json!({"incident_id": self.incident_with_notes, "limit": 3}),
-            "list_related_incidents" => json!({"incident_id": self.incident_with_notes}),
-            "list_services" => json!({}),
-            "get_service" => json!({"service_id": ids::SERVICE_API_GATEWAY}),
-            "list_teams" => json!({}),
-            "get_team" => json!({"team_id": ids::TEAM_PLATFORM}),
-            "list_team_members" => json!({"team_id": ids::TEAM_PLATFORM}),
-            "list_users" => json!({"current_user_context": false, "query": "an"}),
-            "get_user" => json!({"user_id": ids::USER_GRACE_LIU}),
-            "list_escalation_policies" => json!({}),
-            "get_escalation_policy" => {
-                json!({"escalation_policy_id": ids::POLICY_PLATFORM_ON_CALL})
-            }
-            "list_oncalls" => {
-                json!({"since": "2026-01-15T12:00:00Z", "until": "2026-01-15T13:00:00Z"})
-            }
-            "list_schedules" => json!({"query": "primary"}),
-            "get_schedule" => with_week(json!({"schedule_id": ids::SCHEDULE_PLATFORM_PRIMARY})),
-            "list_schedule_users" => {
-                with_week(json!({"schedule_id": ids::SCHEDULE_PLATFORM_PRIMARY}))
-            }
-            "acknowledge_incident" => json!({"incident_id": self.open_incident}),
-            "add_incident_note" => {
-                json!({"incident_id": self.open_incident, "content": "Rolled back deploy 4512; error rate back to normal."})
-            }
-            "resolve_incident" => json!({"incident_id": self.open_incident}),
-            other => bail!("no example arguments for tool '{other}': add them to host/src/docs.rs"),
-        })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sentence_ends_before_a_capital_letter_only() {
+        assert_eq!(
+            first_sentence("List incidents (e.g. on services), with kinds. More text."),
+            "List incidents (e.g. on services), with kinds."
+        );
+        assert_eq!(first_sentence("One sentence only."), "One sentence only.");
+    }
+
+    #[test]
+    fn every_catalog_example_is_json() {
+        for tool in pagerduty_tools::catalog::all_tools() {
+            assert!(example(tool.name).unwrap().is_object(), "{}", tool.name);
+        }
     }
 }

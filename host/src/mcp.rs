@@ -19,34 +19,21 @@
 //! attached to that very request ([`crate::http_auth`]); such a call runs with
 //! [`Sandbox::call_tool_as`] and never falls back to another token.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
-use pagerduty_tools::error::ErrorCode;
+use pagerduty_tools::catalog::{self, CallFault, ToolDescription};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
-    ToolAnnotations,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData as McpError, ServerHandler, ServiceExt as _};
-use serde_json::Value;
 
 use crate::egress::ApiToken;
-use crate::sandbox::{CallError, CallOutcome, Sandbox, ToolInfo, error_outcome};
+use crate::sandbox::{CallError, CallOutcome, Sandbox, ToolInfo};
 
 /// The server name announced to clients.
-pub const SERVER_NAME: &str = "pagerduty-mcp";
-
-/// Instructions announced to clients in `initialize` / discovery.
-pub const INSTRUCTIONS: &str = "Tools for PagerDuty incident response: incidents (with notes, alerts, \
-past and related incidents), services, teams, users, escalation policies, on-calls and schedules. \
-Every result is JSON with a `metadata` object (count, description, has_more/truncated when the list \
-was cut) and a plural resource list. List tools default to the current user's context \
-(`current_user_context: true`); pass `current_user_context: false` with explicit filters to look \
-beyond it. Errors come back as tool results with `error.code` and `error.message`; read the message \
-and correct the arguments. Write tools (acknowledge, resolve, add a note) exist only when the server \
-was started with write tools enabled.";
+pub use pagerduty_tools::mcp::SERVER_NAME;
 
 /// Where the PagerDuty token of a `tools/call` comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -64,18 +51,40 @@ pub enum TokenSource {
 #[derive(Clone, Debug)]
 pub struct McpServer {
     sandbox: Sandbox,
-    tools: Arc<tokio::sync::OnceCell<Arc<Vec<Tool>>>>,
+    offered: Arc<Offered>,
     token_source: TokenSource,
 }
 
+/// What the component offers, asked once at start: the MCP tools and the
+/// instructions derived from them.
+#[derive(Debug)]
+struct Offered {
+    tools: Vec<Tool>,
+    instructions: String,
+}
+
 impl McpServer {
-    /// A handler serving the tools of `sandbox` with its default token.
-    pub fn new(sandbox: Sandbox) -> McpServer {
-        McpServer {
+    /// A handler serving the tools of `sandbox` with its default token. Lists
+    /// the tools once (an unusable tool selection fails here, at start-up).
+    pub async fn start(sandbox: Sandbox) -> anyhow::Result<McpServer> {
+        let descriptions: Vec<ToolDescription> = sandbox
+            .list_tools()
+            .await?
+            .iter()
+            .map(tool_description)
+            .collect();
+        let tools = descriptions
+            .iter()
+            .map(to_mcp_tool)
+            .collect::<anyhow::Result<_>>()?;
+        Ok(McpServer {
             sandbox,
-            tools: Arc::default(),
+            offered: Arc::new(Offered {
+                tools,
+                instructions: pagerduty_tools::mcp::instructions(&descriptions),
+            }),
             token_source: TokenSource::Sandbox,
-        }
+        })
     }
 
     /// This handler with calls authenticated as `source` says.
@@ -94,18 +103,14 @@ impl McpServer {
         &self.sandbox
     }
 
-    /// The MCP tools (listed by the component once, then cached).
-    pub async fn tools(&self) -> Result<Arc<Vec<Tool>>, McpError> {
-        self.tools
-            .get_or_try_init(|| async {
-                let tools = self.sandbox.list_tools().await.map_err(|e| {
-                    tracing::error!("listing the tools failed: {e:#}");
-                    McpError::internal_error(format!("listing the tools failed: {e:#}"), None)
-                })?;
-                Ok(Arc::new(tools.iter().map(to_mcp_tool).collect()))
-            })
-            .await
-            .cloned()
+    /// The MCP tools offered, in order.
+    pub fn tools(&self) -> &[Tool] {
+        &self.offered.tools
+    }
+
+    /// The instructions announced to clients, derived from the offered tools.
+    pub fn instructions(&self) -> &str {
+        &self.offered.instructions
     }
 
     /// Runs one `tools/call` with the sandbox's default token.
@@ -144,90 +149,59 @@ impl McpServer {
     }
 }
 
-/// Maps a component tool description to an MCP tool.
-pub fn to_mcp_tool(tool: &ToolInfo) -> Tool {
-    let annotations = ToolAnnotations::with_title(tool.title.clone())
-        .read_only(tool.annotations.read_only)
-        .destructive(tool.annotations.destructive)
-        .idempotent(tool.annotations.idempotent)
-        .open_world(tool.annotations.open_world);
-    let mut mcp = Tool::new_with_raw(
-        tool.name.clone(),
-        Some(Cow::Owned(tool.description.clone())),
-        Arc::new(schema_object(&tool.name, "input", &tool.input_schema)),
-    )
-    .with_title(tool.title.clone())
-    .with_annotations(annotations);
-    if !tool.output_schema.trim().is_empty() {
-        mcp = mcp.with_raw_output_schema(Arc::new(schema_object(
-            &tool.name,
-            "output",
-            &tool.output_schema,
-        )));
+/// The tools crate's description of a tool the component listed.
+pub fn tool_description(tool: &ToolInfo) -> ToolDescription {
+    let a = tool.annotations;
+    ToolDescription {
+        name: tool.name.clone(),
+        title: tool.title.clone(),
+        description: tool.description.clone(),
+        toolset: tool.toolset.clone(),
+        input_schema: tool.input_schema.clone(),
+        output_schema: tool.output_schema.clone(),
+        annotations: catalog::Annotations {
+            read_only: a.read_only,
+            destructive: a.destructive,
+            idempotent: a.idempotent,
+            open_world: a.open_world,
+        },
     }
+}
+
+/// The rmcp tool of a description, through the shared mapping
+/// ([`pagerduty_tools::mcp::tool`]).
+pub fn to_mcp_tool(description: &ToolDescription) -> anyhow::Result<Tool> {
+    Ok(serde_json::from_value(pagerduty_tools::mcp::tool(
+        description,
+    ))?)
+}
+
+/// The MCP result of a tool outcome, through the shared mapping
+/// ([`pagerduty_tools::mcp::tool_result`]): the envelope as `structuredContent`
+/// and as one text block, `isError` as the component said (a malformed
+/// envelope becomes an `INTERNAL_ERROR` tool error).
+pub fn to_call_tool_result(outcome: &CallOutcome) -> CallToolResult {
+    let result = pagerduty_tools::mcp::tool_result(&outcome.structured_content, outcome.is_error);
+    let mut mcp = CallToolResult::success(vec![ContentBlock::text(result.text)]);
+    mcp.structured_content = Some(result.structured);
+    mcp.is_error = Some(result.is_error);
     mcp
 }
 
-/// Parses a JSON Schema given as text; a malformed one becomes `{"type":"object"}`
-/// (logged) so one bad tool cannot break `tools/list`.
-fn schema_object(tool: &str, which: &str, text: &str) -> JsonObject {
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(map)) => map,
-        _ => {
-            tracing::warn!(
-                tool,
-                "the component's {which} schema is not a JSON object; using {{\"type\":\"object\"}}"
-            );
-            let mut map = JsonObject::new();
-            map.insert("type".into(), Value::String("object".into()));
-            map
-        }
-    }
-}
-
-/// The MCP result of a tool outcome: the envelope as `structuredContent` and
-/// as one text block, `isError` as the component said.
-///
-/// An envelope that is not a JSON object (a broken component) becomes an
-/// `INTERNAL_ERROR` tool error.
-pub fn to_call_tool_result(outcome: &CallOutcome) -> CallToolResult {
-    let (value, text, is_error) = envelope(outcome);
-    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
-    result.structured_content = Some(value);
-    result.is_error = Some(is_error);
-    result
-}
-
-/// The envelope of an outcome as (JSON value, JSON text, is_error), replacing
-/// a malformed envelope by an `INTERNAL_ERROR` one.
-pub fn envelope(outcome: &CallOutcome) -> (Value, String, bool) {
-    match serde_json::from_str::<Value>(&outcome.structured_content) {
-        Ok(value @ Value::Object(_)) => {
-            (value, outcome.structured_content.clone(), outcome.is_error)
-        }
-        _ => {
-            tracing::error!("the component returned a result that is not a JSON object");
-            let fallback = error_outcome(
-                ErrorCode::InternalError,
-                "the tool returned a malformed result",
-            );
-            let value = serde_json::from_str(&fallback.structured_content).unwrap_or(Value::Null);
-            (value, fallback.structured_content, true)
-        }
-    }
-}
-
-/// The JSON-RPC error (invalid params, -32602) for a call that never reached a tool.
-pub fn call_error_to_mcp(name: &str, error: CallError) -> McpError {
+/// The call fault of the component's WIT error.
+pub fn call_fault(error: CallError) -> CallFault {
     match error {
-        CallError::UnknownTool(unknown) => McpError::invalid_params(
-            format!("unknown tool: {unknown:?} (see tools/list for the available tools)"),
-            None,
-        ),
-        CallError::InvalidArguments(why) => {
-            McpError::invalid_params(format!("invalid arguments for tool {name:?}: {why}"), None)
-        }
+        CallError::UnknownTool(name) => CallFault::UnknownTool(name),
+        CallError::InvalidArguments(why) => CallFault::InvalidArguments(why),
+        CallError::InvalidConfiguration(why) => CallFault::InvalidConfiguration(why),
     }
+}
+
+/// The JSON-RPC error for a call that never reached a tool, through the shared
+/// mapping ([`pagerduty_tools::mcp::fault`]).
+pub fn call_error_to_mcp(name: &str, error: CallError) -> McpError {
+    let (code, message) = pagerduty_tools::mcp::fault(name, &call_fault(error));
+    McpError::new(rmcp::model::ErrorCode(code), message, None)
 }
 
 impl ServerHandler for McpServer {
@@ -240,7 +214,7 @@ impl ServerHandler for McpServer {
                         "PagerDuty incident-response tools, run in a WebAssembly sandbox",
                     ),
             )
-            .with_instructions(INSTRUCTIONS)
+            .with_instructions(self.instructions())
     }
 
     async fn list_tools(
@@ -248,8 +222,7 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        let tools = self.tools().await?;
-        Ok(ListToolsResult::with_all_items(tools.as_ref().clone()))
+        Ok(ListToolsResult::with_all_items(self.tools().to_vec()))
     }
 
     async fn call_tool(
@@ -267,10 +240,7 @@ impl ServerHandler for McpServer {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        // Only once listed (rmcp asks synchronously, to validate headers).
-        self.tools
-            .get()
-            .and_then(|tools| tools.iter().find(|t| t.name == name).cloned())
+        self.tools().iter().find(|t| t.name == name).cloned()
     }
 }
 

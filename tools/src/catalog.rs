@@ -365,6 +365,9 @@ pub enum CallFault {
     UnknownTool(String),
     /// The arguments are not a JSON object.
     InvalidArguments(String),
+    /// The instance's configuration is unusable (an unknown toolset or tool name);
+    /// hosts report it at start-up, so a call meets it only in a host that did not.
+    InvalidConfiguration(String),
 }
 
 /// The envelope of a call that reached a tool, and whether it is a tool error.

@@ -18,6 +18,9 @@ pub const SERVER_NAME: &str = "pagerduty-mcp";
 /// JSON-RPC's "invalid params": the answer to a call that never reached a tool.
 pub const INVALID_PARAMS: i32 = -32602;
 
+/// JSON-RPC's "internal error": the server cannot run tools as configured.
+pub const INTERNAL_ERROR: i32 = -32603;
+
 /// The MCP tool object (`tools/list`) of a tool description: name, title,
 /// description, `inputSchema`, `outputSchema` and `annotations` (with the title).
 /// A schema that is not a JSON object (a broken component) becomes
@@ -92,14 +95,23 @@ pub fn tool_result(envelope: &str, is_error: bool) -> ToolResult {
     }
 }
 
-/// The JSON-RPC error message (code [`INVALID_PARAMS`]) for a call of `name` that
-/// never reached a tool.
-pub fn fault_message(name: &str, fault: &CallFault) -> String {
+/// The JSON-RPC error (code, message) for a call of `name` that never reached a
+/// tool: [`INVALID_PARAMS`] for the caller's mistakes, [`INTERNAL_ERROR`] for the
+/// server's configuration.
+pub fn fault(name: &str, fault: &CallFault) -> (i32, String) {
     match fault {
-        CallFault::UnknownTool(unknown) => {
-            format!("unknown tool: {unknown:?} (see tools/list for the available tools)")
-        }
-        CallFault::InvalidArguments(why) => format!("invalid arguments for tool {name:?}: {why}"),
+        CallFault::UnknownTool(unknown) => (
+            INVALID_PARAMS,
+            format!("unknown tool: {unknown:?} (see tools/list for the available tools)"),
+        ),
+        CallFault::InvalidArguments(why) => (
+            INVALID_PARAMS,
+            format!("invalid arguments for tool {name:?}: {why}"),
+        ),
+        CallFault::InvalidConfiguration(why) => (
+            INTERNAL_ERROR,
+            format!("the server's tool selection is invalid: {why}"),
+        ),
     }
 }
 
@@ -214,16 +226,17 @@ mod tests {
     }
 
     #[test]
-    fn fault_messages_name_the_tool() {
-        assert!(
-            fault_message("x", &CallFault::UnknownTool("x".into())).contains("unknown tool: \"x\"")
+    fn faults_name_the_tool_and_blame_the_right_side() {
+        let (code, message) = fault("x", &CallFault::UnknownTool("x".into()));
+        assert_eq!(code, INVALID_PARAMS);
+        assert!(message.contains("unknown tool: \"x\""), "{message}");
+        let (code, message) = fault(
+            "get_user",
+            &CallFault::InvalidArguments("not an object".into()),
         );
-        assert!(
-            fault_message(
-                "get_user",
-                &CallFault::InvalidArguments("not an object".into())
-            )
-            .contains("\"get_user\": not an object")
-        );
+        assert_eq!(code, INVALID_PARAMS);
+        assert!(message.contains("\"get_user\": not an object"), "{message}");
+        let (code, _) = fault("x", &CallFault::InvalidConfiguration("bad".into()));
+        assert_eq!(code, INTERNAL_ERROR);
     }
 }

@@ -82,6 +82,7 @@ impl Guest for Component {
             }),
             Err(CallFault::UnknownTool(name)) => Err(CallError::UnknownTool(name)),
             Err(CallFault::InvalidArguments(why)) => Err(CallError::InvalidArguments(why)),
+            Err(CallFault::InvalidConfiguration(why)) => Err(CallError::InvalidConfiguration(why)),
         }
     }
 }

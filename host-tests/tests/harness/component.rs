@@ -44,6 +44,6 @@ fn imports_only_wasi_0_2_and_exports_the_tools() {
         .exports(&engine)
         .map(|(name, _)| name.to_string())
         .collect();
-    assert_eq!(exports, ["pagerduty:mcp/tools@0.1.0"]);
+    assert_eq!(exports, ["pagerduty:mcp/tools@0.2.0"]);
     println!("component imports: {imports:#?}");
 }

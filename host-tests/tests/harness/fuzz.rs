@@ -13,6 +13,7 @@
 //! through, fails the run rather than passing it as "well-formed".
 
 use host_tests::Harness;
+use pagerduty_mcp_host::sandbox::ToolSelection;
 use serde_json::{Map, Value, json};
 use std::time::Duration;
 
@@ -152,7 +153,7 @@ async fn generated_arguments_never_break_a_tool_or_the_host() {
     let seed = env_number("PAGERDUTY_FUZZ_SEED", fastrand::u64(..));
     println!("fuzz: {cases} cases, PAGERDUTY_FUZZ_SEED={seed}");
     let mut rng = fastrand::Rng::with_seed(seed);
-    let h = Harness::with(|c| c.enable_write_tools = true);
+    let h = Harness::with(|c| c.selection = ToolSelection::with_writes());
     let tools = h.sandbox.list_tools().await.unwrap();
     // Real IDs from the dataset make some generated calls reach PagerDuty.
     let mut ids: Vec<String> = Vec::new();

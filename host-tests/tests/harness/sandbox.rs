@@ -3,6 +3,7 @@
 
 use fake_pagerduty::{FakePagerDuty, Options};
 use host_tests::{HOSTILE_GUEST, header};
+use pagerduty_mcp_host::sandbox::ToolSelection;
 use pagerduty_mcp_host::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -101,7 +102,7 @@ async fn the_guest_cannot_set_authorization() {
 #[tokio::test(flavor = "multi_thread")]
 async fn no_files_and_no_token_in_the_environment() {
     let fake = spawn_fake();
-    let sandbox = hostile(&fake, |c| c.enable_write_tools = true);
+    let sandbox = hostile(&fake, |c| c.selection = ToolSelection::with_writes());
     let (report, _) = attack(&sandbox, "read_files", json!({})).await;
     let attempts = report["attempts"].as_array().expect("an attempt list");
     // The guest reports every path it tried: an empty or partial list proves nothing.

@@ -2,6 +2,7 @@
 //! requests PagerDuty (the fake) receives.
 
 use host_tests::{Harness, header, query};
+use pagerduty_mcp_host::sandbox::ToolSelection;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -259,7 +260,7 @@ async fn write_tools_exist_only_when_enabled() {
         pagerduty_mcp_host::CallError::UnknownTool(_)
     ));
 
-    let h = Harness::with(|c| c.enable_write_tools = true);
+    let h = Harness::with(|c| c.selection = ToolSelection::with_writes());
     let tools = h.sandbox.list_tools().await.unwrap();
     let resolve = tools
         .iter()

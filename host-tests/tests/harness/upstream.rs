@@ -3,6 +3,7 @@
 
 use fake_pagerduty::Fault;
 use host_tests::{Harness, spec};
+use pagerduty_mcp_host::sandbox::ToolSelection;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -109,7 +110,7 @@ async fn server_errors_are_retried_for_reads() {
 #[tokio::test(flavor = "multi_thread")]
 async fn notes_are_not_retried_after_a_server_error() {
     let h = Harness::with(|c| {
-        c.enable_write_tools = true;
+        c.selection = ToolSelection::with_writes();
         // A configured From address: the POST is the first and only request.
         c.user_email = Some(fake_pagerduty::CURRENT_USER_EMAIL.into());
     });
@@ -208,9 +209,11 @@ async fn slow_answers_time_out_as_network_errors() {
         "bounded by the deadline: {:?}",
         started.elapsed()
     );
+    // A request that timed out is retried once, not until the budget runs out
+    // (the fake logs a request only once answered, so the message tells).
+    assert!(message.contains("(after 1 retries)"), "{message}");
     h.fake.set_fault(None);
-    // A request that timed out is retried once, not until the budget runs out.
-    assert_eq!(requests_then_clear(&h), 2);
+    requests_then_clear(&h);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,17 +6,28 @@ use std::process::ExitCode;
 
 use super::Failure;
 use crate::mcp;
-use crate::sandbox::{Sandbox, ToolInfo};
+use crate::sandbox::{CatalogTool, Sandbox, ToolInfo, ToolsetInfo};
 
-/// `tools [--json]`: the tool table, or the tools as MCP `tools/list` shows them.
+/// `tools [--json]`: the toolsets and the offered tools as tables, or the
+/// offered tools as MCP `tools/list` shows them.
 pub(super) async fn list_tools(sandbox: &Sandbox, json: bool) -> Result<ExitCode, Failure> {
     let tools = sandbox.list_tools().await.map_err(Failure::runtime)?;
     let text = if json {
-        let tools: Vec<_> = tools.iter().map(mcp::to_mcp_tool).collect();
+        let tools = tools
+            .iter()
+            .map(|t| mcp::to_mcp_tool(&mcp::tool_description(t)))
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map_err(Failure::runtime)?;
         let text = serde_json::to_string_pretty(&tools).map_err(|e| Failure::runtime(e.into()))?;
         format!("{text}\n")
     } else {
-        tools_table(&tools)
+        let toolsets = sandbox.list_toolsets().await.map_err(Failure::runtime)?;
+        format!(
+            "{}\n{}{}",
+            toolsets_table(&toolsets),
+            tools_table(&tools),
+            not_offered(&toolsets)
+        )
     };
     print_stdout(&text, ExitCode::SUCCESS)
 }
@@ -50,15 +61,16 @@ pub(super) async fn call_tool(
         .map_err(Failure::runtime)?
     {
         Ok(outcome) => {
-            let (envelope, _, is_error) = mcp::envelope(&outcome);
-            let code = if is_error {
+            let result =
+                pagerduty_tools::mcp::tool_result(&outcome.structured_content, outcome.is_error);
+            let code = if result.is_error {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
             };
             // Key order is kept: the workspace enables serde_json's `preserve_order`.
-            let text =
-                serde_json::to_string_pretty(&envelope).map_err(|e| Failure::runtime(e.into()))?;
+            let text = serde_json::to_string_pretty(&result.structured)
+                .map_err(|e| Failure::runtime(e.into()))?;
             print_stdout(&format!("{text}\n"), code)
         }
         Err(error) => Err(Failure::usage(
@@ -79,7 +91,35 @@ fn print_stdout(text: &str, code: ExitCode) -> Result<ExitCode, Failure> {
     }
 }
 
-/// The human-readable tool table: name, read-only/write, title.
+/// The toolsets: name, whether selected, offered/all tools, what it holds.
+pub fn toolsets_table(toolsets: &[ToolsetInfo]) -> String {
+    let width = toolsets
+        .iter()
+        .map(|t| t.name.len())
+        .max()
+        .unwrap_or(0)
+        .max("TOOLSET".len());
+    let mut text = format!(
+        "{:<width$}  {:<8}  {:<5}  WHAT\n",
+        "TOOLSET", "SELECTED", "TOOLS"
+    );
+    for set in toolsets {
+        let selected = match (set.selected, set.on_by_default) {
+            (true, _) => "yes",
+            (false, true) => "no (def)",
+            (false, false) => "no",
+        };
+        let offered = set.tools.iter().filter(|t| t.offered).count();
+        let counts = format!("{offered}/{}", set.tools.len());
+        text.push_str(&format!(
+            "{:<width$}  {selected:<8}  {counts:<5}  {}\n",
+            set.name, set.description
+        ));
+    }
+    text
+}
+
+/// The offered tools: name, toolset, read-only/write, title.
 pub fn tools_table(tools: &[ToolInfo]) -> String {
     let width = tools
         .iter()
@@ -87,7 +127,16 @@ pub fn tools_table(tools: &[ToolInfo]) -> String {
         .max()
         .unwrap_or(0)
         .max("TOOL".len());
-    let mut text = format!("{:<width$}  {:<9}  TITLE\n", "TOOL", "ACCESS");
+    let set_width = tools
+        .iter()
+        .map(|t| t.toolset.len())
+        .max()
+        .unwrap_or(0)
+        .max("TOOLSET".len());
+    let mut text = format!(
+        "{:<width$}  {:<set_width$}  {:<9}  TITLE\n",
+        "TOOL", "TOOLSET", "ACCESS"
+    );
     for tool in tools {
         let access = if tool.annotations.read_only {
             "read-only"
@@ -95,8 +144,38 @@ pub fn tools_table(tools: &[ToolInfo]) -> String {
             "write"
         };
         text.push_str(&format!(
-            "{:<width$}  {:<9}  {}\n",
-            tool.name, access, tool.title
+            "{:<width$}  {:<set_width$}  {:<9}  {}\n",
+            tool.name, tool.toolset, access, tool.title
+        ));
+    }
+    text
+}
+
+/// The catalog's tools that are not offered, and how to offer them.
+fn not_offered(toolsets: &[ToolsetInfo]) -> String {
+    let (writes, reads): (Vec<&CatalogTool>, Vec<&CatalogTool>) = toolsets
+        .iter()
+        .flat_map(|set| &set.tools)
+        .filter(|t| !t.offered)
+        .partition(|t| t.write);
+    let names = |tools: &[&CatalogTool]| {
+        tools
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut text = String::new();
+    if !reads.is_empty() {
+        text.push_str(&format!(
+            "\nNot offered (select their toolset with --toolsets, or name them in --tools): {}\n",
+            names(&reads)
+        ));
+    }
+    if !writes.is_empty() {
+        text.push_str(&format!(
+            "\nWrite tools not enabled (--enable-write-tools, or =name,... for single ones): {}\n",
+            names(&writes)
         ));
     }
     text
@@ -136,6 +215,7 @@ mod tests {
             name: name.into(),
             title: title.into(),
             description: String::new(),
+            toolset: "people".into(),
             input_schema: "{}".into(),
             output_schema: "{}".into(),
             annotations: Annotations {
@@ -150,8 +230,48 @@ mod tests {
             tool("resolve_incident", false, "Resolve"),
         ]);
         let lines: Vec<_> = table.lines().collect();
-        assert_eq!(lines[0], "TOOL              ACCESS     TITLE");
-        assert_eq!(lines[1], "get_current_user  read-only  Current user");
-        assert_eq!(lines[2], "resolve_incident  write      Resolve");
+        assert_eq!(lines[0], "TOOL              TOOLSET  ACCESS     TITLE");
+        assert_eq!(
+            lines[1],
+            "get_current_user  people   read-only  Current user"
+        );
+        assert_eq!(lines[2], "resolve_incident  people   write      Resolve");
+    }
+
+    #[test]
+    fn toolsets_show_selection_counts_and_what_is_not_offered() {
+        let tool = |name: &str, write: bool, offered: bool| CatalogTool {
+            name: name.into(),
+            title: name.into(),
+            write,
+            offered,
+        };
+        let toolsets = [
+            ToolsetInfo {
+                name: "incidents".into(),
+                description: "Incidents".into(),
+                on_by_default: true,
+                selected: true,
+                tools: vec![
+                    tool("get_incident", false, true),
+                    tool("resolve_incident", true, false),
+                ],
+            },
+            ToolsetInfo {
+                name: "people".into(),
+                description: "People".into(),
+                on_by_default: true,
+                selected: false,
+                tools: vec![tool("get_user", false, false)],
+            },
+        ];
+        let table = toolsets_table(&toolsets);
+        let lines: Vec<_> = table.lines().collect();
+        assert_eq!(lines[0], "TOOLSET    SELECTED  TOOLS  WHAT");
+        assert_eq!(lines[1], "incidents  yes       1/2    Incidents");
+        assert_eq!(lines[2], "people     no (def)  0/1    People");
+        let rest = not_offered(&toolsets);
+        assert!(rest.contains("--tools): get_user\n"), "{rest}");
+        assert!(rest.contains("single ones): resolve_incident\n"), "{rest}");
     }
 }

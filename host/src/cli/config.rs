@@ -13,7 +13,7 @@ use super::{Failure, Options};
 use crate::egress::AuthScheme;
 use crate::http::{ALLOWED_HOSTS_VAR, ALLOWED_ORIGINS_VAR, DEFAULT_ALLOWED_ORIGINS, HttpConfig};
 use crate::http_auth::{ACCESS_TOKEN_VAR, AccessToken, HttpAuth};
-use crate::sandbox::SandboxConfig;
+use crate::sandbox::{SandboxConfig, ToolSelection};
 
 /// The environment variables the API token is read from, in order of precedence.
 pub const TOKEN_VARS: [&str; 3] = [
@@ -27,8 +27,10 @@ pub const TOKEN_VARS: [&str; 3] = [
 pub(super) const REQUEST_TIMEOUT_VAR: &str = "PAGERDUTY_REQUEST_TIMEOUT";
 
 /// The configuration variables clap reads; set but empty counts as unset.
-pub(super) const CONFIG_VARS: [&str; 7] = [
+pub(super) const CONFIG_VARS: [&str; 9] = [
     vars::API_HOST,
+    vars::TOOLSETS,
+    vars::TOOLS,
     vars::ENABLE_WRITE_TOOLS,
     vars::USER_EMAIL,
     REQUEST_TIMEOUT_VAR,
@@ -91,7 +93,11 @@ pub(super) fn sandbox_config_with(
         api_base: api_base.to_owned(),
         auth_scheme: token.map(|(_, scheme)| scheme).unwrap_or_default(),
         token: token.map(|(token, _)| token.to_owned()),
-        enable_write_tools: options.enable_write_tools,
+        selection: ToolSelection {
+            toolsets: options.toolsets.clone(),
+            tools: options.tools.clone(),
+            write_tools: options.enable_write_tools.clone(),
+        },
         user_email: options.user_email.clone().filter(|e| !e.trim().is_empty()),
         max_output_bytes: options
             .max_output_bytes
@@ -256,7 +262,38 @@ mod tests {
         assert_eq!(config.request_timeout, Duration::from_secs(7));
         assert_eq!(config.max_output_bytes, Some(5000));
         assert_eq!(config.user_email.as_deref(), Some("me@example.com"));
-        assert!(config.enable_write_tools);
+        assert_eq!(config.selection, ToolSelection::with_writes());
+    }
+
+    #[test]
+    fn tool_selection_flags_pass_through_to_the_component() {
+        let cli = parse(&[
+            "--toolsets",
+            "people,oncall",
+            "--tools",
+            "get_incident",
+            "--enable-write-tools=resolve_incident",
+            "tools",
+        ])
+        .unwrap();
+        let config = sandbox_config(&cli.options, env(&[("PAGERDUTY_API_KEY", "k")])).unwrap();
+        assert_eq!(
+            config.selection,
+            ToolSelection {
+                toolsets: Some("people,oncall".into()),
+                tools: Some("get_incident".into()),
+                write_tools: Some("resolve_incident".into()),
+            }
+        );
+        // The bare flag means `true` and does not swallow the next word.
+        let cli = parse(&["--enable-write-tools", "tools"]).unwrap();
+        assert_eq!(cli.options.enable_write_tools.as_deref(), Some("true"));
+        assert!(matches!(
+            cli.command,
+            Some(super::super::Command::Tools { .. })
+        ));
+        let cli = parse(&["tools"]).unwrap();
+        assert_eq!(cli.options.enable_write_tools, None);
     }
 
     #[test]

@@ -27,7 +27,7 @@ use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 pub use self::commands::tools_table;
 use self::config::{CONFIG_VARS, sandbox_config_with};
@@ -37,7 +37,7 @@ use self::serve::{Transport, serve};
 use crate::demo::Demo;
 use crate::egress::AuthScheme;
 use crate::mcp::McpServer;
-use crate::sandbox::Sandbox;
+use crate::sandbox::{InvalidConfiguration, Sandbox};
 
 const AFTER_HELP: &str = "\
 Authentication:
@@ -106,6 +106,10 @@ pub enum Command {
         /// Needs no token; ignores --api-host.
         #[arg(long, conflicts_with = "json")]
         markdown: bool,
+        /// Print the README's tool table (Markdown): every tool of the catalog with its
+        /// toolset, kind and summary. Needs no token.
+        #[arg(long, conflicts_with_all = ["json", "markdown"])]
+        readme_table: bool,
     },
     /// Call one tool and print its result envelope as JSON; exits 1 on a tool error.
     Call {
@@ -150,7 +154,8 @@ pub fn main() -> ExitCode {
             unsafe { std::env::remove_var(var) };
         }
     }
-    let cli = Cli::parse();
+    let matches = options::with_catalog_help(Cli::command()).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     init_logging(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -198,6 +203,16 @@ fn init_logging(cli: &Cli) {
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let Cli { options, command } = cli;
+    if let Some(Command::Tools {
+        readme_table: true, ..
+    }) = command
+    {
+        let table = crate::docs::readme_table_markdown()
+            .await
+            .map_err(Failure::runtime)?;
+        print!("{table}");
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(Command::Tools { markdown: true, .. }) = command {
         let markdown = crate::docs::tools_markdown()
             .await
@@ -233,8 +248,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     };
 
     let sandbox = Sandbox::new(config).map_err(Failure::runtime)?;
+    // The component validates the tool selection: an unknown name ends the start.
+    let rejected = |e: anyhow::Error| match e.downcast_ref::<InvalidConfiguration>() {
+        Some(InvalidConfiguration(message)) => Failure::usage(format!(
+            "invalid tool selection (--toolsets, --tools, --enable-write-tools): {message}"
+        )),
+        None => Failure::runtime(e),
+    };
+    sandbox.list_tools().await.map_err(rejected)?;
     match command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(McpServer::new(sandbox), transport).await,
+        Command::Serve => {
+            let server = McpServer::start(sandbox).await.map_err(rejected)?;
+            serve(server, transport).await
+        }
         Command::Tools { json, .. } => commands::list_tools(&sandbox, json).await,
         Command::Call { tool, arguments } => commands::call_tool(&sandbox, &tool, arguments).await,
     }
@@ -269,11 +295,21 @@ mod testing {
 mod tests {
     use super::testing::parse;
     use super::*;
-    use clap::CommandFactory as _;
 
     #[test]
     fn clap_definition_is_valid() {
         Cli::command().debug_assert();
+        options::with_catalog_help(Cli::command()).debug_assert();
+    }
+
+    #[test]
+    fn the_selection_help_lists_the_catalog() {
+        let help = options::with_catalog_help(Cli::command())
+            .render_long_help()
+            .to_string();
+        for name in ["schedules_v3", "list_team_members", "add_incident_note"] {
+            assert!(help.contains(name), "--help does not name {name}");
+        }
     }
 
     #[test]
@@ -331,7 +367,7 @@ mod tests {
         let o = &cli.options;
         assert_eq!(o.api_host.as_str(), "https://api.eu.pagerduty.com");
         assert_eq!(o.auth_scheme, AuthSchemeArg::Bearer);
-        assert!(o.enable_write_tools);
+        assert_eq!(o.enable_write_tools.as_deref(), Some("true"));
         assert_eq!(o.user_email.as_deref(), Some("me@example.com"));
         assert_eq!(o.request_timeout, 5);
         assert_eq!(o.max_output_bytes, Some(1000));

@@ -8,8 +8,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::builder::BoolishValueParser;
-use clap::{ArgAction, Args, ValueEnum};
+use clap::{Args, ValueEnum};
 use pagerduty_tools::config::vars;
 
 use super::config::REQUEST_TIMEOUT_VAR;
@@ -36,15 +35,40 @@ pub struct Options {
     #[arg(long, global = true, value_enum, value_name = "SCHEME", default_value_t = AuthSchemeArg::Auto)]
     pub auth_scheme: AuthSchemeArg,
 
-    /// Offer the write tools (acknowledge_incident, resolve_incident, add_incident_note).
+    /// The toolsets offered, comma-separated, or `all` (default: incidents, oncall, services,
+    /// people). `--help` lists them.
+    #[arg(
+        long,
+        global = true,
+        env = vars::TOOLSETS,
+        value_name = "NAMES",
+        help_heading = "Tool selection"
+    )]
+    pub toolsets: Option<String>,
+
+    /// Single tools offered in addition to the toolsets, comma-separated. `--help` lists them.
+    #[arg(
+        long,
+        global = true,
+        env = vars::TOOLS,
+        value_name = "NAMES",
+        help_heading = "Tool selection"
+    )]
+    pub tools: Option<String>,
+
+    /// Offer write tools: the bare flag (or `=true`) for every write tool of the offered
+    /// toolsets, `=a,b` for exactly those write tools (offered even outside the toolsets).
     #[arg(
         long,
         global = true,
         env = vars::ENABLE_WRITE_TOOLS,
-        action = ArgAction::SetTrue,
-        value_parser = BoolishValueParser::new(),
+        value_name = "true|NAMES",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        help_heading = "Tool selection"
     )]
-    pub enable_write_tools: bool,
+    pub enable_write_tools: Option<String>,
 
     /// The `From` email for write tools (default: the token's user).
     #[arg(
@@ -190,6 +214,51 @@ fn parse_http_addr(text: &str) -> Result<SocketAddr, String> {
 
 fn parse_origin_arg(text: &str) -> Result<String, String> {
     crate::http::parse_origin(text)
+}
+
+/// `command` with the tool-selection flags' long help listing the valid names,
+/// taken from the catalog (the same one the embedded component is built from),
+/// so the help never needs editing when a tool or toolset is added.
+pub fn with_catalog_help(command: clap::Command) -> clap::Command {
+    use pagerduty_tools::catalog;
+    use pagerduty_tools::toolsets::Toolset;
+    let toolsets: Vec<String> = Toolset::ALL
+        .iter()
+        .map(|t| {
+            let default = if t.on_by_default() { " (default)" } else { "" };
+            format!("  {}{default}: {}", t.name(), t.description())
+        })
+        .collect();
+    let tools: Vec<&str> = catalog::all_tools()
+        .filter(|t| !t.is_write())
+        .map(|t| t.name)
+        .collect();
+    let writes: Vec<&str> = catalog::all_tools()
+        .filter(|t| t.is_write())
+        .map(|t| t.name)
+        .collect();
+    command
+        .mut_arg("toolsets", |arg| {
+            arg.long_help(format!(
+                "The toolsets offered, comma-separated, or `all`. Unknown names are a start-up error.\n{}",
+                toolsets.join("\n")
+            ))
+        })
+        .mut_arg("tools", |arg| {
+            arg.long_help(format!(
+                "Single tools offered in addition to the toolsets, comma-separated (write tools also \
+                 need --enable-write-tools). Read tools: {}.",
+                tools.join(", ")
+            ))
+        })
+        .mut_arg("enable_write_tools", |arg| {
+            arg.long_help(format!(
+                "Offer write tools: the bare flag (or `=true`) for every write tool of the offered \
+                 toolsets, `=a,b` for exactly those write tools (offered even outside the selected \
+                 toolsets). Default: none. Write tools: {}.",
+                writes.join(", ")
+            ))
+        })
 }
 
 #[cfg(test)]

@@ -26,8 +26,8 @@ pub struct SandboxConfig {
     pub token: Option<String>,
     /// How the token is sent (tokens starting `pdus+_` always use `Bearer`).
     pub auth_scheme: AuthScheme,
-    /// Whether the write tools are listed and callable (`PAGERDUTY_ENABLE_WRITE_TOOLS`).
-    pub enable_write_tools: bool,
+    /// Which tools the component offers (toolsets, extra tools, enabled writes).
+    pub selection: ToolSelection,
     /// The `From` address for write tools (`PAGERDUTY_USER_EMAIL`), if configured.
     pub user_email: Option<String>,
     /// The output cap in bytes (`PAGERDUTY_MAX_OUTPUT_BYTES`), if configured.
@@ -41,13 +41,49 @@ pub struct SandboxConfig {
     pub memory_limit_bytes: usize,
 }
 
+/// Which tools the component offers, as the settings the component reads
+/// (`PAGERDUTY_TOOLSETS`, `PAGERDUTY_TOOLS`, `PAGERDUTY_ENABLE_WRITE_TOOLS`).
+/// The host passes them through unparsed: the selection lives in the
+/// component, so every host of it behaves the same; an unusable value is the
+/// component's configuration error, which [`Sandbox::new`](super::Sandbox::new)
+/// callers see from [`Sandbox::list_tools`](super::Sandbox::list_tools).
+/// `None` leaves a setting at the component's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToolSelection {
+    /// The toolsets offered, comma-separated, or `all`.
+    pub toolsets: Option<String>,
+    /// Individual tools offered in addition, comma-separated.
+    pub tools: Option<String>,
+    /// `true` for every offered write tool, or a list of write tool names.
+    pub write_tools: Option<String>,
+}
+
+impl ToolSelection {
+    /// The default toolsets with every write tool among them enabled.
+    pub fn with_writes() -> ToolSelection {
+        ToolSelection {
+            write_tools: Some("true".into()),
+            ..ToolSelection::default()
+        }
+    }
+
+    /// Every tool of the catalog, write tools included (for docs and tests).
+    pub fn everything() -> ToolSelection {
+        ToolSelection {
+            toolsets: Some("all".into()),
+            tools: None,
+            write_tools: Some("true".into()),
+        }
+    }
+}
+
 impl Default for SandboxConfig {
     fn default() -> Self {
         SandboxConfig {
             api_base: DEFAULT_API_BASE.to_owned(),
             token: None,
             auth_scheme: AuthScheme::Token,
-            enable_write_tools: false,
+            selection: ToolSelection::default(),
             user_email: None,
             max_output_bytes: None,
             request_timeout: Duration::from_secs(30),
@@ -63,7 +99,7 @@ impl fmt::Debug for SandboxConfig {
             .field("api_base", &self.api_base)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("auth_scheme", &self.auth_scheme)
-            .field("enable_write_tools", &self.enable_write_tools)
+            .field("selection", &self.selection)
             .field("user_email", &self.user_email)
             .field("max_output_bytes", &self.max_output_bytes)
             .field("request_timeout", &self.request_timeout)
@@ -74,22 +110,28 @@ impl fmt::Debug for SandboxConfig {
 }
 
 impl SandboxConfig {
-    /// The guest's whole environment: API host, write switch, the call deadline
-    /// in milliseconds (`PAGERDUTY_CALL_DEADLINE_MS`, so the component can stop
-    /// retrying before the host stops it), and the optional email and output
-    /// cap. Never the token.
+    /// The guest's whole environment: API host, the call deadline in
+    /// milliseconds (`PAGERDUTY_CALL_DEADLINE_MS`, so the component can stop
+    /// retrying before the host stops it), and the optional tool selection,
+    /// email and output cap. Never the token.
     pub fn guest_env(&self, base: &ApiBase) -> Vec<(String, String)> {
         let mut env = vec![
             (vars::API_HOST.to_owned(), base.as_str().to_owned()),
-            (
-                vars::ENABLE_WRITE_TOOLS.to_owned(),
-                self.enable_write_tools.to_string(),
-            ),
             (
                 vars::CALL_DEADLINE_MS.to_owned(),
                 self.call_deadline.as_millis().to_string(),
             ),
         ];
+        let selection = [
+            (vars::TOOLSETS, &self.selection.toolsets),
+            (vars::TOOLS, &self.selection.tools),
+            (vars::ENABLE_WRITE_TOOLS, &self.selection.write_tools),
+        ];
+        for (name, value) in selection {
+            if let Some(value) = value {
+                env.push((name.to_owned(), value.clone()));
+            }
+        }
         if let Some(email) = &self.user_email {
             env.push((vars::USER_EMAIL.to_owned(), email.clone()));
         }
@@ -110,7 +152,11 @@ mod tests {
             token: Some("SECRET".into()),
             user_email: Some("a@example.com".into()),
             max_output_bytes: Some(1000),
-            enable_write_tools: true,
+            selection: ToolSelection {
+                toolsets: Some("people".into()),
+                tools: None,
+                write_tools: Some("true".into()),
+            },
             ..SandboxConfig::default()
         };
         let base = ApiBase::parse("https://api.pagerduty.com/").unwrap();
@@ -123,8 +169,9 @@ mod tests {
                     "PAGERDUTY_API_HOST".to_owned(),
                     "https://api.pagerduty.com".to_owned()
                 ),
-                ("PAGERDUTY_ENABLE_WRITE_TOOLS".to_owned(), "true".to_owned()),
                 ("PAGERDUTY_CALL_DEADLINE_MS".to_owned(), "60000".to_owned()),
+                ("PAGERDUTY_TOOLSETS".to_owned(), "people".to_owned()),
+                ("PAGERDUTY_ENABLE_WRITE_TOOLS".to_owned(), "true".to_owned()),
                 (
                     "PAGERDUTY_USER_EMAIL".to_owned(),
                     "a@example.com".to_owned()

@@ -56,7 +56,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 pub use self::cache::CACHE_KEEP;
-pub use self::config::{DEFAULT_API_BASE, SandboxConfig};
+pub use self::config::{DEFAULT_API_BASE, SandboxConfig, ToolSelection};
 pub use self::fault::error_outcome;
 use self::fault::{Fault, format_bytes};
 pub use crate::egress::AuthScheme;
@@ -72,8 +72,22 @@ mod bindings {
 }
 
 pub use bindings::exports::pagerduty::mcp::tools::{
-    Annotations, CallError, CallResult as CallOutcome, Tool as ToolInfo,
+    Annotations, CallError, CallResult as CallOutcome, CatalogTool, Tool as ToolInfo,
+    Toolset as ToolsetInfo,
 };
+
+/// The component refused its configuration (e.g. an unknown toolset name); the
+/// message lists the valid values. Hosts report it at start-up, as a usage error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidConfiguration(pub String);
+
+impl fmt::Display for InvalidConfiguration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidConfiguration {}
 
 /// The component built from this workspace's root package, embedded at build time.
 pub static EMBEDDED_COMPONENT: &[u8] = include_bytes!(env!("PAGERDUTY_COMPONENT_PATH"));
@@ -162,17 +176,21 @@ impl Sandbox {
         })
     }
 
-    /// The component's tools (write tools only when enabled), in the
-    /// component's order. Asked once per sandbox, then cached.
+    /// The tools the component offers under this configuration (the selected
+    /// toolsets and extra tools, write tools only when enabled), in the
+    /// component's order. Asked once per sandbox, then cached. An unusable tool
+    /// selection is an [`InvalidConfiguration`] error.
     pub async fn list_tools(&self) -> anyhow::Result<Vec<ToolInfo>> {
         let tools = self
             .inner
             .tools
             .get_or_try_init(|| async {
-                let (result, _) = self.run(Op::List, None).await;
-                match result {
-                    Ok(OpResult::List(tools)) => Ok(Arc::new(tools)),
-                    Ok(OpResult::Call(_)) => unreachable!("list-tools answers a tool list"),
+                match self.run(Op::List, None).await.0 {
+                    Ok(OpResult::List(Ok(tools))) => Ok(Arc::new(tools)),
+                    Ok(OpResult::List(Err(message))) => {
+                        Err(anyhow::Error::new(InvalidConfiguration(message)))
+                    }
+                    Ok(_) => unreachable!("list-tools answers a tool list"),
                     Err(fault) => Err(anyhow::anyhow!(
                         "listing the tools failed: {}",
                         fault.message()
@@ -181,6 +199,23 @@ impl Sandbox {
             })
             .await?;
         Ok(tools.as_ref().clone())
+    }
+
+    /// Every toolset of the component's catalog, whether it is selected, and
+    /// which of its tools are offered. An unusable tool selection is an
+    /// [`InvalidConfiguration`] error.
+    pub async fn list_toolsets(&self) -> anyhow::Result<Vec<ToolsetInfo>> {
+        match self.run(Op::Toolsets, None).await.0 {
+            Ok(OpResult::Toolsets(Ok(toolsets))) => Ok(toolsets),
+            Ok(OpResult::Toolsets(Err(message))) => {
+                Err(anyhow::Error::new(InvalidConfiguration(message)))
+            }
+            Ok(_) => unreachable!("list-toolsets answers toolsets"),
+            Err(fault) => Err(anyhow::anyhow!(
+                "listing the toolsets failed: {}",
+                fault.message()
+            )),
+        }
     }
 
     /// Calls the tool `name` with `arguments_json` (a JSON object as text).
@@ -234,7 +269,7 @@ impl Sandbox {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let result = result.map(|r| match r {
             OpResult::Call(r) => r,
-            OpResult::List(_) => unreachable!("call-tool answers a call result"),
+            _ => unreachable!("call-tool answers a call result"),
         });
         match result {
             Ok(Ok(outcome)) => {
@@ -283,6 +318,10 @@ impl Sandbox {
             let tools = server.pagerduty_mcp_tools();
             let result = match op {
                 Op::List => tools.call_list_tools(&mut store).await.map(OpResult::List),
+                Op::Toolsets => tools
+                    .call_list_toolsets(&mut store)
+                    .await
+                    .map(OpResult::Toolsets),
                 Op::Call { name, arguments } => tools
                     .call_call_tool(&mut store, name, arguments)
                     .await
@@ -343,12 +382,14 @@ impl Sandbox {
 /// What [`Sandbox::run`] does with the instance.
 enum Op<'a> {
     List,
+    Toolsets,
     Call { name: &'a str, arguments: &'a str },
 }
 
 /// What [`Sandbox::run`] got back.
 enum OpResult {
-    List(Vec<ToolInfo>),
+    List(Result<Vec<ToolInfo>, String>),
+    Toolsets(Result<Vec<ToolsetInfo>, String>),
     Call(Result<CallOutcome, CallError>),
 }
 

@@ -8,3 +8,4 @@ mod docs_up_to_date;
 mod http;
 mod sandbox_limits;
 mod secrets;
+mod toolsets;
