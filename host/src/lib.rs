@@ -1,7 +1,8 @@
 //! The host of the PagerDuty MCP server.
 //!
-//! The PagerDuty tools are a WASI 0.2 component (`wit/world.wit`, built from
-//! this workspace's root package and embedded in the binary). This crate runs
+//! The PagerDuty tools are a WASI 0.2 component (the `server` world of
+//! `wit/world.wit`, built from `components/tools` and embedded in the binary),
+//! whose logic and MCP mapping live in `pagerduty-tools`. This crate runs
 //! that component in a wasmtime sandbox and speaks the Model Context Protocol:
 //!
 //! * [`sandbox`] — the engine, the compiled-component cache, per-call isolated

@@ -5,6 +5,7 @@
 //! `wasm32-wasip2` only; on other targets this crate is empty.
 
 #![cfg(target_arch = "wasm32")]
+#![warn(missing_docs)]
 
 use pagerduty_tools::catalog::{self, CallFault, ToolDescription};
 use pagerduty_tools::config::Config;

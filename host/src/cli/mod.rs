@@ -63,7 +63,9 @@ Examples:
                                                          serve MCP at http://127.0.0.1:8000/mcp
   pagerduty-mcp --http 0.0.0.0:8000 --allow-remote --per-request-token
                                                          a shared server; callers bring their tokens
-  pagerduty-mcp --demo tools                             list the tools (against a fake PagerDuty)
+  pagerduty-mcp --demo tools                             list the toolsets and tools (against a fake PagerDuty)
+  pagerduty-mcp --toolsets incidents,oncall --enable-write-tools=acknowledge_incident
+                                                         two toolsets and one write tool
   pagerduty-mcp --demo call get_current_user
   pagerduty-mcp call list_incidents '{\"statuses\":[\"triggered\"],\"limit\":5}'
 
@@ -300,6 +302,29 @@ mod tests {
     fn clap_definition_is_valid() {
         Cli::command().debug_assert();
         options::with_catalog_help(Cli::command()).debug_assert();
+    }
+
+    #[test]
+    fn every_tool_the_help_names_is_in_the_catalog() {
+        let words: Vec<&str> = AFTER_HELP
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .collect();
+        let named: Vec<&str> = words
+            .iter()
+            .copied()
+            .filter(|w| {
+                ["get_", "list_", "acknowledge_", "resolve_", "add_"]
+                    .iter()
+                    .any(|p| w.starts_with(p))
+            })
+            .collect();
+        assert!(named.len() >= 3, "{named:?}");
+        for name in named {
+            assert!(
+                pagerduty_tools::catalog::find(name).is_some(),
+                "the help names '{name}', which is not a tool"
+            );
+        }
     }
 
     #[test]

@@ -89,7 +89,7 @@ impl fmt::Display for InvalidConfiguration {
 
 impl std::error::Error for InvalidConfiguration {}
 
-/// The component built from this workspace's root package, embedded at build time.
+/// The tools component (`components/tools`, `pagerduty_mcp_tools.wasm`), embedded at build time.
 pub static EMBEDDED_COMPONENT: &[u8] = include_bytes!(env!("PAGERDUTY_COMPONENT_PATH"));
 
 /// SHA-256 (hex) of [`EMBEDDED_COMPONENT`], computed at build time.
