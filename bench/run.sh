@@ -50,7 +50,7 @@ if [[ ! -x $VENV/bin/python || "$(cat "$VENV/.stamp" 2>/dev/null)" != "$STAMP_WA
   echo "$STAMP_WANT" > "$VENV/.stamp"
 fi
 
-COMPONENT=target/component/wasm32-wasip2/release/pagerduty_mcp.wasm
+COMPONENT=target/component/wasm32-wasip2/release/pagerduty_mcp_tools.wasm
 COMPONENT_ARGS=()
 [[ -f $COMPONENT ]] && COMPONENT_ARGS=(--component "$COMPONENT")
 

@@ -49,7 +49,7 @@ struct Cli {
     /// The wrapper that starts the original server against the fake (bench/original_server.py).
     #[arg(long)]
     original: PathBuf,
-    /// The component (target/component/wasm32-wasip2/release/pagerduty_mcp.wasm), for its size.
+    /// The component (target/component/wasm32-wasip2/release/pagerduty_mcp_tools.wasm), for its size.
     #[arg(long)]
     component: Option<PathBuf>,
     /// Where to write the Markdown report.

@@ -199,7 +199,7 @@ pub fn markdown(r: &Results) -> String {
     if let Some(w) = r.wasm_bytes {
         let _ = writeln!(
             m,
-            "| component (`pagerduty_mcp.wasm`, wasm32-wasip2) | {} |",
+            "| component (`pagerduty_mcp_tools.wasm`, wasm32-wasip2) | {} |",
             f_bytes(w)
         );
     }

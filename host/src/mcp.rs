@@ -51,40 +51,22 @@ pub enum TokenSource {
 #[derive(Clone, Debug)]
 pub struct McpServer {
     sandbox: Sandbox,
-    offered: Arc<Offered>,
+    tools: Arc<tokio::sync::OnceCell<Arc<Vec<Tool>>>>,
+    instructions: Arc<str>,
     token_source: TokenSource,
 }
 
-/// What the component offers, asked once at start: the MCP tools and the
-/// instructions derived from them.
-#[derive(Debug)]
-struct Offered {
-    tools: Vec<Tool>,
-    instructions: String,
-}
-
 impl McpServer {
-    /// A handler serving the tools of `sandbox` with its default token. Lists
-    /// the tools once (an unusable tool selection fails here, at start-up).
-    pub async fn start(sandbox: Sandbox) -> anyhow::Result<McpServer> {
-        let descriptions: Vec<ToolDescription> = sandbox
-            .list_tools()
-            .await?
-            .iter()
-            .map(tool_description)
-            .collect();
-        let tools = descriptions
-            .iter()
-            .map(to_mcp_tool)
-            .collect::<anyhow::Result<_>>()?;
-        Ok(McpServer {
+    /// A handler serving the tools of `sandbox` with its default token,
+    /// announcing `instructions` ([`pagerduty_tools::mcp::instructions`] of the
+    /// same selection). The tools are listed by the component on first need.
+    pub fn new(sandbox: Sandbox, instructions: String) -> McpServer {
+        McpServer {
             sandbox,
-            offered: Arc::new(Offered {
-                tools,
-                instructions: pagerduty_tools::mcp::instructions(&descriptions),
-            }),
+            tools: Arc::default(),
+            instructions: instructions.into(),
             token_source: TokenSource::Sandbox,
-        })
+        }
     }
 
     /// This handler with calls authenticated as `source` says.
@@ -103,14 +85,29 @@ impl McpServer {
         &self.sandbox
     }
 
-    /// The MCP tools offered, in order.
-    pub fn tools(&self) -> &[Tool] {
-        &self.offered.tools
+    /// The MCP tools offered, in order (listed by the component once, then
+    /// cached).
+    pub async fn tools(&self) -> Result<Arc<Vec<Tool>>, McpError> {
+        self.tools
+            .get_or_try_init(|| async {
+                let listed = self.sandbox.list_tools().await.map_err(|e| {
+                    tracing::error!("listing the tools failed: {e:#}");
+                    McpError::internal_error(format!("listing the tools failed: {e:#}"), None)
+                })?;
+                let tools = listed
+                    .iter()
+                    .map(|t| to_mcp_tool(&tool_description(t)))
+                    .collect::<anyhow::Result<Vec<_>>>()
+                    .map_err(|e| McpError::internal_error(format!("{e:#}"), None))?;
+                Ok(Arc::new(tools))
+            })
+            .await
+            .cloned()
     }
 
-    /// The instructions announced to clients, derived from the offered tools.
+    /// The instructions announced to clients.
     pub fn instructions(&self) -> &str {
-        &self.offered.instructions
+        &self.instructions
     }
 
     /// Runs one `tools/call` with the sandbox's default token.
@@ -222,7 +219,8 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(self.tools().to_vec()))
+        let tools = self.tools().await?;
+        Ok(ListToolsResult::with_all_items(tools.as_ref().clone()))
     }
 
     async fn call_tool(
@@ -240,7 +238,10 @@ impl ServerHandler for McpServer {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.tools().iter().find(|t| t.name == name).cloned()
+        // Only once listed (rmcp asks synchronously, to validate headers).
+        self.tools
+            .get()
+            .and_then(|tools| tools.iter().find(|t| t.name == name).cloned())
     }
 }
 

@@ -9,7 +9,7 @@
 
 use crate::catalog::{CallFault, ToolDescription};
 use crate::error::{ErrorCode, ToolError};
-use crate::toolsets::Toolset;
+use crate::toolsets::{Selection, Toolset};
 use serde_json::{Value, json};
 
 /// The server name announced to clients.
@@ -115,14 +115,13 @@ pub fn fault(name: &str, fault: &CallFault) -> (i32, String) {
     }
 }
 
-/// The server's instructions for the model, derived from what is offered: the
-/// toolsets of the offered tools (with what they hold), the conventions every tool
-/// follows, and which write tools exist and whether they are enabled.
-pub fn instructions(offered: &[ToolDescription]) -> String {
-    let mut toolsets: Vec<Toolset> = offered
-        .iter()
-        .filter_map(|t| Toolset::named(&t.toolset))
-        .collect();
+/// The server's instructions for the model, derived from what `selection` offers:
+/// the toolsets of the offered tools (with what they hold), the conventions every
+/// tool follows, and which write tools exist and whether they are enabled. Cheap (no
+/// schemas are built), so a host can announce them before it lists the tools.
+pub fn instructions(selection: &Selection) -> String {
+    let offered = crate::catalog::offered_tools(selection);
+    let mut toolsets: Vec<Toolset> = offered.iter().map(|t| t.toolset).collect();
     toolsets.dedup();
     let sets: Vec<String> = toolsets
         .iter()
@@ -143,8 +142,8 @@ pub fn instructions(offered: &[ToolDescription]) -> String {
     );
     let writes: Vec<&str> = offered
         .iter()
-        .filter(|t| !t.annotations.read_only)
-        .map(|t| t.name.as_str())
+        .filter(|t| t.is_write())
+        .map(|t| t.name)
         .collect();
     if writes.is_empty() {
         let all: Vec<&str> = crate::catalog::all_tools()
@@ -172,15 +171,7 @@ pub fn tools(offered: &[ToolDescription]) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{self, Tool};
-    use crate::toolsets::Selection;
-
-    fn described(selection: &Selection) -> Vec<ToolDescription> {
-        catalog::offered_tools(selection)
-            .into_iter()
-            .map(Tool::describe)
-            .collect()
-    }
+    use crate::catalog;
 
     #[test]
     fn a_tool_maps_to_mcp_with_schemas_and_annotations() {
@@ -212,12 +203,12 @@ mod tests {
 
     #[test]
     fn instructions_follow_the_selection() {
-        let default = instructions(&described(&Selection::default()));
+        let default = instructions(&Selection::default());
         assert!(default.contains("incidents (") && default.contains("people ("));
         assert!(!default.contains("analytics"));
         assert!(default.contains("exist only when") && default.contains("resolve_incident"));
         let people = Selection::parse(Some("people"), None, Some("add_incident_note")).unwrap();
-        let text = instructions(&described(&people));
+        let text = instructions(&people);
         assert!(
             text.contains("Write tools enabled: add_incident_note"),
             "{text}"

@@ -37,7 +37,8 @@ use self::serve::{Transport, serve};
 use crate::demo::Demo;
 use crate::egress::AuthScheme;
 use crate::mcp::McpServer;
-use crate::sandbox::{InvalidConfiguration, Sandbox};
+use crate::sandbox::Sandbox;
+use pagerduty_tools::toolsets::Selection;
 
 const AFTER_HELP: &str = "\
 Authentication:
@@ -222,6 +223,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         print!("{markdown}");
         return Ok(ExitCode::SUCCESS);
     }
+    // The selection lives in the component; the same parser, linked here, rejects an
+    // unknown name before anything starts (in microseconds, not an instance's time).
+    let selection = Selection::parse(
+        options.toolsets.as_deref(),
+        options.tools.as_deref(),
+        options.enable_write_tools.as_deref(),
+    )
+    .map_err(|e| {
+        Failure::usage(format!(
+            "invalid tool selection (--toolsets, --tools, --enable-write-tools): {e}"
+        ))
+    })?;
     let serving = matches!(command, None | Some(Command::Serve));
     if options.http.is_some() && !serving {
         return Err(Failure::usage(
@@ -250,18 +263,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     };
 
     let sandbox = Sandbox::new(config).map_err(Failure::runtime)?;
-    // The component validates the tool selection: an unknown name ends the start.
-    let rejected = |e: anyhow::Error| match e.downcast_ref::<InvalidConfiguration>() {
-        Some(InvalidConfiguration(message)) => Failure::usage(format!(
-            "invalid tool selection (--toolsets, --tools, --enable-write-tools): {message}"
-        )),
-        None => Failure::runtime(e),
-    };
-    sandbox.list_tools().await.map_err(rejected)?;
     match command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            let server = McpServer::start(sandbox).await.map_err(rejected)?;
-            serve(server, transport).await
+            let instructions = pagerduty_tools::mcp::instructions(&selection);
+            serve(McpServer::new(sandbox, instructions), transport).await
         }
         Command::Tools { json, .. } => commands::list_tools(&sandbox, json).await,
         Command::Call { tool, arguments } => commands::call_tool(&sandbox, &tool, arguments).await,

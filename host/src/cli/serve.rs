@@ -19,6 +19,11 @@ pub(super) enum Transport {
 /// Serves `server` on `transport` until the client leaves (stdio) or a
 /// shutdown signal (HTTP).
 pub(super) async fn serve(server: McpServer, transport: Transport) -> Result<ExitCode, Failure> {
+    // Ask the component for its tools while the client is still connecting.
+    let warm = server.clone();
+    tokio::spawn(async move {
+        let _ = warm.tools().await;
+    });
     match transport {
         Transport::Stdio => {
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "serving MCP on stdio");
