@@ -4,9 +4,26 @@
 
 use crate::error::{ErrorCode, ToolError, ToolResult};
 use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
-use time::OffsetDateTime;
+use std::collections::{BTreeMap, HashSet};
 use time::format_description::well_known::{Iso8601, Rfc3339};
+use time::macros::datetime;
+use time::{OffsetDateTime, UtcOffset};
+
+/// The most items a list argument (`team_ids`, `statuses`, ...) takes. Generous for
+/// real use (a few teams or services, PagerDuty's handful of statuses) and small
+/// enough that validating, deduplicating and sending a list costs next to nothing.
+pub const MAX_LIST_ITEMS: usize = 200;
+
+/// The longest PagerDuty ID, in bytes (IDs are ASCII letters and digits).
+pub const MAX_ID_BYTES: usize = 64;
+
+/// The earliest timestamp accepted: the Unix epoch (PagerDuty holds nothing older).
+pub const EARLIEST_TIMESTAMP: OffsetDateTime = datetime!(1970-01-01 00:00 UTC);
+
+/// The first instant no longer accepted: the start of the year 9001. It leaves room
+/// for window arithmetic (`since` + days) and far-future `until` values well inside
+/// what RFC 3339 and the `time` crate can represent (year 9999).
+pub const END_OF_TIMESTAMPS: OffsetDateTime = datetime!(9001-01-01 00:00 UTC);
 
 /// A kind of PagerDuty resource an ID argument names; gives the `INVALID_<CODE>_ID` code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -287,6 +304,12 @@ fn parse_one(param: &Param, kind: ParamKind, value: &Value) -> ToolResult<Option
         }
         ParamKind::IdList(id) => {
             let items = expect_array(name, value, "a list of PagerDuty ID strings")?;
+            check_list_length(
+                name,
+                items,
+                &format!("each a PagerDuty ID of at most {MAX_ID_BYTES} characters"),
+            )?;
+            let mut seen = HashSet::with_capacity(items.len());
             let mut ids = Vec::with_capacity(items.len());
             for item in items {
                 let s = item.as_str().ok_or_else(|| {
@@ -296,7 +319,8 @@ fn parse_one(param: &Param, kind: ParamKind, value: &Value) -> ToolResult<Option
                     )
                 })?;
                 check_id(id, s)?;
-                if !ids.iter().any(|x| x == s) {
+                // A set keeps deduplication linear in the list's length.
+                if seen.insert(s) {
                     ids.push(s.to_string());
                 }
             }
@@ -308,11 +332,13 @@ fn parse_one(param: &Param, kind: ParamKind, value: &Value) -> ToolResult<Option
                 value,
                 &format!("a list of values from: {}", allowed.join(", ")),
             )?;
-            let mut out: Vec<String> = Vec::with_capacity(items.len());
+            check_list_length(name, items, &format!("each one of: {}", allowed.join(", ")))?;
+            let mut seen = HashSet::with_capacity(allowed.len());
+            let mut out: Vec<String> = Vec::with_capacity(allowed.len());
             for item in items {
                 match item.as_str() {
                     Some(s) if allowed.contains(&s) => {
-                        if !out.iter().any(|x| x == s) {
+                        if seen.insert(s) {
                             out.push(s.to_string());
                         }
                     }
@@ -350,6 +376,7 @@ fn parse_one(param: &Param, kind: ParamKind, value: &Value) -> ToolResult<Option
                     truncate(s, 64)
                 ))
             })?;
+            check_timestamp_range(name, s, t)?;
             Ok(Some(Arg::Time(t, s.to_string())))
         }
         ParamKind::Bool { .. } => match value.as_bool() {
@@ -373,23 +400,49 @@ pub fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
         .ok()
 }
 
-/// Formats a time as PagerDuty writes it, e.g. `2026-01-31T09:00:00Z`.
-pub fn format_timestamp(t: OffsetDateTime) -> String {
-    let t = t
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)
-        .unwrap_or(t);
-    t.format(&Rfc3339).unwrap_or_default()
+/// Formats a time as PagerDuty writes it, e.g. `2026-01-31T09:00:00Z`; `None` for a
+/// time RFC 3339 cannot write in UTC (outside the years 0–9999), so that no caller
+/// ever sends an empty timestamp.
+pub fn format_timestamp(t: OffsetDateTime) -> Option<String> {
+    let t = t.checked_to_offset(UtcOffset::UTC)?;
+    let t = t.replace_nanosecond(0).unwrap_or(t);
+    t.format(&Rfc3339).ok()
+}
+
+/// `INVALID_PARAMETER` for a timestamp outside [`EARLIEST_TIMESTAMP`] ..
+/// [`END_OF_TIMESTAMPS`]: PagerDuty holds nothing older, and the calendar's far end
+/// would overflow the window arithmetic.
+fn check_timestamp_range(name: &str, written: &str, t: OffsetDateTime) -> ToolResult<()> {
+    if (EARLIEST_TIMESTAMP..END_OF_TIMESTAMPS).contains(&t) {
+        return Ok(());
+    }
+    Err(ToolError::invalid(format!(
+        "'{name}' is outside the accepted range, the years 1970 to 9000 (UTC): '{}'",
+        truncate(written, 64)
+    )))
+}
+
+/// `INVALID_PARAMETER` for a list longer than [`MAX_LIST_ITEMS`], checked before any
+/// item is looked at, so an oversized list costs nothing. `each` says what an item
+/// is ("each one of: ...").
+fn check_list_length(name: &str, items: &[Value], each: &str) -> ToolResult<()> {
+    if items.len() <= MAX_LIST_ITEMS {
+        return Ok(());
+    }
+    Err(ToolError::invalid(format!(
+        "'{name}' has {} items; at most {MAX_LIST_ITEMS} are accepted, {each}. Pass fewer values (split the query into several calls if needed).",
+        items.len()
+    )))
 }
 
 fn check_id(id: IdKind, s: &str) -> ToolResult<()> {
-    if (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if (1..=MAX_ID_BYTES).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
         Ok(())
     } else {
         Err(ToolError::new(
             ErrorCode::InvalidId(id.code),
             format!(
-                "Invalid {} ID provided: '{}' (PagerDuty IDs are 1-64 ASCII letters and digits, e.g. 'PABC123')",
+                "Invalid {} ID provided: '{}' (PagerDuty IDs are 1-{MAX_ID_BYTES} ASCII letters and digits, e.g. 'PABC123')",
                 id.noun,
                 truncate(s, 64)
             ),
@@ -440,10 +493,16 @@ pub fn input_schema(params: &[Param]) -> Value {
     for p in params {
         let mut schema = match p.kind {
             ParamKind::Id(_) => json!({"type": "string"}),
-            ParamKind::IdList(_) => json!({"type": "array", "items": {"type": "string"}}),
-            ParamKind::EnumList(values) => {
-                json!({"type": "array", "items": {"type": "string", "enum": values}})
-            }
+            ParamKind::IdList(_) => json!({
+                "type": "array",
+                "maxItems": MAX_LIST_ITEMS,
+                "items": {"type": "string", "maxLength": MAX_ID_BYTES}
+            }),
+            ParamKind::EnumList(values) => json!({
+                "type": "array",
+                "maxItems": MAX_LIST_ITEMS,
+                "items": {"type": "string", "enum": values}
+            }),
             ParamKind::Text { max_chars } => json!({"type": "string", "maxLength": max_chars}),
             ParamKind::Timestamp => json!({"type": "string", "format": "date-time"}),
             ParamKind::Bool { default } => json!({"type": "boolean", "default": default}),
@@ -673,8 +732,8 @@ mod tests {
             assert!(parse_timestamp(s).is_some(), "{s}");
         }
         assert_eq!(
-            format_timestamp(parse_timestamp("2026-01-01T05:30:00.5+05:30").unwrap()),
-            "2026-01-01T00:00:00Z"
+            format_timestamp(parse_timestamp("2026-01-01T05:30:00.5+05:30").unwrap()).as_deref(),
+            Some("2026-01-01T00:00:00Z")
         );
     }
 
@@ -688,7 +747,109 @@ mod tests {
             json!(["triggered", "acknowledged"])
         );
         assert_eq!(s["properties"]["limit"]["maximum"], 1000);
+        assert_eq!(s["properties"]["team_ids"]["maxItems"], MAX_LIST_ITEMS);
+        assert_eq!(
+            s["properties"]["team_ids"]["items"]["maxLength"],
+            MAX_ID_BYTES
+        );
+        assert_eq!(s["properties"]["statuses"]["maxItems"], MAX_LIST_ITEMS);
         assert_eq!(s["properties"]["current_user_context"]["default"], true);
         assert_eq!(s["properties"].as_object().unwrap().len(), PARAMS.len());
+    }
+
+    fn with_list(name: &str, items: Vec<Value>) -> Value {
+        let mut v = json!({"incident_id": "P1"});
+        v[name] = Value::Array(items);
+        v
+    }
+
+    #[test]
+    fn an_oversized_list_is_rejected_before_any_item_is_read() {
+        // 100,000 entries that are each invalid: the error is about the list's length,
+        // not its first entry, so the length was checked before any item was read.
+        let e = parse(with_list("team_ids", vec![json!(7); 100_000])).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidParameter, "{}", e.message);
+        assert!(
+            e.message.contains("'team_ids' has 100000 items")
+                && e.message.contains("at most 200")
+                && e.message.contains("64 characters"),
+            "{}",
+            e.message
+        );
+        let e = parse(with_list("statuses", vec![json!("open"); 100_000])).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidParameter);
+        assert!(
+            e.message.contains("'statuses' has 100000 items") && e.message.contains("at most 200"),
+            "{}",
+            e.message
+        );
+        let e = parse(with_list("team_ids", vec![json!("P1"); MAX_LIST_ITEMS + 1])).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidParameter, "{}", e.message);
+    }
+
+    #[test]
+    fn a_list_at_the_cap_dedupes_in_first_seen_order() {
+        let half = MAX_LIST_ITEMS / 2;
+        let ids: Vec<String> = (0..half).map(|i| format!("P{i}")).collect();
+        // Every ID twice, the second round reversed: the first occurrence decides.
+        let items: Vec<Value> = ids
+            .iter()
+            .chain(ids.iter().rev())
+            .map(|s| json!(s))
+            .collect();
+        assert_eq!(items.len(), MAX_LIST_ITEMS);
+        let a = parse(with_list("team_ids", items)).unwrap();
+        assert_eq!(a.list("team_ids").unwrap(), ids.as_slice());
+        let statuses = (0..MAX_LIST_ITEMS)
+            .map(|i| json!(["acknowledged", "triggered"][i % 2]))
+            .collect();
+        let a = parse(with_list("statuses", statuses)).unwrap();
+        assert_eq!(a.list("statuses").unwrap(), ["acknowledged", "triggered"]);
+    }
+
+    #[test]
+    fn a_huge_list_of_distinct_ids_costs_no_time() {
+        // Deduplicating this list item by item against all before it took minutes.
+        let items: Vec<Value> = (0..100_000).map(|i| json!(format!("P{i:063}"))).collect();
+        let started = std::time::Instant::now();
+        let e = parse(with_list("team_ids", items)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidParameter);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn timestamps_outside_1970_to_9000_are_rejected_naming_the_argument() {
+        for (name, bad) in [
+            ("since", "9999-12-30T00:00:00Z"),
+            ("until", "0000-01-01T00:00:00Z"),
+            ("since", "1969-12-31T23:59:59Z"),
+            ("since", "1970-01-01T00:30:00+01:00"),
+            ("until", "9001-01-01T00:00:00Z"),
+            ("until", "9000-12-31T23:00:00-02:00"),
+        ] {
+            let mut v = json!({"incident_id": "P1"});
+            v[name] = json!(bad);
+            let e = parse(v).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidParameter, "{bad}");
+            assert!(
+                e.message.contains(&format!("'{name}'")) && e.message.contains("1970 to 9000"),
+                "{}",
+                e.message
+            );
+        }
+        let a = parse(json!({"incident_id": "P1", "since": "1970-01-01T00:00:00Z",
+            "until": "9000-12-31T23:59:59Z"}))
+        .unwrap();
+        assert_eq!(a.timestamp("until"), Some("9000-12-31T23:59:59Z"));
+    }
+
+    #[test]
+    fn times_rfc_3339_cannot_write_are_not_formatted_as_empty_text() {
+        let far = parse_timestamp("9999-12-31T23:00:00-02:00").unwrap();
+        assert_eq!(format_timestamp(far), None);
     }
 }

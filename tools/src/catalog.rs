@@ -405,7 +405,7 @@ pub fn call_tool(
             is_error: false,
         },
         Err(error) => CallOutcome {
-            json: envelope::failure(&error),
+            json: envelope::failure_within(&error, config.max_output_bytes),
             is_error: true,
         },
     })
@@ -629,5 +629,30 @@ mod tests {
         let out = call_tool("get_incident", "", &t, &c, now).unwrap();
         assert!(out.is_error && out.json.contains("MISSING_PARAMETER"));
         assert!(t.sent().is_empty());
+    }
+
+    #[test]
+    fn a_huge_upstream_error_fits_the_output_cap() {
+        let body = serde_json::json!({"error": {"message": "x".repeat(2_000_000), "code": 2001}});
+        for max_output_bytes in [crate::config::MIN_MAX_OUTPUT_BYTES, 1_000, 400_000] {
+            let c = crate::testing::call_with(
+                "get_incident",
+                serde_json::json!({"incident_id": "P1"}),
+                vec![crate::testing::json_response(400, body.clone())],
+                Config {
+                    max_output_bytes,
+                    ..Config::default()
+                },
+            );
+            assert_eq!(c.code(), "UPSTREAM_ERROR");
+            let len = c.envelope.to_string().len();
+            assert!(len <= max_output_bytes, "{len} > {max_output_bytes}");
+            let message = c.envelope["error"]["message"].as_str().unwrap();
+            assert!(
+                message.starts_with("PagerDuty answered 400 to GET /incidents/P1")
+                    && message.ends_with(crate::error::CUT_MARKER),
+                "{message}"
+            );
+        }
     }
 }

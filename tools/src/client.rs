@@ -2,8 +2,12 @@
 //!
 //! Every request carries PagerDuty's version `Accept` header and the `Content-Type`
 //! the spec declares required. `Authorization` is not ours to set: the host adds it.
+//!
+//! Limits per call: at most [`MAX_REQUESTS_PER_CALL`] requests (retries included), no
+//! URL longer than [`MAX_URL_BYTES`], and PagerDuty's error text cut to
+//! [`MAX_UPSTREAM_DETAIL_BYTES`].
 
-use crate::error::{ErrorCode, ToolError, ToolResult};
+use crate::error::{ErrorCode, ToolError, ToolResult, cut_text};
 use crate::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 use serde_json::Value;
 use std::cell::Cell;
@@ -17,6 +21,26 @@ pub const PAGE_SIZE: usize = 100;
 
 /// PagerDuty rejects `offset + limit` beyond this.
 pub const OFFSET_CAP: usize = 10_000;
+
+/// The most PagerDuty requests one tool call sends, retries included. A `limit=1000`
+/// list takes 10 pages; the cap stops an upstream that answers `more: true` forever
+/// (or an account so large that the call should be narrowed) from turning one call
+/// into thousands of requests.
+pub const MAX_REQUESTS_PER_CALL: u32 = 100;
+
+/// The longest request URL sent, in bytes: the length RFC 9110 (section 4.1)
+/// recommends every recipient support. A longer one (a long ID list) would risk a
+/// refusal PagerDuty's edge gives as a dropped connection or a 414, so it is a
+/// parameter error before anything is sent.
+pub const MAX_URL_BYTES: usize = 8_000;
+
+/// The most bytes of PagerDuty's own error text (message and `errors`) kept in a
+/// tool error; the rest is cut with a marker.
+pub const MAX_UPSTREAM_DETAIL_BYTES: usize = 4_000;
+
+/// The most bytes of a transport failure's cause or a header value echoed in a tool
+/// error.
+const MAX_ECHO_BYTES: usize = 500;
 
 /// Query parameters in the order they are sent; array parameters repeat their key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,7 +101,8 @@ const BASE_BACKOFF: Duration = Duration::from_millis(300);
 /// else `Retry-After`, else jittered backoff); 5xx answers and lost connections are
 /// retried with jittered backoff for reads and idempotent writes (`PUT`) only, never
 /// for `POST`. At most [`MAX_RETRIES`] retries, and none that would not end within
-/// the call's budget if it took as long as the attempt before it.
+/// the call's budget if it took as long as the attempt before it, nor beyond the
+/// call's [`MAX_REQUESTS_PER_CALL`].
 pub struct Client<'t> {
     transport: &'t dyn Transport,
     api_host: String,
@@ -85,6 +110,8 @@ pub struct Client<'t> {
     budget: Duration,
     /// Time spent so far: requests (measured) and waits (as asked).
     spent: Cell<Duration>,
+    /// Requests sent so far, retries included.
+    requests: Cell<u32>,
 }
 
 impl<'t> Client<'t> {
@@ -96,7 +123,13 @@ impl<'t> Client<'t> {
             api_host: api_host.trim_end_matches('/').to_string(),
             budget,
             spent: Cell::new(Duration::ZERO),
+            requests: Cell::new(0),
         }
+    }
+
+    /// The requests sent so far by this client (one call), retries included.
+    pub fn requests_sent(&self) -> u32 {
+        self.requests.get()
     }
 
     /// `GET path?query`, the decoded JSON body.
@@ -161,6 +194,9 @@ impl<'t> Client<'t> {
             url.push('?');
             url.push_str(&query.encode());
         }
+        if url.len() > MAX_URL_BYTES {
+            return Err(url_too_long(method, path, query, url.len()));
+        }
         let mut headers = vec![
             ("Accept", ACCEPT.to_string()),
             ("Content-Type", "application/json".to_string()),
@@ -176,7 +212,11 @@ impl<'t> Client<'t> {
         };
         let mut retries = 0;
         let mut timeouts = 0;
+        if self.requests.get() >= MAX_REQUESTS_PER_CALL {
+            return Err(self.out_of_requests(method, path));
+        }
         loop {
+            self.requests.set(self.requests.get() + 1);
             let started = Instant::now();
             let result = self.transport.send(&request);
             let attempt = started.elapsed();
@@ -195,10 +235,13 @@ impl<'t> Client<'t> {
             };
             // A retry is made only if it can end within the budget, taking as long as
             // this attempt did: the call then ends with its own error before the
-            // host's deadline stops it.
+            // host's deadline stops it. It also counts against the request cap; at
+            // the cap the call ends with PagerDuty's own answer, the more useful error.
             match wait {
                 Some(wait)
-                    if retries < MAX_RETRIES && self.spent.get() + wait + attempt < self.budget =>
+                    if retries < MAX_RETRIES
+                        && self.requests.get() < MAX_REQUESTS_PER_CALL
+                        && self.spent.get() + wait + attempt < self.budget =>
                 {
                     self.transport.sleep(wait);
                     self.spend(wait);
@@ -211,6 +254,19 @@ impl<'t> Client<'t> {
 
     fn spend(&self, duration: Duration) {
         self.spent.set(self.spent.get() + duration);
+    }
+
+    /// The error of a call that has used up its [`MAX_REQUESTS_PER_CALL`].
+    fn out_of_requests(&self, method: Method, path: &str) -> ToolError {
+        ToolError::new(
+            ErrorCode::UpstreamError,
+            format!(
+                "This call needed more than {MAX_REQUESTS_PER_CALL} PagerDuty requests (the per-call limit, retries included) \
+                 and stopped before {} {path}. Narrow it: lower 'limit', add filters or a shorter time window, \
+                 or pass current_user_context=false with explicit filters where the tool has it.",
+                method.as_str()
+            ),
+        )
     }
 
     /// The final answer of a request after `retries` retries.
@@ -231,8 +287,9 @@ impl<'t> Client<'t> {
             | TransportError::Denied(cause) => ToolError::new(
                 ErrorCode::NetworkError,
                 format!(
-                    "Could not reach PagerDuty ({} {path}){after}: {cause}",
-                    method.as_str()
+                    "Could not reach PagerDuty ({} {path}){after}: {}",
+                    method.as_str(),
+                    cut_text(&cause, MAX_ECHO_BYTES)
                 ),
             ),
             TransportError::BodyTooLarge { limit } => ToolError::new(
@@ -267,8 +324,9 @@ fn decode(method: Method, path: &str, response: &HttpResponse) -> ToolResult<Val
             return Err(ToolError::new(
                 ErrorCode::UpstreamError,
                 format!(
-                    "PagerDuty answered {} {path} with {content_type}, not JSON",
-                    method.as_str()
+                    "PagerDuty answered {} {path} with {}, not JSON",
+                    method.as_str(),
+                    cut_text(content_type, MAX_ECHO_BYTES)
                 ),
             ));
         }
@@ -322,7 +380,8 @@ pub fn retry_after_seconds(response: &HttpResponse) -> Option<u64> {
         .find_map(|h| response.header(h)?.trim().parse().ok())
 }
 
-/// PagerDuty's own error text: `{"error": {"message", "code", "errors": [...]}}`.
+/// PagerDuty's own error text: `{"error": {"message", "code", "errors": [...]}}`,
+/// cut to [`MAX_UPSTREAM_DETAIL_BYTES`] with a marker (an error body can be megabytes).
 fn pagerduty_error_detail(body: &[u8]) -> Option<String> {
     let value: Value = serde_json::from_slice(body).ok()?;
     let error = value.get("error")?;
@@ -330,16 +389,56 @@ fn pagerduty_error_detail(body: &[u8]) -> Option<String> {
     if let Some(code) = error.get("code").and_then(Value::as_i64) {
         detail.push_str(&format!(" (PagerDuty error code {code})"));
     }
-    let errors: Vec<&str> = error
+    let errors = error
         .get("errors")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    if !errors.is_empty() {
-        detail.push_str(": ");
-        detail.push_str(&errors.join("; "));
+        .map(|a| a.iter().filter_map(Value::as_str))
+        .into_iter()
+        .flatten();
+    for (i, text) in errors.enumerate() {
+        // Joining stops once past the cap: the rest would be cut anyway.
+        if detail.len() > MAX_UPSTREAM_DETAIL_BYTES {
+            break;
+        }
+        detail.push_str(if i == 0 { ": " } else { "; " });
+        detail.push_str(text);
     }
-    Some(detail)
+    Some(cut_text(&detail, MAX_UPSTREAM_DETAIL_BYTES))
+}
+
+/// The error of a request whose URL would exceed [`MAX_URL_BYTES`]: names the query
+/// parameter that takes the most room, which is the list to shorten.
+fn url_too_long(method: Method, path: &str, query: &Query, url_bytes: usize) -> ToolError {
+    let mut by_key: Vec<(&str, usize, usize)> = Vec::new();
+    for (key, value) in query.pairs() {
+        let bytes = form_urlencoded::byte_serialize(key.as_bytes())
+            .chain(form_urlencoded::byte_serialize(value.as_bytes()))
+            .map(str::len)
+            .sum::<usize>()
+            + 2;
+        match by_key.iter_mut().find(|(k, _, _)| *k == key.as_str()) {
+            Some((_, values, total)) => {
+                *values += 1;
+                *total += bytes;
+            }
+            None => by_key.push((key.as_str(), 1, bytes)),
+        }
+    }
+    let longest = by_key
+        .iter()
+        .max_by_key(|(_, _, bytes)| *bytes)
+        .map(|(key, values, bytes)| {
+            format!(
+                " '{}' takes the most room ({values} values, {bytes} bytes of the URL): pass fewer values \
+                 (if the server built that list from current_user_context, pass current_user_context=false with explicit filters).",
+                key.trim_end_matches("[]")
+            )
+        })
+        .unwrap_or_default();
+    ToolError::invalid(format!(
+        "The request {} {path} would have a URL of {url_bytes} bytes, over the limit of {MAX_URL_BYTES} bytes.{longest}",
+        method.as_str()
+    ))
 }
 
 /// The list under `key`, or `UPSTREAM_ERROR` when the answer has none.
@@ -731,5 +830,110 @@ mod tests {
             serde_json::from_slice::<Value>(sent.body.as_ref().unwrap()).unwrap(),
             body
         );
+    }
+
+    fn one_item_and_more_forever() -> HttpResponse {
+        json_response(200, json!({"items": [{"id": "P1"}], "more": true}))
+    }
+
+    #[test]
+    fn an_upstream_that_always_has_more_meets_the_request_cap() {
+        let t = ScriptedTransport::then_forever(vec![], one_item_and_more_forever());
+        let c = client(&t, "http://pd.test");
+        let err = c.list_all("/x", &Query::new(), "items").unwrap_err();
+        assert_eq!(err.code, ErrorCode::UpstreamError);
+        assert!(
+            err.message.contains("more than 100 PagerDuty requests")
+                && err.message.contains("Narrow it"),
+            "{}",
+            err.message
+        );
+        assert_eq!(t.sent().len(), MAX_REQUESTS_PER_CALL as usize);
+        assert_eq!(c.requests_sent(), MAX_REQUESTS_PER_CALL);
+        // The cap holds for the rest of the call: nothing more is sent.
+        c.get("/y", &Query::new()).unwrap_err();
+        assert_eq!(t.sent().len(), MAX_REQUESTS_PER_CALL as usize);
+    }
+
+    #[test]
+    fn retries_count_against_the_request_cap() {
+        let ok = json_response(200, json!({}));
+        let t = ScriptedTransport::then_forever(
+            vec![ok; MAX_REQUESTS_PER_CALL as usize - 2],
+            json_response(500, json!({"error": {"message": "Internal Server Error"}})),
+        );
+        // Time is no object here: only the request cap stops the retries.
+        let c = Client::new(&t, "http://pd.test", Duration::from_secs(1_000_000));
+        for _ in 0..MAX_REQUESTS_PER_CALL - 2 {
+            c.get("/x", &Query::new()).unwrap();
+        }
+        // Request 99 fails and is retried once, as request 100; no further retry.
+        let err = c.get("/x", &Query::new()).unwrap_err();
+        assert_eq!(err.upstream_status, Some(500), "{}", err.message);
+        assert!(err.message.contains("after 1 retries"), "{}", err.message);
+        let err = c.get("/x", &Query::new()).unwrap_err();
+        assert!(err.message.contains("per-call limit"), "{}", err.message);
+        assert_eq!(t.sent().len(), MAX_REQUESTS_PER_CALL as usize);
+    }
+
+    #[test]
+    fn a_url_over_the_limit_is_a_parameter_error_naming_the_list() {
+        let t = ScriptedTransport::new(vec![]);
+        let ids: Vec<String> = (0..150).map(|i| format!("P{i:063}")).collect();
+        let mut q = Query::new();
+        q.push("query", "x").push_all("team_ids[]", &ids);
+        let err = client(&t, "http://pd.test").get("/users", &q).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidParameter);
+        assert!(
+            err.message.contains("over the limit of 8000 bytes")
+                && err
+                    .message
+                    .contains("'team_ids' takes the most room (150 values"),
+            "{}",
+            err.message
+        );
+        assert!(t.sent().is_empty(), "nothing is sent, nothing retried");
+        // Just under the limit is sent.
+        let t = ScriptedTransport::new(vec![json_response(200, json!({}))]);
+        let base = "http://pd.test/users?q=";
+        let mut q = Query::new();
+        q.push("q", "x".repeat(MAX_URL_BYTES - base.len()));
+        client(&t, "http://pd.test").get("/users", &q).unwrap();
+        assert_eq!(t.sent()[0].url.len(), MAX_URL_BYTES);
+    }
+
+    #[test]
+    fn pagerdutys_error_text_is_cut_to_a_few_kilobytes() {
+        let errors: Vec<String> = (0..40_000)
+            .map(|i| format!("error number {i:040}"))
+            .collect();
+        let body =
+            json!({"error": {"message": "Invalid Input Provided", "code": 2001, "errors": errors}});
+        assert!(serde_json::to_vec(&body).unwrap().len() > 2_000_000);
+        let t = ScriptedTransport::new(vec![json_response(400, body)]);
+        let err = client(&t, "http://pd.test")
+            .get("/x", &Query::new())
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::UpstreamError);
+        assert!(
+            err.message.len() <= MAX_UPSTREAM_DETAIL_BYTES + 200,
+            "{}",
+            err.message.len()
+        );
+        assert!(
+            err.message
+                .contains("Invalid Input Provided (PagerDuty error code 2001): error number")
+                && err.message.ends_with(crate::error::CUT_MARKER),
+            "{}",
+            &err.message[..200]
+        );
+        // One huge message, multi-byte characters: cut at a character boundary.
+        let body = json!({"error": {"message": "é".repeat(1_000_000)}});
+        let t = ScriptedTransport::new(vec![json_response(400, body)]);
+        let err = client(&t, "http://pd.test")
+            .get("/x", &Query::new())
+            .unwrap_err();
+        assert!(err.message.len() <= MAX_UPSTREAM_DETAIL_BYTES + 200);
+        assert!(err.message.ends_with(crate::error::CUT_MARKER));
     }
 }

@@ -42,6 +42,11 @@ pub const DEFAULT_API_HOST: &str = "https://api.pagerduty.com";
 /// The default output cap in bytes of JSON (`docs/conventions.md`, "Output cap").
 pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 400_000;
 
+/// The smallest output cap: an error envelope needs 141 bytes with an empty message
+/// (`envelope::failure_within`), so smaller values are raised to this one and every
+/// result, errors included, fits the cap.
+pub const MIN_MAX_OUTPUT_BYTES: usize = 200;
+
 /// The host's default per-call deadline.
 pub const DEFAULT_CALL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -54,7 +59,8 @@ pub struct Config {
     pub selection: Selection,
     /// The `From` address for writes; when `None` the current user's email is used.
     pub user_email: Option<String>,
-    /// The output cap in bytes of JSON.
+    /// The output cap in bytes of JSON (at least [`MIN_MAX_OUTPUT_BYTES`] when read
+    /// from the environment).
     pub max_output_bytes: usize,
     /// How long the host lets one call run (`PAGERDUTY_CALL_DEADLINE_MS`).
     pub call_deadline: std::time::Duration,
@@ -76,7 +82,8 @@ impl Config {
     /// Reads the variables of [`vars`] through `lookup` (the process environment in the
     /// component, a map in tests). Unset, blank or unparsable values fall back to
     /// defaults, except the tool selection: unknown toolset or tool names are an error,
-    /// which hosts report at start-up.
+    /// which hosts report at start-up. An output cap below [`MIN_MAX_OUTPUT_BYTES`] is
+    /// raised to it.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, SelectionError> {
         let value = |name: &str| {
             lookup(name)
@@ -98,7 +105,7 @@ impl Config {
             max_output_bytes: value(vars::MAX_OUTPUT_BYTES)
                 .and_then(|v| v.parse().ok())
                 .filter(|n: &usize| *n > 0)
-                .unwrap_or(defaults.max_output_bytes),
+                .map_or(defaults.max_output_bytes, |n| n.max(MIN_MAX_OUTPUT_BYTES)),
             call_deadline: value(vars::CALL_DEADLINE_MS)
                 .and_then(|v| v.parse().ok())
                 .filter(|ms: &u64| *ms > 0)

@@ -2,7 +2,8 @@
 //! on success, `{"metadata": {...}, "error": {"message", "code"}}` on failure, and the
 //! output cap that keeps an answer within a model's context.
 
-use crate::error::{ErrorCode, ToolError};
+use crate::config::DEFAULT_MAX_OUTPUT_BYTES;
+use crate::error::{CUT_MARKER, ErrorCode, ToolError};
 use serde_json::{Map, Value, json};
 
 /// What a tool produced, before it becomes an envelope.
@@ -113,13 +114,63 @@ fn render(resource: &str, output: &Output, keep: usize, total: usize, items: Vec
     Value::Object(envelope).to_string()
 }
 
-/// The error envelope for `error`.
+/// The error envelope for `error`, within the default output cap.
 pub fn failure(error: &ToolError) -> String {
-    json!({
-        "metadata": {"count": 0, "description": "Error occurred while processing request"},
-        "error": {"message": error.message, "code": error.code.as_string()}
-    })
-    .to_string()
+    failure_within(error, DEFAULT_MAX_OUTPUT_BYTES)
+}
+
+/// The error envelope for `error` in at most `max_bytes` bytes of JSON: a message too
+/// long to fit is cut and ends with [`CUT_MARKER`]. A cap below the envelope with an
+/// empty message (at most 141 bytes) cannot be met; the configuration never sets one
+/// ([`crate::config::MIN_MAX_OUTPUT_BYTES`]), and then the message is left empty.
+pub fn failure_within(error: &ToolError, max_bytes: usize) -> String {
+    let code = error.code.as_string();
+    let render = |message: &str| {
+        json!({
+            "metadata": {"count": 0, "description": "Error occurred while processing request"},
+            "error": {"message": message, "code": code}
+        })
+        .to_string()
+    };
+    // Escaping never shortens a text: a message longer than the cap is not rendered whole.
+    if error.message.len() < max_bytes {
+        let whole = render(&error.message);
+        if whole.len() <= max_bytes {
+            return whole;
+        }
+    }
+    let room = max_bytes.saturating_sub(render("").len());
+    let marker = if room >= CUT_MARKER.len() {
+        CUT_MARKER
+    } else {
+        ""
+    };
+    // Keep the longest prefix whose escaped JSON fits beside the marker.
+    let budget = room - marker.len();
+    let mut used = 0;
+    let mut end = 0;
+    for (i, c) in error.message.char_indices() {
+        used += escaped_len(c);
+        if used > budget {
+            break;
+        }
+        end = i + c.len_utf8();
+    }
+    let cut = render(&format!("{}{marker}", &error.message[..end]));
+    if cut.len() <= max_bytes {
+        cut
+    } else {
+        render("")
+    }
+}
+
+/// The bytes `c` takes inside a JSON string as `serde_json` writes it.
+fn escaped_len(c: char) -> usize {
+    match c {
+        '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+        c if u32::from(c) < 0x20 => 6,
+        c => c.len_utf8(),
+    }
 }
 
 /// The JSON Schema of a tool's envelope (success or error) for `resource`.
@@ -248,5 +299,33 @@ mod tests {
             json!({"metadata": {"count": 0, "description": "Error occurred while processing request"},
             "error": {"message": "Invalid user ID provided: 'P@X'", "code": "INVALID_USER_ID"}})
         );
+    }
+
+    #[test]
+    fn an_error_envelope_never_exceeds_the_cap() {
+        let messages = [
+            "x".repeat(2_000_000),
+            "\"\\\n\u{1}é€😀".repeat(300_000),
+            "short".to_string(),
+        ];
+        for message in &messages {
+            let e = ToolError::new(ErrorCode::UpstreamError, message.clone());
+            for cap in (crate::config::MIN_MAX_OUTPUT_BYTES..600).chain([1_000, 4_096, 400_000]) {
+                let s = failure_within(&e, cap);
+                assert!(s.len() <= cap, "{} > {cap}", s.len());
+                let v = parse(&s);
+                assert_eq!(v["error"]["code"], "UPSTREAM_ERROR");
+                let text = v["error"]["message"].as_str().unwrap();
+                if text != message {
+                    assert!(text.ends_with(CUT_MARKER), "{text}");
+                    assert!(message.starts_with(text.trim_end_matches(CUT_MARKER)));
+                    // As much as fits: a few more bytes of the message would not.
+                    assert!(s.len() + 6 > cap, "cut too much: {} of {cap}", s.len());
+                }
+            }
+        }
+        // The host's envelopes keep the default cap.
+        let e = ToolError::new(ErrorCode::InternalError, "y".repeat(1_000_000));
+        assert!(failure(&e).len() <= crate::config::DEFAULT_MAX_OUTPUT_BYTES);
     }
 }

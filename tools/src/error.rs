@@ -106,5 +106,20 @@ impl fmt::Display for ToolError {
 
 impl std::error::Error for ToolError {}
 
+/// What ends a text that was cut, so a reader knows there was more.
+pub const CUT_MARKER: &str = "… [cut]";
+
+/// `text` cut to its first `max_bytes` bytes (at a character boundary) followed by
+/// [`CUT_MARKER`]; unchanged when it fits.
+pub fn cut_text(text: &str, max_bytes: usize) -> String {
+    if text.len() <= max_bytes {
+        return text.to_string();
+    }
+    format!(
+        "{}{CUT_MARKER}",
+        &text[..text.floor_char_boundary(max_bytes)]
+    )
+}
+
 /// The result type of everything a tool does.
 pub type ToolResult<T> = Result<T, ToolError>;

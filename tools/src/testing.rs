@@ -11,6 +11,8 @@ pub struct ScriptedTransport {
     sent: RefCell<Vec<HttpRequest>>,
     slept: RefCell<Vec<std::time::Duration>>,
     latency: std::time::Duration,
+    /// The answer once the queue is empty, for an upstream that never stops.
+    forever: Option<HttpResponse>,
 }
 
 impl ScriptedTransport {
@@ -21,6 +23,15 @@ impl ScriptedTransport {
             sent: RefCell::default(),
             slept: RefCell::default(),
             latency: std::time::Duration::ZERO,
+            forever: None,
+        }
+    }
+
+    /// Answers with `responses`, then with `forever` to every further request.
+    pub fn then_forever(responses: Vec<HttpResponse>, forever: HttpResponse) -> Self {
+        ScriptedTransport {
+            forever: Some(forever),
+            ..ScriptedTransport::new(responses)
         }
     }
 
@@ -79,9 +90,8 @@ impl Transport for ScriptedTransport {
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         self.sent.borrow_mut().push(request.clone());
         std::thread::sleep(self.latency);
-        self.responses
-            .borrow_mut()
-            .pop_front()
+        let next = self.responses.borrow_mut().pop_front();
+        next.or_else(|| self.forever.clone().map(Ok))
             .unwrap_or_else(|| panic!("unexpected request: {:?} {}", request.method, request.url))
     }
 
@@ -156,9 +166,39 @@ pub fn call_with(
     responses: Vec<HttpResponse>,
     config: crate::config::Config,
 ) -> Called {
-    let t = ScriptedTransport::new(responses);
-    let outcome = crate::catalog::call_tool(name, &args.to_string(), &t, &config, now())
-        .expect("not a fault");
+    call_on(name, args, &ScriptedTransport::new(responses), &config)
+}
+
+/// Like [`call`] against an upstream that answers `responses`, then `forever` to
+/// every further request.
+pub fn call_forever(
+    name: &str,
+    args: Value,
+    responses: Vec<HttpResponse>,
+    forever: HttpResponse,
+) -> Called {
+    let config = crate::config::Config {
+        selection: crate::toolsets::Selection::parse(Some("all"), None, Some("true")).unwrap(),
+        ..Default::default()
+    };
+    call_on(
+        name,
+        args,
+        &ScriptedTransport::then_forever(responses, forever),
+        &config,
+    )
+}
+
+/// Calls tool `name` with `args` through `t`, checking every request it sent
+/// against the tool's declared operations.
+fn call_on(
+    name: &str,
+    args: Value,
+    t: &ScriptedTransport,
+    config: &crate::config::Config,
+) -> Called {
+    let outcome =
+        crate::catalog::call_tool(name, &args.to_string(), t, config, now()).expect("not a fault");
     // Every request a tool sends is one of the operations its catalog entry declares.
     let tool = crate::catalog::find(name).expect("a catalog tool");
     for (request, path) in t.sent().iter().zip(t.sent_paths()) {

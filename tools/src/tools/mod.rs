@@ -16,6 +16,7 @@ use crate::context::Call;
 use crate::envelope::Output;
 use crate::error::{ToolError, ToolResult};
 use serde_json::Value;
+use time::OffsetDateTime;
 
 /// Every tool group, in catalog order (within a toolset, tools are listed in this
 /// order; toolsets are listed in [`crate::toolsets::Toolset::ALL`] order).
@@ -138,20 +139,35 @@ pub fn list_unpaged(
 }
 
 /// The `since`/`until` window: `default_days` long, from now when neither is given,
-/// ending at `until` when only that is given.
+/// ending at `until` when only that is given. The arithmetic is checked: a window
+/// that would leave the calendar is `INVALID_PARAMETER` naming the argument, never a
+/// panic or an empty timestamp.
 pub fn window(call: &Call<'_>, args: &Args, default_days: i64) -> ToolResult<(String, String)> {
     let length = time::Duration::days(default_days);
+    let shifted = |name: &str, t: Option<OffsetDateTime>| {
+        t.ok_or_else(|| {
+            ToolError::invalid(format!(
+                "The {default_days}-day window from '{name}' leaves the calendar; pass both 'since' and 'until'"
+            ))
+        })
+    };
     let (since, until) = match (args.time("since"), args.time("until")) {
         (Some(since), Some(until)) => (since, until),
-        (Some(since), None) => (since, since + length),
-        (None, Some(until)) => (until - length, until),
-        (None, None) => (call.now, call.now + length),
+        (Some(since), None) => (since, shifted("since", since.checked_add(length))?),
+        (None, Some(until)) => (shifted("until", until.checked_sub(length))?, until),
+        (None, None) => (call.now, shifted("now", call.now.checked_add(length))?),
     };
-    let show = |name: &str, t| {
-        args.timestamp(name)
-            .map_or_else(|| format_timestamp(t), str::to_string)
+    let show = |name: &str, t: OffsetDateTime| {
+        match args.timestamp(name) {
+        Some(written) => Ok(written.to_string()),
+        None => format_timestamp(t).ok_or_else(|| {
+            ToolError::invalid(format!(
+                "'{name}', {default_days} days from the other end of the window, cannot be written as a timestamp; pass both 'since' and 'until'"
+            ))
+        }),
+    }
     };
-    Ok((show("since", since), show("until", until)))
+    Ok((show("since", since)?, show("until", until)?))
 }
 
 fn missing_key(path: &str, key: &str) -> ToolError {

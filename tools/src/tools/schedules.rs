@@ -108,7 +108,7 @@ pub const TOOLS: &[Tool] = &[
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{call, json_response, page};
+    use crate::testing::{ScriptedTransport, call, json_response, page};
     use serde_json::json;
 
     #[test]
@@ -166,6 +166,43 @@ mod tests {
             .code(),
             "INVALID_PARAMETER"
         );
+    }
+
+    #[test]
+    fn windows_at_the_calendars_ends_are_parameter_errors_not_panics() {
+        for (name, at) in [
+            ("since", "9999-12-30T00:00:00Z"),
+            ("until", "0000-01-01T00:00:00Z"),
+        ] {
+            let mut args = json!({"schedule_id": "PS1"});
+            args[name] = json!(at);
+            let c = call("get_schedule", args, vec![]);
+            assert_eq!(c.code(), "INVALID_PARAMETER", "{}", c.envelope);
+            let message = c.envelope["error"]["message"].as_str().unwrap();
+            assert!(message.contains(&format!("'{name}'")), "{message}");
+            assert!(c.sent.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_default_window_past_the_calendar_is_an_error_not_a_panic() {
+        // The clock is the host's: even at its far end the arithmetic must not panic.
+        let t = ScriptedTransport::new(vec![]);
+        let now = crate::args::parse_timestamp("9999-12-30T00:00:00Z").unwrap();
+        let out = crate::catalog::call_tool(
+            "get_schedule",
+            r#"{"schedule_id": "PS1"}"#,
+            &t,
+            &crate::config::Config::default(),
+            now,
+        )
+        .unwrap();
+        assert!(
+            out.is_error && out.json.contains("INVALID_PARAMETER"),
+            "{}",
+            out.json
+        );
+        assert!(t.sent().is_empty());
     }
 
     #[test]

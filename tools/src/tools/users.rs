@@ -150,7 +150,7 @@ fn list_users(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{call, json_response, me_response, page};
+    use crate::testing::{call, call_forever, json_response, me_response, page};
     use serde_json::json;
 
     #[test]
@@ -249,5 +249,45 @@ mod tests {
             call("get_user", json!({"user_id": "P@X"}), vec![]).code(),
             "INVALID_USER_ID"
         );
+    }
+
+    #[test]
+    fn an_upstream_that_always_has_more_stops_at_the_request_cap() {
+        // One item per page and `more: true` forever: without a cap the current
+        // user's services alone took 10,000 requests.
+        let c = call_forever(
+            "get_current_user",
+            json!({}),
+            vec![me_response(&["PT1"])],
+            page("services", vec![json!({"id": "PS1"})], true),
+        );
+        assert_eq!(c.code(), "UPSTREAM_ERROR", "{}", c.envelope);
+        let message = c.envelope["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("more than 100 PagerDuty requests") && message.contains("Narrow it"),
+            "{message}"
+        );
+        assert_eq!(
+            c.requests.len(),
+            crate::client::MAX_REQUESTS_PER_CALL as usize
+        );
+    }
+
+    #[test]
+    fn an_id_list_too_long_for_a_url_is_a_parameter_error_before_sending() {
+        let team_ids: Vec<String> = (0..200).map(|i| format!("P{i:063}")).collect();
+        let c = call(
+            "list_users",
+            json!({"current_user_context": false, "team_ids": team_ids}),
+            vec![],
+        );
+        assert_eq!(c.code(), "INVALID_PARAMETER", "{}", c.envelope);
+        let message = c.envelope["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("'team_ids' takes the most room (200 values")
+                && message.contains("8000 bytes"),
+            "{message}"
+        );
+        assert!(c.sent.is_empty());
     }
 }
