@@ -18,6 +18,11 @@
 //! The token lives only in this module's [`HeaderValue`] (marked sensitive);
 //! it is never given to the guest.
 //!
+//! A call its caller may cancel gets a policy with that call's cancellation
+//! ([`EgressPolicy::cancelled_by`]): once it fires, no request of the call is
+//! sent any more (checked right before each request leaves), and a request in
+//! flight is aborted: its connection is closed and never polled again.
+//!
 //! A policy has a default token (the one from the environment, used on stdio).
 //! Over HTTP with per-request tokens, each call gets its own policy from
 //! [`EgressPolicy::for_token`]: same destination and timeouts, the caller's
@@ -32,6 +37,7 @@ use anyhow::{Context as _, bail};
 use http::header::{AUTHORIZATION, HeaderName, HeaderValue, PROXY_AUTHORIZATION};
 use http::uri::Scheme;
 use http_body_util::BodyExt as _;
+use tokio_util::sync::CancellationToken;
 use wasmtime_wasi_http::{
     DEFAULT_FORBIDDEN_HEADERS, Error as HttpError, ForbiddenHeaderFilter, RequestOptions, WasiBody,
     WasiHttpHooks,
@@ -253,6 +259,8 @@ struct Inner {
 #[derive(Clone)]
 pub struct EgressPolicy {
     inner: Arc<Inner>,
+    /// The cancellation of the one call this policy's store runs, if any.
+    cancel: Option<CancellationToken>,
 }
 
 impl fmt::Debug for EgressPolicy {
@@ -264,6 +272,10 @@ impl fmt::Debug for EgressPolicy {
                 &self.inner.authorization.as_ref().map(|_| "<redacted>"),
             )
             .field("request_timeout", &self.inner.request_timeout)
+            .field(
+                "cancelled",
+                &self.cancel.as_ref().map(CancellationToken::is_cancelled),
+            )
             .finish()
     }
 }
@@ -284,6 +296,7 @@ impl EgressPolicy {
                 authorization,
                 request_timeout,
             }),
+            cancel: None,
         })
     }
 
@@ -301,6 +314,19 @@ impl EgressPolicy {
                 authorization: Some(token.authorization.clone()),
                 request_timeout: self.inner.request_timeout,
             }),
+            cancel: self.cancel.clone(),
+        }
+    }
+
+    /// The same policy for one call that `cancel` may cancel: once it is
+    /// cancelled, a request about to leave fails instead (`InternalError`,
+    /// nothing is sent), and a request in flight is dropped with its
+    /// connection, whatever its state (connecting, sending, waiting for the
+    /// answer, reading the body).
+    pub fn cancelled_by(&self, cancel: CancellationToken) -> EgressPolicy {
+        EgressPolicy {
+            inner: self.inner.clone(),
+            cancel: Some(cancel),
         }
     }
 
@@ -347,6 +373,11 @@ fn describe_destination(uri: &http::Uri) -> String {
 
 type IoFuture = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
 
+/// What [`WasiHttpHooks::send_request`] returns: the response head and the
+/// future driving the connection while the body is read.
+type SendFuture =
+    Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), HttpError>> + Send>;
+
 impl WasiHttpHooks for EgressPolicy {
     fn is_forbidden_header(&mut self, name: &HeaderName) -> bool {
         is_forbidden_header(name)
@@ -361,17 +392,33 @@ impl WasiHttpHooks for EgressPolicy {
         mut request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
         fut: IoFuture,
-    ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), HttpError>> + Send>
-    {
+    ) -> SendFuture {
         drop(fut);
         let prepared = self.prepare(&mut request, options);
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
+        let cancel = self.cancel.clone();
+        // wasi-http runs this future on a task of its own, which may be polled
+        // after the call was cancelled (until the call's store is dropped and
+        // aborts it): hence the checks here and not only in the call.
         Box::new(async move {
             let options = prepared?;
+            // The last moment before anything leaves for PagerDuty.
+            if cancel.as_ref().is_some_and(CancellationToken::is_cancelled) {
+                tracing::debug!(%method, %path, "PagerDuty request not sent: the call was cancelled");
+                return Err(cancelled());
+            }
             let started = Instant::now();
-            let result = wasmtime_wasi_http::default_send_request(request, Some(options)).await;
+            let sending = wasmtime_wasi_http::default_send_request(request, Some(options));
+            let result = until_cancelled(cancel.as_ref(), sending).await;
             let ms = started.elapsed().as_secs_f64() * 1000.0;
+            let result = match result {
+                Some(result) => result,
+                None => {
+                    tracing::debug!(%method, %path, ms, "PagerDuty request aborted: the call was cancelled");
+                    return Err(cancelled());
+                }
+            };
             match &result {
                 Ok((response, _)) => {
                     tracing::debug!(%method, %path, status = response.status().as_u16(), ms, "PagerDuty request")
@@ -381,11 +428,36 @@ impl WasiHttpHooks for EgressPolicy {
                 }
             }
             let (response, io) = result?;
+            // The connection keeps running while the guest reads the body; a
+            // cancellation closes it too.
+            let io = async move { until_cancelled(cancel.as_ref(), io).await.unwrap_or(Ok(())) };
             Ok((
                 response.map(|body| body.boxed_unsync()),
                 Box::new(io) as IoFuture,
             ))
         })
+    }
+}
+
+/// The error of a request refused or aborted because its call was cancelled
+/// (the guest normally never sees it: its instance is being dropped).
+fn cancelled() -> HttpError {
+    HttpError::InternalError(Some("the tool call was cancelled".to_owned()))
+}
+
+/// `work` until it ends, or `None` as soon as `cancel` fires. Biased towards
+/// the cancellation: once it fired, `work` is dropped without another poll.
+async fn until_cancelled<T>(
+    cancel: Option<&CancellationToken>,
+    work: impl Future<Output = T>,
+) -> Option<T> {
+    let Some(cancel) = cancel else {
+        return Some(work.await);
+    };
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => None,
+        out = work => Some(out),
     }
 }
 
@@ -658,6 +730,88 @@ mod tests {
         assert!(!(p.forbidden_header_filter())(&HeaderName::from_static(
             "from"
         )));
+    }
+
+    /// A request for the hook as wasi-http hands it over: to `base`, no body.
+    fn outgoing(base: &str) -> http::Request<WasiBody> {
+        let body = http_body_util::Empty::<bytes::Bytes>::new()
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        http::Request::builder()
+            .method("PUT")
+            .uri(format!("{base}/incidents/PABC123"))
+            .body(body)
+            .unwrap()
+    }
+
+    /// The hook's future for `request` under `policy`.
+    fn send(
+        policy: &mut EgressPolicy,
+        request: http::Request<WasiBody>,
+    ) -> std::pin::Pin<SendFuture> {
+        let io: IoFuture = Box::new(async { Ok(()) });
+        Box::into_pin(WasiHttpHooks::send_request(policy, request, None, io))
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_call_sends_nothing() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let cancel = CancellationToken::new();
+        let mut policy =
+            policy(&base, Some("secret"), AuthScheme::Token).cancelled_by(cancel.clone());
+        // Cancelled after the guest handed the request over, before it left.
+        let sending = send(&mut policy, outgoing(&base));
+        cancel.cancel();
+        let error = sending.await.err().expect("refused");
+        assert!(matches!(error, HttpError::InternalError(_)), "{error:?}");
+        let accepted = listener.accept();
+        assert!(
+            matches!(&accepted, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+            "no connection was even opened: {accepted:?}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cancelling_aborts_a_request_in_flight_and_closes_its_connection() {
+        use std::io::Read as _;
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let cancel = CancellationToken::new();
+        let mut policy = policy(&base, None, AuthScheme::Token).cancelled_by(cancel.clone());
+        let sending = tokio::spawn(send(&mut policy, outgoing(&base)));
+        // The upstream has the request and never answers.
+        let mut upstream = tokio::task::spawn_blocking(move || listener.accept().unwrap().0)
+            .await
+            .unwrap();
+        upstream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut head = Vec::new();
+        let mut buffer = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = upstream.read(&mut buffer).unwrap();
+            assert!(n > 0, "the request arrived whole");
+            head.extend_from_slice(&buffer[..n]);
+        }
+        let cancelled_at = Instant::now();
+        cancel.cancel();
+        let result = tokio::time::timeout(Duration::from_secs(5), sending)
+            .await
+            .expect("the send ends at once")
+            .unwrap();
+        assert!(matches!(result, Err(HttpError::InternalError(_))));
+        let closed = tokio::task::spawn_blocking(move || upstream.read(&mut buffer))
+            .await
+            .unwrap();
+        assert!(
+            matches!(closed, Ok(0))
+                || closed.is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+            "the connection is closed"
+        );
+        assert!(cancelled_at.elapsed() < Duration::from_secs(5));
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //!   [`HttpConfig::allowed_hosts`] is set) and a present `Origin` header an
 //!   allowed origin ([`DEFAULT_ALLOWED_ORIGINS`]), else 403.
 //! * Authentication by [`crate::http_auth::authenticate`] in front of the service.
+//! * A client that leaves before its answer cancels its call
+//!   ([`crate::http_cancel`]).
 //! * `DELETE /mcp` answers as the MCP specification and its SDKs expect
 //!   (`end_session`): 200 when it ends a session, 404 for a session that does
 //!   not exist (any more), 405 with `Allow` when there is no session to end.
@@ -235,6 +237,9 @@ pub fn router(server: McpServer, config: &HttpConfig) -> (Router, StreamableHttp
     // The last route layer runs first: authentication, then session ending.
     let router = Router::new()
         .route_service(MCP_PATH, service)
+        .route_layer(middleware::from_fn(
+            crate::http_cancel::cancel_on_disconnect,
+        ))
         .route_layer(middleware::from_fn_with_state(sessions, end_session))
         .route_layer(middleware::from_fn_with_state(
             authenticator,

@@ -15,6 +15,8 @@
 //!   and Origin validation, graceful shutdown.
 //! * [`http_auth`] — HTTP client authentication: an access token, or each
 //!   request's own PagerDuty token.
+//! * [`http_cancel`] — an HTTP client that goes away before its answer
+//!   cancels the call it was waiting for.
 //! * [`stdio`] — the stdio transport's framing guard.
 //! * [`cli`] — the `pagerduty-mcp` command line (stdio or HTTP server, `tools`,
 //!   `call`, `--demo`).
@@ -47,10 +49,13 @@ pub mod docs;
 pub mod egress;
 pub mod http;
 pub mod http_auth;
+pub mod http_cancel;
 pub mod mcp;
 pub mod sandbox;
 pub mod stdio;
 
 pub use egress::{ApiToken, AuthScheme};
 pub use mcp::McpServer;
-pub use sandbox::{Annotations, CallError, CallOutcome, Sandbox, SandboxConfig, ToolInfo};
+pub use sandbox::{
+    Annotations, CallError, CallOutcome, Cancelled, Sandbox, SandboxConfig, ToolInfo,
+};

@@ -3,7 +3,7 @@
 //!
 //! * `tools/list` answers the component's tools (asked once, then cached),
 //!   mapped to MCP [`Tool`]s with their JSON schemas and annotations.
-//! * `tools/call` runs [`Sandbox::call_tool`]; the envelope is returned as
+//! * `tools/call` runs [`Sandbox::call_tool_until`]; the envelope is returned as
 //!   `structuredContent` and as one text block with the same JSON, with
 //!   `isError` from the component. Calls that never reach a tool (unknown tool,
 //!   arguments not an object) are JSON-RPC errors `-32602`.
@@ -16,8 +16,17 @@
 //! Whose PagerDuty token a call uses is the handler's [`TokenSource`]: the
 //! sandbox's default token (stdio, HTTP with one server token), or, over HTTP
 //! with per-request tokens, the [`ApiToken`] the HTTP layer authenticated and
-//! attached to that very request ([`crate::http_auth`]); such a call runs with
-//! [`Sandbox::call_tool_as`] and never falls back to another token.
+//! attached to that very request ([`crate::http_auth`]); such a call carries
+//! that token only (as with [`Sandbox::call_tool_as`]) and never falls back to
+//! another token.
+//!
+//! A call ends early when the client cancels it: rmcp's per-request
+//! cancellation ([`RequestContext::ct`]: `notifications/cancelled`, and the end
+//! of a stateless HTTP request or of the session) or, over HTTP, the client
+//! leaving before its answer ([`ClientDisconnect`]). The call then stops at its
+//! next await and sends nothing more ([`Sandbox::call_tool_until`]); its answer
+//! is the JSON-RPC error [`REQUEST_CANCELLED`], which rmcp does not even send
+//! after `notifications/cancelled` (as MCP asks).
 
 use std::sync::Arc;
 
@@ -28,9 +37,16 @@ use rmcp::model::{
 };
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData as McpError, ServerHandler, ServiceExt as _};
+use tokio_util::sync::CancellationToken;
 
 use crate::egress::ApiToken;
-use crate::sandbox::{CallError, CallOutcome, Sandbox, ToolInfo};
+use crate::http_cancel::ClientDisconnect;
+use crate::sandbox::{CallError, CallOutcome, Cancelled, Sandbox, ToolInfo};
+
+/// The JSON-RPC error code of a call stopped by its client's cancellation.
+/// MCP defines none (the answer to a cancelled request is not sent at all);
+/// this is LSP's `RequestCancelled`, which JSON-RPC tooling knows.
+pub const REQUEST_CANCELLED: i32 = -32800;
 
 /// The server name announced to clients.
 pub use pagerduty_tools::mcp::SERVER_NAME;
@@ -121,6 +137,20 @@ impl McpServer {
         token: Option<&ApiToken>,
         params: CallToolRequestParams,
     ) -> Result<CallToolResult, McpError> {
+        self.call_until(token, params, &CancellationToken::new())
+            .await
+    }
+
+    /// Runs one `tools/call` with `token` (the sandbox's default when `None`)
+    /// until `cancel` is cancelled; a cancelled call is the JSON-RPC error
+    /// [`REQUEST_CANCELLED`] (see [`Sandbox::call_tool_until`] for what
+    /// stopping guarantees).
+    pub async fn call_until(
+        &self,
+        token: Option<&ApiToken>,
+        params: CallToolRequestParams,
+        cancel: &CancellationToken,
+    ) -> Result<CallToolResult, McpError> {
         let name = params.name.as_ref();
         let arguments = match &params.arguments {
             Some(args) => serde_json::to_string(args).map_err(|e| {
@@ -128,13 +158,14 @@ impl McpServer {
             })?,
             None => "{}".to_owned(),
         };
-        let result = match token {
-            Some(token) => self.sandbox.call_tool_as(token, name, &arguments).await,
-            None => self.sandbox.call_tool(name, &arguments).await,
-        };
+        let result = self
+            .sandbox
+            .call_tool_until(token, name, &arguments, cancel)
+            .await;
         match result {
             Ok(Ok(outcome)) => Ok(to_call_tool_result(&outcome)),
             Ok(Err(error)) => Err(call_error_to_mcp(name, error)),
+            Err(fault) if fault.is::<Cancelled>() => Err(cancelled_error(name)),
             Err(fault) => {
                 tracing::error!(tool = name, "host fault while calling a tool: {fault:#}");
                 Err(McpError::internal_error(
@@ -144,6 +175,18 @@ impl McpServer {
             }
         }
     }
+}
+
+/// The answer to a call stopped by its client's cancellation.
+fn cancelled_error(name: &str) -> McpError {
+    McpError::new(
+        rmcp::model::ErrorCode(REQUEST_CANCELLED),
+        format!(
+            "the call of {name} was cancelled: no request was sent to PagerDuty after the \
+             cancellation arrived; a request already sent may have taken effect"
+        ),
+        None,
+    )
 }
 
 /// The tools crate's description of a tool the component listed.
@@ -232,9 +275,27 @@ impl ServerHandler for McpServer {
             TokenSource::Sandbox => None,
             TokenSource::PerRequest => Some(request_token(&context)?),
         };
-        self.call_as(token, request)
-            .await
-            .map(CallToolResponse::from)
+        let cancel = context.ct.child_token();
+        let call = self.call_until(token, request, &cancel);
+        let disconnect = context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(ClientDisconnect::of);
+        let result = match disconnect {
+            None => call.await,
+            Some(disconnect) => {
+                tokio::pin!(call);
+                tokio::select! {
+                    result = &mut call => result,
+                    () = disconnect.left() => {
+                        // The call sees its cancellation and ends at once.
+                        cancel.cancel();
+                        call.await
+                    }
+                }
+            }
+        };
+        result.map(CallToolResponse::from)
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {

@@ -36,6 +36,14 @@
 //! a tool error result (`isError`, the envelope of the tool contract; `fault.rs`),
 //! and the sandbox keeps serving.
 //!
+//! A call can be cancelled ([`Sandbox::call_tool_until`]): the cancellation is
+//! raced against the call, whose future is then dropped, which stops the guest
+//! at its next yield (every epoch tick, every host await: a retry wait on
+//! `wasi:clocks`, a pending request) and frees its instance at once. The same
+//! cancellation is in that store's [`EgressPolicy`] ([`EgressPolicy::cancelled_by`]),
+//! because wasi-http sends requests from tasks of their own: no request leaves
+//! after the cancellation, and one in flight is aborted with its connection.
+//!
 //! Files: `mod.rs` the call path (instantiate, list, call), `config.rs` the
 //! configuration and guest environment, `cache.rs` the compiled-component
 //! cache, `epoch.rs` the epoch ticker, `fault.rs` faults → tool errors.
@@ -46,10 +54,12 @@ mod epoch;
 mod fault;
 
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use tokio_util::sync::CancellationToken;
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Config, Engine, OptLevel, ResourceLimiter, Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -89,6 +99,20 @@ impl fmt::Display for InvalidConfiguration {
 
 impl std::error::Error for InvalidConfiguration {}
 
+/// A tool call stopped because its caller cancelled it
+/// ([`Sandbox::call_tool_until`]): no request was sent after the cancellation;
+/// one sent before it may have taken effect at PagerDuty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cancelled;
+
+impl fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the tool call was cancelled")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
 /// The tools component (`components/tools`, `pagerduty_mcp_tools.wasm`), embedded at build time.
 pub static EMBEDDED_COMPONENT: &[u8] = include_bytes!(env!("PAGERDUTY_COMPONENT_PATH"));
 
@@ -109,6 +133,8 @@ struct Inner {
     call_deadline: Duration,
     memory_limit_bytes: usize,
     tools: tokio::sync::OnceCell<Arc<Vec<ToolInfo>>>,
+    /// How many stores (instances) exist right now.
+    live_stores: Arc<AtomicUsize>,
 }
 
 impl fmt::Debug for Sandbox {
@@ -172,6 +198,7 @@ impl Sandbox {
                 call_deadline: config.call_deadline,
                 memory_limit_bytes: config.memory_limit_bytes,
                 tools: tokio::sync::OnceCell::new(),
+                live_stores: Arc::new(AtomicUsize::new(0)),
             }),
         })
     }
@@ -185,7 +212,7 @@ impl Sandbox {
             .inner
             .tools
             .get_or_try_init(|| async {
-                match self.run(Op::List, None).await.0 {
+                match self.run(Op::List, None, None).await.0 {
                     Ok(OpResult::List(Ok(tools))) => Ok(Arc::new(tools)),
                     Ok(OpResult::List(Err(message))) => {
                         Err(anyhow::Error::new(InvalidConfiguration(message)))
@@ -205,7 +232,7 @@ impl Sandbox {
     /// which of its tools are offered. An unusable tool selection is an
     /// [`InvalidConfiguration`] error.
     pub async fn list_toolsets(&self) -> anyhow::Result<Vec<ToolsetInfo>> {
-        match self.run(Op::Toolsets, None).await.0 {
+        match self.run(Op::Toolsets, None, None).await.0 {
             Ok(OpResult::Toolsets(Ok(toolsets))) => Ok(toolsets),
             Ok(OpResult::Toolsets(Err(message))) => {
                 Err(anyhow::Error::new(InvalidConfiguration(message)))
@@ -234,7 +261,7 @@ impl Sandbox {
         name: &str,
         arguments_json: &str,
     ) -> anyhow::Result<Result<CallOutcome, CallError>> {
-        self.call(None, name, arguments_json).await
+        self.call(None, name, arguments_json, None).await
     }
 
     /// Like [`Sandbox::call_tool`], but every request this call sends to
@@ -247,7 +274,32 @@ impl Sandbox {
         name: &str,
         arguments_json: &str,
     ) -> anyhow::Result<Result<CallOutcome, CallError>> {
-        self.call(Some(token), name, arguments_json).await
+        self.call(Some(token), name, arguments_json, None).await
+    }
+
+    /// Like [`Sandbox::call_tool_as`] (the default token when `token` is
+    /// `None`), until `cancel` is cancelled: then the call stops at once and
+    /// the answer is `Err` of [`Cancelled`] (`error.is::<Cancelled>()`).
+    ///
+    /// Stopping means: the guest is dropped at its next yield (a retry wait, a
+    /// pending request, or the next epoch tick of busy code), its instance is
+    /// freed before this returns, no request of the call leaves after the
+    /// cancellation, and a request in flight is aborted with its connection.
+    /// A request PagerDuty already received may still take effect there.
+    pub async fn call_tool_until(
+        &self,
+        token: Option<&ApiToken>,
+        name: &str,
+        arguments_json: &str,
+        cancel: &CancellationToken,
+    ) -> anyhow::Result<Result<CallOutcome, CallError>> {
+        self.call(token, name, arguments_json, Some(cancel)).await
+    }
+
+    /// How many instances exist right now: one per list or call in progress.
+    /// A finished, failed or cancelled call's instance is gone.
+    pub fn instances_in_use(&self) -> usize {
+        self.inner.live_stores.load(Ordering::SeqCst)
     }
 
     async fn call(
@@ -255,18 +307,32 @@ impl Sandbox {
         token: Option<&ApiToken>,
         name: &str,
         arguments_json: &str,
+        cancel: Option<&CancellationToken>,
     ) -> anyhow::Result<Result<CallOutcome, CallError>> {
         let started = Instant::now();
-        let (result, instantiated) = self
-            .run(
-                Op::Call {
-                    name,
-                    arguments: arguments_json,
-                },
-                token,
-            )
-            .await;
+        let run = self.run(
+            Op::Call {
+                name,
+                arguments: arguments_json,
+            },
+            token,
+            cancel,
+        );
+        let finished = match cancel {
+            None => Some(run.await),
+            // Biased: once cancelled, the call is dropped without another poll;
+            // dropping it drops its store (instance, requests, connections).
+            Some(cancel) => tokio::select! {
+                biased;
+                () = cancel.cancelled() => None,
+                finished = run => Some(finished),
+            },
+        };
         let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let Some((result, instantiated)) = finished else {
+            tracing::info!(tool = name, ms, "tool call cancelled");
+            return Err(anyhow::Error::new(Cancelled));
+        };
         let result = result.map(|r| match r {
             OpResult::Call(r) => r,
             _ => unreachable!("call-tool answers a call result"),
@@ -301,15 +367,21 @@ impl Sandbox {
 
     /// Instantiates the component in a fresh store and runs `op` under the
     /// memory limit and the deadline, authenticating with `token` (default:
-    /// the sandbox's). Returns the result and whether the instantiation
-    /// succeeded.
-    async fn run(&self, op: Op<'_>, token: Option<&ApiToken>) -> (Result<OpResult, Fault>, bool) {
+    /// the sandbox's), its requests stopped by `cancel` (see
+    /// [`EgressPolicy::cancelled_by`]). Returns the result and whether the
+    /// instantiation succeeded.
+    async fn run(
+        &self,
+        op: Op<'_>,
+        token: Option<&ApiToken>,
+        cancel: Option<&CancellationToken>,
+    ) -> (Result<OpResult, Fault>, bool) {
         let inner = &self.inner;
         let deadline = inner.call_deadline;
         let _ticking = epoch::ticking(inner.engine);
         let mut instantiated = false;
         let work = async {
-            let mut store = self.new_store(token);
+            let mut store = self.new_store(token, cancel);
             let server = match inner.pre.instantiate_async(&mut store).await {
                 Ok(server) => server,
                 Err(error) => return Err(Fault::classify(error, store.data(), inner)),
@@ -337,12 +409,20 @@ impl Sandbox {
     }
 
     /// A fresh store for one operation; its egress policy carries `token`, or
-    /// the default token when `None`.
-    fn new_store(&self, token: Option<&ApiToken>) -> Store<StoreState> {
+    /// the default token when `None`, and stops sending once `cancel` fires.
+    fn new_store(
+        &self,
+        token: Option<&ApiToken>,
+        cancel: Option<&CancellationToken>,
+    ) -> Store<StoreState> {
         let inner = &self.inner;
         let egress = match token {
             Some(token) => inner.egress.for_token(token),
             None => inner.egress.clone(),
+        };
+        let egress = match cancel {
+            Some(cancel) => egress.cancelled_by(cancel.clone()),
+            None => egress,
         };
         let mut wasi = WasiCtx::builder();
         wasi.envs(&inner.guest_env)
@@ -360,6 +440,7 @@ impl Sandbox {
                 memory_limit_hit: false,
             },
             deadline_hit: false,
+            _live: LiveStore::new(&inner.live_stores),
         };
         let mut store = Store::new(inner.engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -401,6 +482,23 @@ struct StoreState {
     egress: EgressPolicy,
     limiter: Limiter,
     deadline_hit: bool,
+    _live: LiveStore,
+}
+
+/// Counts a store in [`Sandbox::instances_in_use`] while it exists.
+struct LiveStore(Arc<AtomicUsize>);
+
+impl LiveStore {
+    fn new(count: &Arc<AtomicUsize>) -> LiveStore {
+        count.fetch_add(1, Ordering::SeqCst);
+        LiveStore(count.clone())
+    }
+}
+
+impl Drop for LiveStore {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl WasiView for StoreState {

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod cancel;
 mod cli_smoke;
 mod docs_up_to_date;
 mod http;

@@ -12,7 +12,7 @@ use serde_json::Value;
 /// `e` success, `l` endless loop, `t` trap, `g` grows memory forever,
 /// `b` returns text that is not JSON, `i` invalid-arguments, `c` counts calls
 /// in a global (to show per-call isolation), anything else unknown-tool.
-const TEST_COMPONENT: &str = r#"
+pub(crate) const TEST_COMPONENT: &str = r#"
 (component
   (core module $m
     (memory (export "memory") 1)
