@@ -19,8 +19,20 @@
 //! * `DELETE /mcp` answers as the MCP specification and its SDKs expect
 //!   (`end_session`): 200 when it ends a session, 404 for a session that does
 //!   not exist (any more), 405 with `Allow` when there is no session to end.
+//! * Bounded: legacy sessions are capped overall and per client and closed
+//!   when idle ([`crate::http_sessions`], [`HttpConfig::sessions`]);
+//!   connections are capped, with timeouts for slow request headers and idle
+//!   connections ([`crate::http_conn`], [`HttpConfig::connections`]).
+//! * JSON-RPC exactness over HTTP: malformed bodies get 400 with a JSON-RPC
+//!   error carrying the request's id, a request id still in flight in its
+//!   session an error ([`crate::http_check`]).
+//!
+//! The layers, in the order a request meets them: the connection
+//! ([`crate::http_conn`]), request logging, authentication
+//! ([`crate::http_auth`]), the body checks and session admission
+//! ([`crate::http_check`]), `end_session`, cancel-on-disconnect
+//! ([`crate::http_cancel`]), rmcp's service with [`Sessions`].
 
-use std::future::{Future, IntoFuture as _};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,15 +42,16 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse as _, Response};
-use axum::serve::ListenerExt as _;
 use http::header::ALLOW;
 use http::{HeaderMap, Method, StatusCode};
 use rmcp::model::ProtocolVersion;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{SessionId, SessionManager as _};
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 
 use crate::http_auth::{Authenticator, HttpAuth};
+use crate::http_check::Checker;
+use crate::http_conn::ConnectionLimits;
+use crate::http_sessions::{SessionLimits, Sessions};
 use crate::mcp::{McpServer, TokenSource};
 
 /// The path MCP is served at.
@@ -80,6 +93,10 @@ pub struct HttpConfig {
     /// Allowed `Host` header values (`host` or `host:port`); `None` = the
     /// loopback names on a loopback bind, any host on a remote bind.
     pub allowed_hosts: Option<Vec<String>>,
+    /// How many legacy sessions may be open, and for how long idle.
+    pub sessions: SessionLimits,
+    /// How many connections may be open, and their timeouts.
+    pub connections: ConnectionLimits,
 }
 
 impl HttpConfig {
@@ -91,6 +108,8 @@ impl HttpConfig {
             auth: HttpAuth::None,
             allowed_origins: DEFAULT_ALLOWED_ORIGINS.map(str::to_owned).to_vec(),
             allowed_hosts: None,
+            sessions: SessionLimits::default(),
+            connections: ConnectionLimits::default(),
         }
     }
 
@@ -226,7 +245,7 @@ pub fn router(server: McpServer, config: &HttpConfig) -> (Router, StreamableHttp
         HttpAuth::PerRequestToken => server.with_token_source(TokenSource::PerRequest),
         _ => server,
     };
-    let sessions = Arc::new(LocalSessionManager::default());
+    let sessions = Arc::new(Sessions::new(config.sessions.clone()));
     let rmcp_config = config.rmcp_config();
     let service = StreamableHttpService::new(
         move || Ok(server.clone()),
@@ -234,13 +253,19 @@ pub fn router(server: McpServer, config: &HttpConfig) -> (Router, StreamableHttp
         rmcp_config.clone(),
     );
     let authenticator = Arc::new(Authenticator::new(config.auth.clone(), sessions.clone()));
-    // The last route layer runs first: authentication, then session ending.
+    let checker = Arc::new(Checker::new(sessions.clone()));
+    // The last route layer runs first: authentication, the body checks, then
+    // session ending.
     let router = Router::new()
         .route_service(MCP_PATH, service)
         .route_layer(middleware::from_fn(
             crate::http_cancel::cancel_on_disconnect,
         ))
         .route_layer(middleware::from_fn_with_state(sessions, end_session))
+        .route_layer(middleware::from_fn_with_state(
+            checker,
+            crate::http_check::check_request,
+        ))
         .route_layer(middleware::from_fn_with_state(
             authenticator,
             crate::http_auth::authenticate,
@@ -270,7 +295,7 @@ pub fn router(server: McpServer, config: &HttpConfig) -> (Router, StreamableHttp
 /// rmcp's refusals stand: 403 for a foreign Host or Origin, 400 for an
 /// unsupported `MCP-Protocol-Version`.
 async fn end_session(
-    State(sessions): State<Arc<LocalSessionManager>>,
+    State(sessions): State<Arc<Sessions>>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -340,6 +365,7 @@ pub struct HttpServer {
     local_addr: SocketAddr,
     router: Router,
     rmcp_config: StreamableHttpServerConfig,
+    connections: ConnectionLimits,
 }
 
 impl HttpServer {
@@ -357,6 +383,7 @@ impl HttpServer {
             local_addr,
             router,
             rmcp_config,
+            connections: config.connections,
         })
     }
 
@@ -377,35 +404,19 @@ impl HttpServer {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let cancel = self.rmcp_config.cancellation_token.clone();
-        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-        // Responses are written in pieces (headers, SSE events, the last
-        // chunk): without TCP_NODELAY, Nagle's algorithm holds the later pieces
-        // until the client's delayed ACK, about 40 ms per request on a
-        // kept-alive connection.
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::debug!("cannot set TCP_NODELAY: {error}");
-            }
-        });
-        let serving = axum::serve(listener, self.router).with_graceful_shutdown(async move {
+        let shutdown = async move {
             shutdown.await;
             cancel.cancel();
-            let _ = stopping_tx.send(());
-        });
-        let serving = serving.into_future();
-        tokio::pin!(serving);
-        tokio::select! {
-            result = &mut serving => result.context("the HTTP server failed"),
-            Ok(()) = stopping_rx => {
-                match tokio::time::timeout(SHUTDOWN_GRACE, serving).await {
-                    Ok(result) => result.context("the HTTP server failed"),
-                    Err(_) => {
-                        tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}; closing them");
-                        Ok(())
-                    }
-                }
-            }
-        }
+        };
+        crate::http_conn::serve(
+            self.listener,
+            self.router,
+            self.connections,
+            shutdown,
+            SHUTDOWN_GRACE,
+        )
+        .await;
+        Ok(())
     }
 }
 

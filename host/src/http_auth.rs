@@ -15,16 +15,21 @@
 //!   that request only (its extensions), where the MCP handler picks it up
 //!   ([`crate::mcp::TokenSource::PerRequest`]) and the sandbox puts it into that
 //!   call's own egress policy. No request, no token: a 401. A legacy
-//!   (`initialize`) session is bound to the token that created it: a request
-//!   naming the session with another token gets 404 (the session does not
-//!   exist for that caller), so no caller can use or end another's session.
+//!   (`initialize`) session is bound to the token that created it
+//!   ([`Sessions::owner`]): a request naming the session with another token
+//!   gets 404 (the session does not exist for that caller), so no caller can
+//!   use or end another's session.
 //!
 //! In both token modes the `Authorization` header is removed before the
 //! request reaches rmcp, so it lives only in the digest / [`ApiToken`].
+//!
+//! Every request that passes gets its [`ClientKey`] (in its extensions), the
+//! client the session caps count it for ([`crate::http_sessions`]): the
+//! digest of the access token or of the caller's PagerDuty token, or without
+//! authentication the peer's IP address.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use axum::body::Body;
@@ -32,12 +37,13 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
-use http::{HeaderMap, Method, StatusCode};
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use http::{HeaderMap, StatusCode};
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
 use crate::egress::{ApiToken, AuthScheme};
+use crate::http_conn::PeerAddr;
+use crate::http_sessions::{ClientKey, Sessions};
 
 /// The environment variable holding the HTTP access token.
 pub const ACCESS_TOKEN_VAR: &str = "PAGERDUTY_MCP_HTTP_TOKEN";
@@ -47,9 +53,6 @@ pub const MIN_ACCESS_TOKEN_LEN: usize = 16;
 
 /// The session header of the Streamable HTTP transport.
 const SESSION_HEADER: &str = "mcp-session-id";
-
-/// How many session bindings are kept before closed sessions are pruned.
-const PRUNE_SESSIONS_AT: usize = 256;
 
 /// The realm named in `WWW-Authenticate`.
 const REALM: &str = "pagerduty-mcp";
@@ -94,6 +97,11 @@ impl AccessToken {
     pub fn matches(&self, presented: &str) -> bool {
         let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         self.digest.ct_eq(&digest).into()
+    }
+
+    /// The client its holders are, for the session caps.
+    pub fn client_key(&self) -> ClientKey {
+        ClientKey::Credential(self.digest)
     }
 }
 
@@ -159,10 +167,8 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 /// The state of the [`authenticate`] middleware.
 pub struct Authenticator {
     auth: HttpAuth,
-    /// The session manager of the MCP service (to forget closed sessions).
-    sessions: Arc<LocalSessionManager>,
-    /// Per-request-token mode: session id → digest of the token that created it.
-    bound: Mutex<HashMap<String, [u8; 32]>>,
+    /// The sessions of the MCP service (whose client each belongs to).
+    sessions: Arc<Sessions>,
 }
 
 impl fmt::Debug for Authenticator {
@@ -175,31 +181,8 @@ impl fmt::Debug for Authenticator {
 
 impl Authenticator {
     /// An authenticator for `auth`, in front of an MCP service using `sessions`.
-    pub fn new(auth: HttpAuth, sessions: Arc<LocalSessionManager>) -> Authenticator {
-        Authenticator {
-            auth,
-            sessions,
-            bound: Mutex::default(),
-        }
-    }
-
-    fn bound(&self) -> std::sync::MutexGuard<'_, HashMap<String, [u8; 32]>> {
-        self.bound.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Records that `session` belongs to the token with `digest`; forgets the
-    /// sessions rmcp has closed when many are recorded.
-    async fn bind(&self, session: String, digest: [u8; 32]) {
-        let len = {
-            let mut bound = self.bound();
-            bound.insert(session, digest);
-            bound.len()
-        };
-        if len >= PRUNE_SESSIONS_AT {
-            let open = self.sessions.sessions.read().await;
-            let mut bound = self.bound();
-            bound.retain(|id, _| open.contains_key(id.as_str()));
-        }
+    pub fn new(auth: HttpAuth, sessions: Arc<Sessions>) -> Authenticator {
+        Authenticator { auth, sessions }
     }
 }
 
@@ -223,15 +206,23 @@ fn session_not_found() -> Response {
 }
 
 /// The axum middleware: authenticates the request per [`HttpAuth`], strips its
-/// `Authorization` header, and in per-request-token mode attaches the caller's
-/// [`ApiToken`] to it and keeps sessions bound to their token.
+/// `Authorization` header, attaches its [`ClientKey`], and in per-request-token
+/// mode attaches the caller's [`ApiToken`] to it and keeps sessions bound to
+/// their token.
 pub async fn authenticate(
     State(state): State<Arc<Authenticator>>,
     mut request: Request<Body>,
     next: Next,
 ) -> Response {
     match &state.auth {
-        HttpAuth::None => next.run(request).await,
+        HttpAuth::None => {
+            let client = match request.extensions().get::<PeerAddr>() {
+                Some(PeerAddr(peer)) => ClientKey::Peer(peer.ip()),
+                None => ClientKey::Unknown,
+            };
+            request.extensions_mut().insert(client);
+            next.run(request).await
+        }
         HttpAuth::AccessToken(expected) => {
             let ok = bearer_token(request.headers()).is_some_and(|t| expected.matches(t));
             if !ok {
@@ -245,6 +236,7 @@ pub async fn authenticate(
                 );
             }
             request.headers_mut().remove(AUTHORIZATION);
+            request.extensions_mut().insert(expected.client_key());
             next.run(request).await
         }
         HttpAuth::PerRequestToken => per_request(&state, request, next).await,
@@ -268,42 +260,21 @@ async fn per_request(state: &Authenticator, mut request: Request<Body>, next: Ne
              or `Authorization: Bearer <OAuth token>`",
         );
     };
-    let digest: [u8; 32] = Sha256::digest(token.authorization().as_bytes()).into();
+    let client = ClientKey::credential(token.authorization().as_bytes());
     let session = request
         .headers()
         .get(SESSION_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    if let Some(session) = &session {
-        let owner = state.bound().get(session).copied();
-        if let Some(owner) = owner
-            && !bool::from(owner.ct_eq(&digest))
-        {
-            tracing::warn!("rejected a request for a session created with another PagerDuty token");
-            return session_not_found();
-        }
+        .and_then(|v| v.to_str().ok());
+    if let Some(owner) = session.and_then(|session| state.sessions.owner(session))
+        && !owner.same(&client)
+    {
+        tracing::warn!("rejected a request for a session created with another PagerDuty token");
+        return session_not_found();
     }
-    let is_delete = request.method() == Method::DELETE;
     request.headers_mut().remove(AUTHORIZATION);
     request.extensions_mut().insert(token);
-    let response = next.run(request).await;
-    match session {
-        None => {
-            let created = response
-                .headers()
-                .get(SESSION_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            if let Some(created) = created {
-                state.bind(created, digest).await;
-            }
-        }
-        Some(session) if is_delete && response.status().is_success() => {
-            state.bound().remove(&session);
-        }
-        Some(_) => {}
-    }
-    response
+    request.extensions_mut().insert(client);
+    next.run(request).await
 }
 
 #[cfg(test)]

@@ -17,6 +17,13 @@
 //!   request's own PagerDuty token.
 //! * [`http_cancel`] — an HTTP client that goes away before its answer
 //!   cancels the call it was waiting for.
+//! * [`http_sessions`] — legacy sessions capped overall and per client, and
+//!   closed when idle.
+//! * [`http_conn`] — the accept loop: a connection cap, header and idle
+//!   timeouts.
+//! * [`http_check`] — the checks of a JSON-RPC POST before rmcp: body limits,
+//!   400 with JSON-RPC errors, duplicate ids, session admission.
+//! * [`jsonrpc`] — JSON-RPC message checks shared by stdio and HTTP.
 //! * [`stdio`] — the stdio transport's framing guard.
 //! * [`cli`] — the `pagerduty-mcp` command line (stdio or HTTP server, `tools`,
 //!   `call`, `--demo`).
@@ -50,6 +57,10 @@ pub mod egress;
 pub mod http;
 pub mod http_auth;
 pub mod http_cancel;
+pub mod http_check;
+pub mod http_conn;
+pub mod http_sessions;
+pub mod jsonrpc;
 pub mod mcp;
 pub mod sandbox;
 pub mod stdio;

@@ -7,6 +7,10 @@
 //!   `structuredContent` and as one text block with the same JSON, with
 //!   `isError` from the component. Calls that never reach a tool (unknown tool,
 //!   arguments not an object) are JSON-RPC errors `-32602`.
+//! * A request rmcp cannot parse into one of MCP's methods (a served method
+//!   whose `params` do not fit it, e.g. `tools/call` with `arguments` that are
+//!   not an object, or an unknown method) reaches `on_custom_request`: -32602
+//!   saying what is wrong, or -32601 ([`crate::jsonrpc::custom_request_error`]).
 //!
 //! rmcp negotiates the protocol: both the legacy `initialize` lifecycle and the
 //! stateless 2026-07-28 revision (per-request `_meta`) work with this handler.
@@ -32,8 +36,9 @@ use std::sync::Arc;
 
 use pagerduty_tools::catalog::{self, CallFault, ToolDescription};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, CustomRequest,
+    CustomResult, Implementation, ListToolsResult, PaginatedRequestParams, ServerCapabilities,
+    ServerConfig, Tool,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData as McpError, ServerHandler, ServiceExt as _};
@@ -296,6 +301,16 @@ impl ServerHandler for McpServer {
             }
         };
         result.map(CallToolResponse::from)
+    }
+
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, McpError> {
+        let (code, message) =
+            crate::jsonrpc::custom_request_error(&request.method, request.params.as_ref());
+        Err(McpError::new(rmcp::model::ErrorCode(code), message, None))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {

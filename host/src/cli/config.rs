@@ -13,6 +13,12 @@ use super::{Failure, Options};
 use crate::egress::AuthScheme;
 use crate::http::{ALLOWED_HOSTS_VAR, ALLOWED_ORIGINS_VAR, DEFAULT_ALLOWED_ORIGINS, HttpConfig};
 use crate::http_auth::{ACCESS_TOKEN_VAR, AccessToken, HttpAuth};
+use crate::http_conn::{
+    ConnectionLimits, HEADER_TIMEOUT_VAR, IDLE_TIMEOUT_VAR, MAX_CONNECTIONS_VAR,
+};
+use crate::http_sessions::{
+    MAX_SESSIONS_PER_CLIENT_VAR, MAX_SESSIONS_VAR, SESSION_IDLE_TIMEOUT_VAR, SessionLimits,
+};
 use crate::sandbox::{SandboxConfig, ToolSelection};
 
 /// The environment variables the API token is read from, in order of precedence.
@@ -27,7 +33,7 @@ pub const TOKEN_VARS: [&str; 3] = [
 pub(super) const REQUEST_TIMEOUT_VAR: &str = "PAGERDUTY_REQUEST_TIMEOUT";
 
 /// The configuration variables clap reads; set but empty counts as unset.
-pub(super) const CONFIG_VARS: [&str; 9] = [
+pub(super) const CONFIG_VARS: [&str; 15] = [
     vars::API_HOST,
     vars::TOOLSETS,
     vars::TOOLS,
@@ -37,6 +43,12 @@ pub(super) const CONFIG_VARS: [&str; 9] = [
     vars::MAX_OUTPUT_BYTES,
     ALLOWED_ORIGINS_VAR,
     ALLOWED_HOSTS_VAR,
+    MAX_SESSIONS_VAR,
+    MAX_SESSIONS_PER_CLIENT_VAR,
+    SESSION_IDLE_TIMEOUT_VAR,
+    MAX_CONNECTIONS_VAR,
+    HEADER_TIMEOUT_VAR,
+    IDLE_TIMEOUT_VAR,
 ];
 
 /// The API token from the environment, with the name of the variable it came
@@ -155,9 +167,23 @@ pub fn http_config(
         auth,
         allowed_origins,
         allowed_hosts: (!allowed_hosts.is_empty()).then_some(allowed_hosts),
+        sessions: SessionLimits {
+            max_sessions: to_usize(options.max_sessions),
+            max_per_client: to_usize(options.max_sessions_per_client),
+            idle_timeout: Duration::from_secs(options.session_idle_timeout),
+        },
+        connections: ConnectionLimits {
+            max_connections: options.max_connections.map(to_usize),
+            header_timeout: Duration::from_secs(options.header_timeout),
+            idle_timeout: Duration::from_secs(options.idle_timeout),
+        },
     };
     config.validate().map_err(Failure::usage)?;
     Ok(Some(config))
+}
+
+fn to_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
 }
 
 #[cfg(test)]
@@ -343,10 +369,56 @@ mod tests {
         .unwrap();
         assert_eq!(config.allowed_origins, DEFAULT_ALLOWED_ORIGINS);
         assert!(config.allowed_hosts.is_none());
+        assert_eq!(config.sessions, SessionLimits::default());
+        assert_eq!(config.connections, ConnectionLimits::default());
         match &config.auth {
             HttpAuth::AccessToken(token) => assert!(token.matches("0123456789abcdef0123")),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn http_limits_from_flags_and_environment() {
+        let cli = parse(&[
+            "--http",
+            "127.0.0.1:0",
+            "--max-sessions",
+            "5",
+            "--max-sessions-per-client",
+            "2",
+            "--session-idle-timeout",
+            "1",
+            "--header-timeout",
+            "3",
+        ])
+        .unwrap();
+        let config = http_config(&cli.options, env(&[])).unwrap().unwrap();
+        assert_eq!(
+            config.sessions,
+            SessionLimits {
+                max_sessions: 5,
+                max_per_client: 2,
+                idle_timeout: Duration::from_secs(1)
+            }
+        );
+        assert_eq!(config.connections.header_timeout, Duration::from_secs(3));
+        assert_eq!(
+            config.connections.idle_timeout,
+            crate::http_conn::DEFAULT_IDLE_TIMEOUT
+        );
+        assert_eq!(config.connections.max_connections, None);
+        let cli = parse(&[
+            "--http",
+            "127.0.0.1:0",
+            "--max-connections",
+            "8",
+            "--idle-timeout",
+            "2",
+        ])
+        .unwrap();
+        let config = http_config(&cli.options, env(&[])).unwrap().unwrap();
+        assert_eq!(config.connections.max_connections, Some(8));
+        assert_eq!(config.connections.idle_timeout, Duration::from_secs(2));
     }
 
     #[test]

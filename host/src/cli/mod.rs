@@ -57,6 +57,11 @@ Streamable HTTP (--http):
   `Authorization: Bearer <OAuth token>`) and the server needs none of its own. Requests with an
   Origin header not in --allowed-origin get 403 (default: http://localhost, http://127.0.0.1 and
   http://[::1], any port).
+  Limits: at most --max-sessions legacy sessions (1000) and --max-sessions-per-client per client
+  (100); a session idle for --session-idle-timeout (600 s) is closed; an `initialize` past a
+  limit gets 503 or 429 with Retry-After. At most --max-connections connections (1024, fewer
+  under a low open-file limit); request headers must arrive within --header-timeout (10 s), and
+  a connection idle for --idle-timeout (60 s) is closed.
 
 Examples:
   PAGERDUTY_API_TOKEN=... pagerduty-mcp                 serve MCP on stdio

@@ -14,6 +14,14 @@ use pagerduty_tools::config::vars;
 use super::config::REQUEST_TIMEOUT_VAR;
 use crate::egress::{ApiBase, AuthScheme};
 use crate::http::{ALLOWED_HOSTS_VAR, ALLOWED_ORIGINS_VAR};
+use crate::http_conn::{
+    DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, HEADER_TIMEOUT_VAR, IDLE_TIMEOUT_VAR,
+    MAX_CONNECTIONS_VAR,
+};
+use crate::http_sessions::{
+    DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_CLIENT, DEFAULT_SESSION_IDLE_TIMEOUT,
+    MAX_SESSIONS_PER_CLIENT_VAR, MAX_SESSIONS_VAR, SESSION_IDLE_TIMEOUT_VAR,
+};
 use crate::sandbox::DEFAULT_API_BASE;
 
 /// Options shared by all subcommands (each may come before or after the subcommand).
@@ -180,6 +188,82 @@ pub struct Options {
         help_heading = "HTTP transport"
     )]
     pub allowed_hosts: Vec<String>,
+
+    /// The most legacy (`initialize`) sessions open at once; past it, `initialize` gets 503.
+    /// Stateless (2026-07-28) requests need no session.
+    #[arg(
+        long,
+        global = true,
+        env = MAX_SESSIONS_VAR,
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_SESSIONS as u64,
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000),
+        help_heading = "HTTP limits"
+    )]
+    pub max_sessions: u64,
+
+    /// The most sessions one client (access token, PagerDuty token, or IP address without
+    /// authentication) may have open; past it, `initialize` gets 429.
+    #[arg(
+        long,
+        global = true,
+        env = MAX_SESSIONS_PER_CLIENT_VAR,
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_SESSIONS_PER_CLIENT as u64,
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000),
+        help_heading = "HTTP limits"
+    )]
+    pub max_sessions_per_client: u64,
+
+    /// Close a session after this many seconds without a request (the client then starts a new
+    /// one).
+    #[arg(
+        long,
+        global = true,
+        env = SESSION_IDLE_TIMEOUT_VAR,
+        value_name = "SECONDS",
+        default_value_t = DEFAULT_SESSION_IDLE_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..=7 * 86_400),
+        help_heading = "HTTP limits"
+    )]
+    pub session_idle_timeout: u64,
+
+    /// The most HTTP connections open at once; more wait to be accepted (default: 1024, or less
+    /// to fit the open-file limit).
+    #[arg(
+        long,
+        global = true,
+        env = MAX_CONNECTIONS_VAR,
+        value_name = "N",
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000),
+        help_heading = "HTTP limits"
+    )]
+    pub max_connections: Option<u64>,
+
+    /// Close a connection whose request headers have not arrived within this many seconds.
+    #[arg(
+        long,
+        global = true,
+        env = HEADER_TIMEOUT_VAR,
+        value_name = "SECONDS",
+        default_value_t = DEFAULT_HEADER_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        help_heading = "HTTP limits"
+    )]
+    pub header_timeout: u64,
+
+    /// Close a kept-alive connection after this many seconds without a request (keep it above a
+    /// load balancer's idle timeout).
+    #[arg(
+        long,
+        global = true,
+        env = IDLE_TIMEOUT_VAR,
+        value_name = "SECONDS",
+        default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..=86_400),
+        help_heading = "HTTP limits"
+    )]
+    pub idle_timeout: u64,
 }
 
 /// `--auth-scheme` values.
@@ -275,6 +359,12 @@ mod tests {
             &["--request-timeout", "0"],
             &["--request-timeout", "abc"],
             &["--max-output-bytes", "0"],
+            &["--max-sessions", "0"],
+            &["--max-sessions-per-client", "x"],
+            &["--session-idle-timeout", "0"],
+            &["--max-connections", "0"],
+            &["--header-timeout", "0"],
+            &["--idle-timeout", "-1"],
             &["--auth-scheme", "basic"],
             &["--token", "abc"],
             &["call"],

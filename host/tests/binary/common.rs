@@ -19,6 +19,12 @@ const ENV_VARS: &[&str] = &[
     "PAGERDUTY_MCP_HTTP_TOKEN",
     "PAGERDUTY_MCP_ALLOWED_ORIGINS",
     "PAGERDUTY_MCP_ALLOWED_HOSTS",
+    "PAGERDUTY_MCP_MAX_SESSIONS",
+    "PAGERDUTY_MCP_MAX_SESSIONS_PER_CLIENT",
+    "PAGERDUTY_MCP_SESSION_IDLE_TIMEOUT",
+    "PAGERDUTY_MCP_MAX_CONNECTIONS",
+    "PAGERDUTY_MCP_HEADER_TIMEOUT",
+    "PAGERDUTY_MCP_IDLE_TIMEOUT",
     "RUST_LOG",
 ];
 
@@ -31,8 +37,24 @@ pub fn pagerduty_mcp() -> Command {
     cmd
 }
 
+/// [`pagerduty_mcp`] run by `sh` after the shell command `setup` (e.g.
+/// `ulimit -n 160`); arguments added to it go to the binary.
+pub fn pagerduty_mcp_after(setup: &str) -> Command {
+    let mut cmd = clean(Command::new("sh"));
+    cmd.args([
+        "-c",
+        &format!("{setup} && exec \"$0\" \"$@\""),
+        env!("CARGO_BIN_EXE_pagerduty-mcp"),
+    ]);
+    cmd.env("PAGERDUTY_MCP_CACHE_DIR", shared_cache());
+    cmd
+}
+
 fn without_inherited_env() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pagerduty-mcp"));
+    clean(Command::new(env!("CARGO_BIN_EXE_pagerduty-mcp")))
+}
+
+fn clean(mut cmd: Command) -> Command {
     for var in ENV_VARS {
         cmd.env_remove(var);
     }

@@ -17,26 +17,31 @@ use test_support::http::{Reply, post, send};
 use crate::common;
 
 /// The legacy protocol version the session tests negotiate.
-const LEGACY: &str = "2025-06-18";
+pub(crate) const LEGACY: &str = "2025-06-18";
 /// The stateless protocol revision.
-const STATELESS: &str = "2026-07-28";
+pub(crate) const STATELESS: &str = "2026-07-28";
 
 /// A running `pagerduty-mcp --http`, killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     /// `http://127.0.0.1:PORT/mcp`.
-    url: String,
+    pub(crate) url: String,
     stderr: Arc<Mutex<String>>,
 }
 
 impl Server {
     /// Starts the binary with `args` (which must include `--http`) and `env`,
     /// and waits for its `listening on` line.
-    fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
+    pub(crate) fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = common::pagerduty_mcp();
-        cmd.args(args)
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
+        cmd.args(args).envs(env.iter().copied());
+        Server::spawn(cmd)
+    }
+
+    /// Starts `cmd` (the binary with its arguments, which must include
+    /// `--http`) and waits for its `listening on` line.
+    pub(crate) fn spawn(mut cmd: std::process::Command) -> Server {
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("the binary starts");
@@ -71,7 +76,7 @@ impl Server {
         Server { child, url, stderr }
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
 }
@@ -84,7 +89,7 @@ impl Drop for Server {
 }
 
 /// The `_meta` of a stateless (2026-07-28) request.
-fn stateless_meta() -> Value {
+pub(crate) fn stateless_meta() -> Value {
     json!({
         "io.modelcontextprotocol/protocolVersion": STATELESS,
         "io.modelcontextprotocol/clientInfo": {"name": "http-test", "version": "1"},
@@ -94,7 +99,7 @@ fn stateless_meta() -> Value {
 
 /// A stateless `tools/call` of `tool` with `arguments`, sent with `auth`
 /// (an `Authorization` value) if given.
-async fn stateless_call(
+pub(crate) async fn stateless_call(
     url: &str,
     auth: Option<&str>,
     id: u64,
@@ -117,14 +122,14 @@ async fn stateless_call(
 }
 
 /// A legacy session: `initialize`, then `notifications/initialized`.
-struct Session {
+pub(crate) struct Session {
     url: String,
-    id: String,
+    pub(crate) id: String,
     auth: Option<String>,
 }
 
 impl Session {
-    async fn open(url: &str, auth: Option<&str>) -> Session {
+    pub(crate) async fn open(url: &str, auth: Option<&str>) -> Session {
         let mut headers = vec![];
         if let Some(auth) = auth {
             headers.push(("authorization", auth));
@@ -160,7 +165,7 @@ impl Session {
         session
     }
 
-    fn headers(&self) -> Vec<(&str, &str)> {
+    pub(crate) fn headers(&self) -> Vec<(&str, &str)> {
         let mut headers = vec![
             ("mcp-session-id", self.id.as_str()),
             ("mcp-protocol-version", LEGACY),
@@ -171,11 +176,11 @@ impl Session {
         headers
     }
 
-    async fn post(&self, body: &Value) -> Reply {
+    pub(crate) async fn post(&self, body: &Value) -> Reply {
         post(&self.url, &self.headers(), body).await
     }
 
-    async fn call(&self, id: u64, tool: &str, arguments: Value) -> Value {
+    pub(crate) async fn call(&self, id: u64, tool: &str, arguments: Value) -> Value {
         let reply = self
             .post(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
                            "params": {"name": tool, "arguments": arguments}}))
@@ -186,13 +191,13 @@ impl Session {
 }
 
 /// The envelope of a successful tool call answer.
-fn envelope(answer: &Value) -> &Value {
+pub(crate) fn envelope(answer: &Value) -> &Value {
     let result = &answer["result"];
     assert_eq!(result["isError"], false, "{answer}");
     &result["structuredContent"]
 }
 
-fn demo_server() -> Server {
+pub(crate) fn demo_server() -> Server {
     Server::start(&["--demo", "--http", "127.0.0.1:0"], &[])
 }
 

@@ -95,9 +95,10 @@ fn malformed_traffic_gets_json_rpc_errors_and_the_server_stays_up() {
     );
     assert_eq!(by_id(&answers, 3)["error"]["code"], -32601);
     assert_eq!(by_id(&answers, 4)["error"]["code"], -32602);
-    assert!(
-        by_id(&answers, 5)["error"]["code"].is_i64(),
-        "non-object arguments are a protocol error"
+    assert_eq!(
+        by_id(&answers, 5)["error"]["code"],
+        -32602,
+        "non-object arguments are invalid params"
     );
     assert!(
         by_id(&answers, 1)["result"]["tools"]
