@@ -128,6 +128,8 @@ pub const CURRENT_USER_ID: &str = "PU0A1B2";
 pub const CURRENT_USER_EMAIL: &str = "alex.rivera@example.com";
 /// The seed used when none is given.
 pub const DEFAULT_SEED: u64 = 0x5EED_F00D;
+/// How many requests the request log keeps by default ([`Options::request_log_capacity`]).
+pub const DEFAULT_REQUEST_LOG_CAPACITY: usize = 1_000;
 
 /// How to start the fake.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +141,11 @@ pub struct Options {
     pub seed: u64,
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// How many requests [`FakePagerDuty::requests`] keeps: the last ones, the
+    /// oldest dropped first, so memory stays bounded however long the fake
+    /// runs. 0 keeps none (`--demo`, where nothing reads the log). Default:
+    /// [`DEFAULT_REQUEST_LOG_CAPACITY`].
+    pub request_log_capacity: usize,
 }
 
 impl Default for Options {
@@ -147,6 +154,7 @@ impl Default for Options {
             now: None,
             seed: DEFAULT_SEED,
             port: 0,
+            request_log_capacity: DEFAULT_REQUEST_LOG_CAPACITY,
         }
     }
 }

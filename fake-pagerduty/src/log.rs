@@ -2,7 +2,8 @@
 //!
 //! Every request is recorded with what the fake answered, including requests
 //! answered by an injected [`crate::Fault`] and requests rejected for
-//! authentication. Each request is also logged at `info` level (the binary
+//! authentication; the log keeps the last [`crate::Options::request_log_capacity`]
+//! requests ([`crate::AppState::record`]). Each request is also logged at `info` level (the binary
 //! prints these to stderr).
 
 use std::sync::Arc;

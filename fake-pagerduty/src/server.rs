@@ -33,7 +33,9 @@ impl FakePagerDuty {
         let addr = listener.local_addr().context("reading the bound address")?;
         let base_url = format!("http://{addr}");
         let data = Dataset::generate(options.seed, options.resolved_now());
-        let state = Arc::new(AppState::new(data, base_url));
+        let state = Arc::new(
+            AppState::new(data, base_url).with_request_log_capacity(options.request_log_capacity),
+        );
         let app = routes::router(state.clone());
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<()>>();
@@ -98,7 +100,8 @@ impl FakePagerDuty {
         self.addr
     }
 
-    /// Every request received so far, in order.
+    /// The requests received so far, in order: the last
+    /// [`Options::request_log_capacity`] of them.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.requests()
     }

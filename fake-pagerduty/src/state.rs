@@ -1,5 +1,6 @@
 //! Shared server state: the data, the request log, the injected fault and the clock.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -7,13 +8,15 @@ use time::OffsetDateTime;
 
 use crate::dataset::Dataset;
 use crate::render::Render;
-use crate::{Fault, RecordedRequest};
+use crate::{DEFAULT_REQUEST_LOG_CAPACITY, Fault, RecordedRequest};
 
 /// State shared by all handlers.
 #[derive(Debug)]
 pub struct AppState {
     data: RwLock<Arc<Dataset>>,
-    requests: Mutex<Vec<RecordedRequest>>,
+    /// The last `request_log_capacity` requests, oldest first.
+    requests: Mutex<VecDeque<RecordedRequest>>,
+    request_log_capacity: usize,
     fault: Mutex<Option<Fault>>,
     base_url: String,
     start: OffsetDateTime,
@@ -38,16 +41,32 @@ pub enum FaultAction {
 
 impl AppState {
     /// State around `data`, serving at `base_url`; the clock starts at `data.now`.
+    /// The request log keeps the last [`DEFAULT_REQUEST_LOG_CAPACITY`] requests
+    /// (see [`AppState::with_request_log_capacity`]).
     pub fn new(data: Dataset, base_url: String) -> AppState {
         let start = data.now;
         AppState {
             data: RwLock::new(Arc::new(data)),
-            requests: Mutex::new(Vec::new()),
+            requests: Mutex::new(VecDeque::new()),
+            request_log_capacity: DEFAULT_REQUEST_LOG_CAPACITY,
             fault: Mutex::new(None),
             base_url,
             start,
             started: Instant::now(),
         }
+    }
+
+    /// The same state keeping only the last `capacity` requests in its log
+    /// (0: no log at all), so a long-running fake's memory does not grow with
+    /// every request.
+    pub fn with_request_log_capacity(mut self, capacity: usize) -> AppState {
+        self.request_log_capacity = capacity;
+        self
+    }
+
+    /// How many requests the log keeps at most.
+    pub fn request_log_capacity(&self) -> usize {
+        self.request_log_capacity
     }
 
     /// The base URL used in `self` links.
@@ -77,20 +96,27 @@ impl AppState {
         Render::new(data, &self.base_url, self.now())
     }
 
-    /// Appends a request to the log.
+    /// Appends a request to the log, dropping the oldest once the log holds
+    /// [`request_log_capacity`](AppState::request_log_capacity) requests.
     pub fn record(&self, request: RecordedRequest) {
-        self.requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(request);
+        if self.request_log_capacity == 0 {
+            return;
+        }
+        let mut log = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        while log.len() >= self.request_log_capacity {
+            log.pop_front();
+        }
+        log.push_back(request);
     }
 
-    /// The request log.
+    /// The request log: the last requests received, oldest first.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.requests
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Empties the request log.
@@ -141,5 +167,66 @@ impl AppState {
             *guard = None;
         }
         action
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_state() -> AppState {
+        let data = Dataset::generate(
+            crate::DEFAULT_SEED,
+            time::macros::datetime!(2026-11-24 07:00 UTC),
+        );
+        AppState::new(data, "http://127.0.0.1:1".into())
+    }
+
+    fn request(n: usize) -> RecordedRequest {
+        RecordedRequest {
+            method: "GET".into(),
+            path: format!("/incidents/{n}"),
+            query: vec![],
+            headers: vec![],
+            body: None,
+            status: 200,
+            response_body: "x".repeat(1000),
+        }
+    }
+
+    #[test]
+    fn the_request_log_keeps_the_last_requests_only() {
+        let state = new_state();
+        assert_eq!(state.request_log_capacity(), DEFAULT_REQUEST_LOG_CAPACITY);
+        let total = DEFAULT_REQUEST_LOG_CAPACITY * 3 + 7;
+        for n in 0..total {
+            state.record(request(n));
+            assert!(state.requests.lock().unwrap().len() <= DEFAULT_REQUEST_LOG_CAPACITY);
+        }
+        let log = state.requests();
+        assert_eq!(log.len(), DEFAULT_REQUEST_LOG_CAPACITY);
+        let expected: Vec<String> = (total - DEFAULT_REQUEST_LOG_CAPACITY..total)
+            .map(|n| format!("/incidents/{n}"))
+            .collect();
+        let paths: Vec<String> = log.into_iter().map(|r| r.path).collect();
+        assert_eq!(paths, expected, "the last requests, oldest first");
+        state.clear_requests();
+        assert!(state.requests().is_empty());
+    }
+
+    #[test]
+    fn a_small_log_and_no_log() {
+        let state = new_state().with_request_log_capacity(3);
+        for n in 0..10 {
+            state.record(request(n));
+        }
+        let paths: Vec<String> = state.requests().into_iter().map(|r| r.path).collect();
+        assert_eq!(paths, ["/incidents/7", "/incidents/8", "/incidents/9"]);
+
+        let state = new_state().with_request_log_capacity(0);
+        for n in 0..10 {
+            state.record(request(n));
+        }
+        assert!(state.requests().is_empty());
     }
 }

@@ -11,9 +11,14 @@ pub struct Demo {
 
 impl Demo {
     /// Starts the fake PagerDuty (on its own thread and runtime) with its
-    /// default dataset, on a free port of 127.0.0.1.
+    /// default dataset, on a free port of 127.0.0.1, keeping no request log:
+    /// nothing reads it in demo mode, and a served demo must not grow with
+    /// every call.
     pub fn start() -> anyhow::Result<Demo> {
-        let fake = FakePagerDuty::spawn(Options::default())?;
+        let fake = FakePagerDuty::spawn(Options {
+            request_log_capacity: 0,
+            ..Options::default()
+        })?;
         let base_url = fake.base_url();
         Ok(Demo { fake, base_url })
     }
@@ -28,7 +33,7 @@ impl Demo {
         fake_pagerduty::USER_TOKEN
     }
 
-    /// The running fake, e.g. to inspect the requests it received.
+    /// The running fake (its data, injected faults). It keeps no request log.
     pub fn fake(&self) -> &FakePagerDuty {
         &self.fake
     }

@@ -37,6 +37,7 @@ use anyhow::{Context as _, bail};
 use http::header::{AUTHORIZATION, HeaderName, HeaderValue, PROXY_AUTHORIZATION};
 use http::uri::Scheme;
 use http_body_util::BodyExt as _;
+use pagerduty_tools::config::redact_url;
 use tokio_util::sync::CancellationToken;
 use wasmtime_wasi_http::{
     DEFAULT_FORBIDDEN_HEADERS, Error as HttpError, ForbiddenHeaderFilter, RequestOptions, WasiBody,
@@ -133,36 +134,43 @@ pub struct ApiBase {
 
 impl ApiBase {
     /// Parses and validates an API base URL such as `https://api.pagerduty.com`.
+    ///
+    /// An error shows the URL with its credentials, query and fragment values
+    /// redacted ([`redact_url`]): a token pasted into it is never echoed.
     pub fn parse(text: &str) -> anyhow::Result<ApiBase> {
         let text = text.trim();
+        let shown = redact_url(text);
         let url = url::Url::parse(text)
-            .with_context(|| format!("invalid API host {text:?}: not an absolute URL (expected e.g. https://api.pagerduty.com)"))?;
+            .with_context(|| format!("invalid API host {shown:?}: not an absolute URL (expected e.g. https://api.pagerduty.com)"))?;
         let scheme = match url.scheme() {
             "https" => Scheme::HTTPS,
             "http" => Scheme::HTTP,
-            other => bail!("invalid API host {text:?}: scheme {other:?} is not http or https"),
-        };
-        let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
-            bail!("invalid API host {text:?}: no host name");
+            other => bail!("invalid API host {shown:?}: scheme {other:?} is not http or https"),
         };
         if !url.username().is_empty() || url.password().is_some() {
-            bail!("invalid API host {text:?}: credentials are not allowed in the URL");
+            bail!(
+                "invalid API host {shown:?}: credentials are not allowed in the URL \
+                 (the API token goes in PAGERDUTY_API_TOKEN)"
+            );
         }
+        let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
+            bail!("invalid API host {shown:?}: no host name");
+        };
         if url.path() != "/" && !url.path().is_empty() {
             bail!(
-                "invalid API host {text:?}: a path ({}) is not allowed",
+                "invalid API host {shown:?}: a path ({}) is not allowed",
                 url.path()
             );
         }
         if url.query().is_some() {
-            bail!("invalid API host {text:?}: a query string is not allowed");
+            bail!("invalid API host {shown:?}: a query string is not allowed");
         }
         if url.fragment().is_some() {
-            bail!("invalid API host {text:?}: a fragment is not allowed");
+            bail!("invalid API host {shown:?}: a fragment is not allowed");
         }
         let port = url
             .port_or_known_default()
-            .with_context(|| format!("invalid API host {text:?}: no port"))?;
+            .with_context(|| format!("invalid API host {shown:?}: no port"))?;
         let host = host.to_ascii_lowercase();
         let normalized = match url.port() {
             Some(p) => format!("{}://{host}:{p}", url.scheme()),
@@ -362,13 +370,14 @@ impl EgressPolicy {
     }
 }
 
-/// `scheme://authority` of a URI, for logs (no path or query).
+/// `scheme://authority` of a URI, for logs (no path or query, credentials
+/// redacted).
 fn describe_destination(uri: &http::Uri) -> String {
-    format!(
+    redact_url(&format!(
         "{}://{}",
         uri.scheme_str().unwrap_or("?"),
         uri.authority().map(|a| a.as_str()).unwrap_or("?")
-    )
+    ))
 }
 
 type IoFuture = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
@@ -518,6 +527,56 @@ mod tests {
                 .as_str(),
             "https://api.pagerduty.com"
         );
+    }
+
+    #[test]
+    fn a_refused_api_base_is_shown_without_its_secrets() {
+        for (bad, why) in [
+            ("https://SECRET@api.pagerduty.com", "credentials"),
+            ("https://user:SECRET@api.pagerduty.com/", "credentials"),
+            ("http://:SECRET@api.example.com", "credentials"),
+            ("https://api.pagerduty.com/?token=SECRET", "query"),
+            ("https://api.pagerduty.com?SECRET", "query"),
+            ("https://api.pagerduty.com/#SECRET", "fragment"),
+            ("https://api.pagerduty.com/#access_token=SECRET", "fragment"),
+            ("https://api.pagerduty.com/v2?token=SECRET", "path (/v2)"),
+            ("ftp://u:SECRET@api.pagerduty.com", "scheme \"ftp\""),
+            // Unparseable.
+            ("https://u:SEC/RET@api.pagerduty.com", "not an absolute URL"),
+            ("https://u:SEC?RET@api.pagerduty.com", "not an absolute URL"),
+            ("https://u:SECRET@", "not an absolute URL"),
+            ("SECRET@api.pagerduty.com", "not an absolute URL"),
+            (
+                "https://u:SECRET@api.pagerduty.com:99999",
+                "not an absolute URL",
+            ),
+        ] {
+            let error = format!("{:#}", ApiBase::parse(bad).unwrap_err());
+            assert!(
+                !error.contains("SECRET") && !error.contains("SEC"),
+                "{bad}: {error}"
+            );
+            assert!(!error.contains("RET"), "{bad}: {error}");
+            assert!(error.contains(why), "{bad}: {error}");
+            assert!(error.contains("***"), "{bad}: {error}");
+        }
+        let error = format!(
+            "{:#}",
+            ApiBase::parse("https://u:SECRET@api.pagerduty.com").unwrap_err()
+        );
+        assert_eq!(
+            error,
+            "invalid API host \"https://***@api.pagerduty.com\": credentials are not allowed in \
+             the URL (the API token goes in PAGERDUTY_API_TOKEN)"
+        );
+    }
+
+    #[test]
+    fn a_denied_destination_is_logged_without_credentials() {
+        let uri: http::Uri = "https://u:SECRET@evil.example/x?token=SECRET"
+            .parse()
+            .unwrap();
+        assert_eq!(describe_destination(&uri), "https://***@evil.example");
     }
 
     #[test]

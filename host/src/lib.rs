@@ -6,7 +6,8 @@
 //! that component in a wasmtime sandbox and speaks the Model Context Protocol:
 //!
 //! * [`sandbox`] — the engine, the compiled-component cache, per-call isolated
-//!   instances with memory and time limits ([`Sandbox`]).
+//!   instances with memory and time limits, a bounded number of them at once
+//!   ([`Sandbox`]).
 //! * [`egress`] — the outgoing-request policy: only the API host, the token
 //!   added by the host (the guest never sees it).
 //! * [`mcp`] — the rmcp server handler mapping `tools/list` and `tools/call`
@@ -68,5 +69,5 @@ pub mod stdio;
 pub use egress::{ApiToken, AuthScheme};
 pub use mcp::McpServer;
 pub use sandbox::{
-    Annotations, CallError, CallOutcome, Cancelled, Sandbox, SandboxConfig, ToolInfo,
+    Annotations, Busy, CallError, CallOutcome, Cancelled, Sandbox, SandboxConfig, ToolInfo,
 };

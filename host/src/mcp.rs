@@ -31,6 +31,10 @@
 //! next await and sends nothing more ([`Sandbox::call_tool_until`]); its answer
 //! is the JSON-RPC error [`REQUEST_CANCELLED`], which rmcp does not even send
 //! after `notifications/cancelled` (as MCP asks).
+//!
+//! A call (or the first `tools/list`) that finds every sandbox instance taken
+//! and none free within the queue timeout ([`Busy`]) is the JSON-RPC error
+//! [`SERVER_BUSY`]: nothing ran, the client may simply try again.
 
 use std::sync::Arc;
 
@@ -46,12 +50,25 @@ use tokio_util::sync::CancellationToken;
 
 use crate::egress::ApiToken;
 use crate::http_cancel::ClientDisconnect;
-use crate::sandbox::{CallError, CallOutcome, Cancelled, Sandbox, ToolInfo};
+use crate::sandbox::{Busy, CallError, CallOutcome, Cancelled, Sandbox, ToolInfo};
 
 /// The JSON-RPC error code of a call stopped by its client's cancellation.
 /// MCP defines none (the answer to a cancelled request is not sent at all);
 /// this is LSP's `RequestCancelled`, which JSON-RPC tooling knows.
 pub const REQUEST_CANCELLED: i32 = -32800;
+
+/// The JSON-RPC error code of a call refused because the server already runs
+/// as many calls as it may ([`Busy`]).
+///
+/// Not a tool error: no code of the tool contract fits (`RATE_LIMITED` is
+/// PagerDuty's 429, `NETWORK_ERROR` a PagerDuty that did not answer,
+/// `UPSTREAM_ERROR` another PagerDuty answer), and the call never reached a
+/// tool. JSON-RPC reserves -32000 to -32099 for implementation-defined server
+/// errors; -32005 is clear of the codes MCP and its SDKs use there (-32000
+/// connection closed and -32001 request timeout in the TypeScript SDK, -32002
+/// resource not found, -32020 to -32022 in rmcp, -32042 URL elicitation
+/// required) and is "limit exceeded" elsewhere (Ethereum's EIP-1474).
+pub const SERVER_BUSY: i32 = -32005;
 
 /// The server name announced to clients.
 pub use pagerduty_tools::mcp::SERVER_NAME;
@@ -112,6 +129,9 @@ impl McpServer {
         self.tools
             .get_or_try_init(|| async {
                 let listed = self.sandbox.list_tools().await.map_err(|e| {
+                    if let Some(busy) = e.downcast_ref::<Busy>() {
+                        return busy_error(busy);
+                    }
                     tracing::error!("listing the tools failed: {e:#}");
                     McpError::internal_error(format!("listing the tools failed: {e:#}"), None)
                 })?;
@@ -172,6 +192,9 @@ impl McpServer {
             Ok(Err(error)) => Err(call_error_to_mcp(name, error)),
             Err(fault) if fault.is::<Cancelled>() => Err(cancelled_error(name)),
             Err(fault) => {
+                if let Some(busy) = fault.downcast_ref::<Busy>() {
+                    return Err(busy_error(busy));
+                }
                 tracing::error!(tool = name, "host fault while calling a tool: {fault:#}");
                 Err(McpError::internal_error(
                     format!("the server could not run the tool: {fault:#}"),
@@ -191,6 +214,19 @@ fn cancelled_error(name: &str) -> McpError {
              cancellation arrived; a request already sent may have taken effect"
         ),
         None,
+    )
+}
+
+/// The answer to a call refused because every sandbox instance is taken
+/// ([`SERVER_BUSY`]); `data` repeats the numbers for programs.
+fn busy_error(busy: &Busy) -> McpError {
+    McpError::new(
+        rmcp::model::ErrorCode(SERVER_BUSY),
+        busy.to_string(),
+        Some(serde_json::json!({
+            "running": busy.running,
+            "waitedMs": u64::try_from(busy.waited.as_millis()).unwrap_or(u64::MAX),
+        })),
     )
 }
 

@@ -7,6 +7,7 @@
 //! URL longer than [`MAX_URL_BYTES`], and PagerDuty's error text cut to
 //! [`MAX_UPSTREAM_DETAIL_BYTES`].
 
+use crate::config::redact_urls_in;
 use crate::error::{ErrorCode, ToolError, ToolResult, cut_text};
 use crate::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 use serde_json::Value;
@@ -289,7 +290,9 @@ impl<'t> Client<'t> {
                 format!(
                     "Could not reach PagerDuty ({} {path}){after}: {}",
                     method.as_str(),
-                    cut_text(&cause, MAX_ECHO_BYTES)
+                    // The HTTP layer's text may quote the URL, which carries the
+                    // API host as configured.
+                    cut_text(&redact_urls_in(&cause), MAX_ECHO_BYTES)
                 ),
             ),
             TransportError::BodyTooLarge { limit } => ToolError::new(
@@ -703,6 +706,23 @@ mod tests {
         assert!(
             slept[1] >= BASE_BACKOFF && slept[1] <= BASE_BACKOFF * 3,
             "{slept:?}"
+        );
+    }
+
+    #[test]
+    fn a_network_error_quoting_the_url_hides_its_secrets() {
+        let t = ScriptedTransport::with_results(vec![Err(TransportError::Denied(
+            "the sandbox denied the destination (https://u:SECRET@pd.test/x?token=SECRET)".into(),
+        ))]);
+        let err = client(&t, "https://u:SECRET@pd.test")
+            .write(Method::Post, "/x", &json!({}), "a@b.c")
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::NetworkError);
+        assert!(!err.message.contains("SECRET"), "{}", err.message);
+        assert!(
+            err.message.ends_with("(https://***@pd.test/x?token=***)"),
+            "{}",
+            err.message
         );
     }
 

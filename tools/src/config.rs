@@ -1,6 +1,10 @@
 //! The component's configuration, read from its environment.
 //!
 //! The host decides what the guest's environment holds; the token is never among it.
+//!
+//! [`redact_url`] is how every message of the host and the component shows an API
+//! host URL: a token pasted into one (`https://TOKEN@api.pagerduty.com`,
+//! `?token=...`) never reaches stderr, a log line or a tool result.
 
 use crate::toolsets::{Selection, SelectionError};
 
@@ -125,10 +129,209 @@ impl Config {
     }
 }
 
+/// What a redacted secret is shown as.
+pub const REDACTED: &str = "***";
+
+/// `url` fit for a message or a log line: credentials, query values and the
+/// fragment's values replaced by [`REDACTED`]; the scheme, host, port and path
+/// kept, and the names of query and fragment parameters.
+///
+/// * Credentials: everything between the scheme's `//` and the last `@` becomes
+///   `***` (`https://u:TOKEN@host` → `https://***@host`). The last `@` of the whole
+///   text counts, not only one before the path, so a password holding `/`, `?` or
+///   `#` (which leaves the URL unparseable) is hidden whole; a text without a
+///   scheme is treated the same (`TOKEN@host` → `***@host`).
+/// * Query and fragment: each `&`-separated `name=value` becomes `name=***`; a
+///   part without `=` could be the secret itself and becomes `***`
+///   (`?token=abc&x` → `?token=***&***`, `#abc` → `#***`).
+///
+/// Works on any text, a valid URL or not: it is meant for the messages that
+/// refuse one. Some text is hidden that holds no secret (a path with an `@`),
+/// never the reverse for these parts.
+pub fn redact_url(url: &str) -> String {
+    // The scheme: letters, digits, `+`, `-`, `.`, starting with a letter, then `:`.
+    let scheme_len = url
+        .find(':')
+        .filter(|&i| {
+            let scheme = &url[..i];
+            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        })
+        .map_or(0, |i| i + 1);
+    let (scheme, rest) = url.split_at(scheme_len);
+    let slashes = rest.len() - rest.trim_start_matches(['/', '\\']).len();
+    let (slashes, rest) = rest.split_at(slashes);
+    let mut out = String::with_capacity(url.len());
+    out.push_str(scheme);
+    out.push_str(slashes);
+    let rest = match rest.rfind('@') {
+        Some(at) => {
+            out.push_str(REDACTED);
+            &rest[at..]
+        }
+        None => rest,
+    };
+    // `#` ends the query; a `?` after the `#` is part of the fragment.
+    let (before_fragment, fragment) = match rest.find('#') {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let (location, query) = match before_fragment.find('?') {
+        Some(i) => (&before_fragment[..i], Some(&before_fragment[i + 1..])),
+        None => (before_fragment, None),
+    };
+    out.push_str(location);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(&redact_values(query));
+    }
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(&redact_values(fragment));
+    }
+    out
+}
+
+/// `a=1&b` → `a=***&***`: the names of `name=value` parts kept, everything else
+/// hidden (empty parts stay empty).
+fn redact_values(parameters: &str) -> String {
+    parameters
+        .split('&')
+        .map(|part| match part.split_once('=') {
+            _ if part.is_empty() => String::new(),
+            Some((name, "")) => format!("{name}="),
+            Some((name, _)) => format!("{name}={REDACTED}"),
+            None => REDACTED.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `text` with every `http://` or `https://` URL in it passed through
+/// [`redact_url`] (a URL ends at whitespace, a quote or an angle bracket, and
+/// punctuation ending it, such as `.` or `)`, is left out): for
+/// messages from elsewhere (an HTTP library's error) that may quote a URL.
+pub fn redact_urls_in(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut done = 0;
+    let mut from = 0;
+    while let Some(found) = ["http://", "https://"]
+        .iter()
+        .filter_map(|scheme| lower[from..].find(scheme))
+        .min()
+    {
+        let start = from + found;
+        let end = text[start..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
+            .unwrap_or(text.len() - start);
+        // Punctuation closing a sentence or a parenthesis is not part of the URL.
+        let len = text[start..start + end]
+            .trim_end_matches(['.', ',', ';', ':', '!', ')', ']', '}'])
+            .len();
+        out.push_str(&text[done..start]);
+        out.push_str(&redact_url(&text[start..start + len]));
+        done = start + len;
+        from = done;
+    }
+    out.push_str(&text[done..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn redact_url_hides_credentials_query_and_fragment_values() {
+        for (url, shown) in [
+            // Nothing to hide.
+            ("https://api.pagerduty.com", "https://api.pagerduty.com"),
+            ("http://127.0.0.1:8080/", "http://127.0.0.1:8080/"),
+            (
+                "https://api.pagerduty.com/v2",
+                "https://api.pagerduty.com/v2",
+            ),
+            ("", ""),
+            ("not a url", "not a url"),
+            // Credentials.
+            (
+                "https://TOKEN@api.pagerduty.com",
+                "https://***@api.pagerduty.com",
+            ),
+            (
+                "https://u:TOKEN@api.pagerduty.com/",
+                "https://***@api.pagerduty.com/",
+            ),
+            (
+                "https://:TOKEN@api.pagerduty.com",
+                "https://***@api.pagerduty.com",
+            ),
+            (
+                "https://a@b:TOKEN@api.pagerduty.com",
+                "https://***@api.pagerduty.com",
+            ),
+            ("https://u:TO/KEN@host", "https://***@host"),
+            ("https://u:TO?KEN@host", "https://***@host"),
+            ("https://u:TO#KEN@host", "https://***@host"),
+            ("HTTPS://u:TOKEN@host:8443/x", "HTTPS://***@host:8443/x"),
+            ("https:\\\\u:TOKEN@host", "https:\\\\***@host"),
+            ("https:u:TOKEN@host", "https:***@host"),
+            ("TOKEN@api.pagerduty.com", "***@api.pagerduty.com"),
+            ("u:TOKEN@api.pagerduty.com", "u:***@api.pagerduty.com"),
+            ("ftp://u:TOKEN@host", "ftp://***@host"),
+            // Query values.
+            (
+                "https://api.pagerduty.com?token=TOKEN",
+                "https://api.pagerduty.com?token=***",
+            ),
+            (
+                "https://host/?a=1&token=TOKEN&flag&empty=",
+                "https://host/?a=***&token=***&***&empty=",
+            ),
+            ("https://host?TOKEN", "https://host?***"),
+            ("https://host?", "https://host?"),
+            ("https://host?a=b=TOKEN", "https://host?a=***"),
+            // Fragment values.
+            ("https://host#TOKEN", "https://host#***"),
+            (
+                "https://host#access_token=TOKEN&state=x",
+                "https://host#access_token=***&state=***",
+            ),
+            ("https://host?q=TOKEN#f=TOKEN", "https://host?q=***#f=***"),
+            ("https://host#f?q=TOKEN", "https://host#f?q=***"),
+            // All at once.
+            (
+                "https://u:TOKEN@host:1/p?token=TOKEN#TOKEN",
+                "https://***@host:1/p?token=***#***",
+            ),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+            if url.contains("TOKEN") {
+                assert!(!redact_url(url).contains("TOKEN"), "{url}");
+                assert!(!redact_url(url).contains("TO"), "{url}");
+            }
+        }
+    }
+
+    #[test]
+    fn redact_urls_in_text() {
+        assert_eq!(
+            redact_urls_in(
+                "error sending request for url (https://u:TOKEN@host/x?token=TOKEN): refused; \
+                 also \"http://TOKEN@h\" and HTTP://h?k=TOKEN."
+            ),
+            "error sending request for url (https://***@host/x?token=***): refused; \
+             also \"http://***@h\" and HTTP://h?k=***."
+        );
+        assert_eq!(redact_urls_in("no url here"), "no url here");
+        assert_eq!(redact_urls_in("https://"), "https://");
+        // Non-ASCII text around a URL stays intact.
+        assert_eq!(redact_urls_in("é https://a@h é"), "é https://***@h é");
+    }
 
     fn config(pairs: &[(&str, &str)]) -> Config {
         let map: HashMap<String, String> = pairs

@@ -716,7 +716,7 @@ fn same_seed_same_answers() {
     let opts = Options {
         now: Some(NOW),
         seed: 7,
-        port: 0,
+        ..Options::default()
     };
     let f1 = fake_pagerduty::FakePagerDuty::spawn(opts.clone()).unwrap();
     let f2 = fake_pagerduty::FakePagerDuty::spawn(opts).unwrap();
@@ -1118,6 +1118,42 @@ fn requests_are_recorded() {
     assert_eq!(reqs[1].body.as_deref(), Some(r#"{"note":{"content":"x"}}"#));
     f.clear_requests();
     assert!(f.requests().is_empty());
+}
+
+#[test]
+fn the_request_log_keeps_only_the_last_requests() {
+    let f = fake_pagerduty::FakePagerDuty::spawn(Options {
+        now: Some(NOW),
+        request_log_capacity: 5,
+        ..Options::default()
+    })
+    .unwrap();
+    let c = Client::new(&f);
+    for offset in 0..12 {
+        let offset = offset.to_string();
+        c.get("/users", &[("limit", "1"), ("offset", &offset)]);
+        assert!(f.requests().len() <= 5);
+    }
+    let offsets: Vec<String> = f
+        .requests()
+        .iter()
+        .map(|r| r.query_value("offset").unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        offsets,
+        ["7", "8", "9", "10", "11"],
+        "the last five, in order"
+    );
+
+    let unlogged = fake_pagerduty::FakePagerDuty::spawn(Options {
+        now: Some(NOW),
+        request_log_capacity: 0,
+        ..Options::default()
+    })
+    .unwrap();
+    let c = Client::new(&unlogged);
+    assert_eq!(c.get("/users", &[]).status, 200, "served as usual");
+    assert!(unlogged.requests().is_empty());
 }
 
 #[test]

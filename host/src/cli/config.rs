@@ -32,14 +32,22 @@ pub const TOKEN_VARS: [&str; 3] = [
 /// sees it).
 pub(super) const REQUEST_TIMEOUT_VAR: &str = "PAGERDUTY_REQUEST_TIMEOUT";
 
+/// The variable of `--max-concurrent-calls`.
+pub(super) const MAX_CONCURRENT_CALLS_VAR: &str = "PAGERDUTY_MCP_MAX_CONCURRENT_CALLS";
+
+/// The variable of `--queue-timeout`.
+pub(super) const QUEUE_TIMEOUT_VAR: &str = "PAGERDUTY_MCP_QUEUE_TIMEOUT";
+
 /// The configuration variables clap reads; set but empty counts as unset.
-pub(super) const CONFIG_VARS: [&str; 15] = [
+pub(super) const CONFIG_VARS: [&str; 17] = [
     vars::API_HOST,
     vars::TOOLSETS,
     vars::TOOLS,
     vars::ENABLE_WRITE_TOOLS,
     vars::USER_EMAIL,
     REQUEST_TIMEOUT_VAR,
+    MAX_CONCURRENT_CALLS_VAR,
+    QUEUE_TIMEOUT_VAR,
     vars::MAX_OUTPUT_BYTES,
     ALLOWED_ORIGINS_VAR,
     ALLOWED_HOSTS_VAR,
@@ -115,6 +123,8 @@ pub(super) fn sandbox_config_with(
             .max_output_bytes
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         request_timeout: Duration::from_secs(options.request_timeout),
+        max_concurrent_calls: options.max_concurrent_calls as usize,
+        queue_timeout: Duration::from_secs(options.queue_timeout),
         ..SandboxConfig::default()
     }
 }
@@ -281,14 +291,25 @@ mod tests {
             "--user-email",
             "me@example.com",
             "--enable-write-tools",
+            "--max-concurrent-calls",
+            "3",
+            "--queue-timeout",
+            "0",
         ])
         .unwrap();
         let config = sandbox_config(&cli.options, env(&[("PAGERDUTY_API_KEY", "k")])).unwrap();
         assert_eq!(config.api_base, "http://127.0.0.1:9");
+        assert_eq!(config.max_concurrent_calls, 3);
+        assert_eq!(config.queue_timeout, Duration::ZERO);
         assert_eq!(config.request_timeout, Duration::from_secs(7));
         assert_eq!(config.max_output_bytes, Some(5000));
         assert_eq!(config.user_email.as_deref(), Some("me@example.com"));
         assert_eq!(config.selection, ToolSelection::with_writes());
+
+        let cli = parse(&["--api-host", "https://api.pagerduty.com"]).unwrap();
+        let config = sandbox_config(&cli.options, env(&[("PAGERDUTY_API_KEY", "k")])).unwrap();
+        assert_eq!(config.max_concurrent_calls, 8);
+        assert_eq!(config.queue_timeout, Duration::from_secs(10));
     }
 
     #[test]

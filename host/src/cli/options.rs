@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use pagerduty_tools::config::vars;
 
-use super::config::REQUEST_TIMEOUT_VAR;
+use super::config::{MAX_CONCURRENT_CALLS_VAR, QUEUE_TIMEOUT_VAR, REQUEST_TIMEOUT_VAR};
 use crate::egress::{ApiBase, AuthScheme};
 use crate::http::{ALLOWED_HOSTS_VAR, ALLOWED_ORIGINS_VAR};
 use crate::http_conn::{
@@ -22,19 +22,22 @@ use crate::http_sessions::{
     DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_CLIENT, DEFAULT_SESSION_IDLE_TIMEOUT,
     MAX_SESSIONS_PER_CLIENT_VAR, MAX_SESSIONS_VAR, SESSION_IDLE_TIMEOUT_VAR,
 };
-use crate::sandbox::DEFAULT_API_BASE;
+use crate::sandbox::{DEFAULT_API_BASE, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_QUEUE_TIMEOUT};
 
 /// Options shared by all subcommands (each may come before or after the subcommand).
 #[derive(Debug, Args)]
 pub struct Options {
     /// PagerDuty API base URL (http or https, no path); `https://api.eu.pagerduty.com` for EU accounts.
+    // The variable's value is not shown in --help, and a refused value is shown
+    // redacted (`ApiHostParser`): a token pasted into the URL is never echoed.
     #[arg(
         long,
         global = true,
         env = vars::API_HOST,
+        hide_env_values = true,
         value_name = "URL",
         default_value = DEFAULT_API_BASE,
-        value_parser = parse_api_host,
+        value_parser = ApiHostParser,
     )]
     pub api_host: ApiBase,
 
@@ -97,6 +100,30 @@ pub struct Options {
         value_parser = clap::value_parser!(u64).range(1..=3600),
     )]
     pub request_timeout: u64,
+
+    /// The most tool calls run at once, each in its own sandbox instance of at most 64 MiB (so
+    /// guests use at most N × 64 MiB); further calls wait for one to finish (see --queue-timeout).
+    #[arg(
+        long,
+        global = true,
+        env = MAX_CONCURRENT_CALLS_VAR,
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_CONCURRENT_CALLS as u32,
+        value_parser = clap::value_parser!(u32).range(1..=1024),
+    )]
+    pub max_concurrent_calls: u32,
+
+    /// Seconds a tool call waits for a free slot when --max-concurrent-calls are running; then it
+    /// fails with the JSON-RPC error -32005 (server busy). 0: fail at once.
+    #[arg(
+        long,
+        global = true,
+        env = QUEUE_TIMEOUT_VAR,
+        value_name = "SECONDS",
+        default_value_t = DEFAULT_QUEUE_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(0..=3600),
+    )]
+    pub queue_timeout: u64,
 
     /// Largest tool result in bytes of JSON; longer lists are cut (default: the component's, 400000).
     #[arg(
@@ -288,8 +315,34 @@ impl AuthSchemeArg {
     }
 }
 
-fn parse_api_host(text: &str) -> Result<ApiBase, String> {
-    ApiBase::parse(text).map_err(|e| format!("{e:#}"))
+/// Parses `--api-host` / `PAGERDUTY_API_HOST`. A refused value is a clap
+/// error of our own wording, not clap's `invalid value '<value>'`, which would
+/// quote the value as given: the message shows it redacted
+/// ([`ApiBase::parse`]), so a token pasted into the URL is never printed.
+#[derive(Debug, Clone, Copy)]
+struct ApiHostParser;
+
+impl clap::builder::TypedValueParser for ApiHostParser {
+    type Value = ApiBase;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<ApiBase, clap::Error> {
+        let refused = |why: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("--api-host / {}: {why}\n", vars::API_HOST),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| refused("the API host is not valid UTF-8".to_owned()))?;
+        ApiBase::parse(text).map_err(|e| refused(format!("{e:#}")))
+    }
 }
 
 fn parse_http_addr(text: &str) -> Result<SocketAddr, String> {
@@ -365,6 +418,10 @@ mod tests {
             &["--max-connections", "0"],
             &["--header-timeout", "0"],
             &["--idle-timeout", "-1"],
+            &["--max-concurrent-calls", "0"],
+            &["--max-concurrent-calls", "1025"],
+            &["--queue-timeout", "-1"],
+            &["--queue-timeout", "3601"],
             &["--auth-scheme", "basic"],
             &["--token", "abc"],
             &["call"],

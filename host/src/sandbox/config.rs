@@ -8,12 +8,22 @@
 use std::fmt;
 use std::time::Duration;
 
-use pagerduty_tools::config::{DEFAULT_API_HOST, DEFAULT_CALL_DEADLINE, vars};
+use pagerduty_tools::config::{DEFAULT_API_HOST, DEFAULT_CALL_DEADLINE, redact_url, vars};
 
 use crate::egress::{ApiBase, AuthScheme};
 
 /// The default API base URL.
 pub const DEFAULT_API_BASE: &str = DEFAULT_API_HOST;
+
+/// How many instances run at once by default ([`SandboxConfig::max_concurrent_calls`]):
+/// with the default memory cap, at most 8 × 64 MiB = 512 MiB of guest memory.
+pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 8;
+
+/// How long a call waits for a free instance by default ([`SandboxConfig::queue_timeout`]).
+pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default memory cap of one instance ([`SandboxConfig::memory_limit_bytes`]).
+pub const DEFAULT_MEMORY_LIMIT_BYTES: usize = 64 << 20;
 
 /// Everything a [`Sandbox`](super::Sandbox) needs to know.
 #[derive(Clone)]
@@ -37,8 +47,19 @@ pub struct SandboxConfig {
     pub request_timeout: Duration,
     /// The longest one `list_tools` / `call_tool` may take. Default 60 s.
     pub call_deadline: Duration,
-    /// The most linear memory one call's instance may use. Default 64 MiB.
+    /// The most linear memory one call's instance may use (all its memories
+    /// together). Default 64 MiB.
     pub memory_limit_bytes: usize,
+    /// The most instances that exist at once: tool calls and the tool and
+    /// toolset listings each run in one. Together with the memory cap this
+    /// bounds the guests' memory: `max_concurrent_calls × memory_limit_bytes`.
+    /// Default [`DEFAULT_MAX_CONCURRENT_CALLS`]; at least 1.
+    pub max_concurrent_calls: usize,
+    /// How long a call waits for a free instance when all
+    /// [`max_concurrent_calls`](Self::max_concurrent_calls) are in use before
+    /// it fails with [`Busy`](super::Busy) (zero: it does not wait). Default
+    /// [`DEFAULT_QUEUE_TIMEOUT`]. The wait is not part of the call deadline.
+    pub queue_timeout: Duration,
 }
 
 /// Which tools the component offers, as the settings the component reads
@@ -88,7 +109,9 @@ impl Default for SandboxConfig {
             max_output_bytes: None,
             request_timeout: Duration::from_secs(30),
             call_deadline: DEFAULT_CALL_DEADLINE,
-            memory_limit_bytes: 64 << 20,
+            memory_limit_bytes: DEFAULT_MEMORY_LIMIT_BYTES,
+            max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
+            queue_timeout: DEFAULT_QUEUE_TIMEOUT,
         }
     }
 }
@@ -96,7 +119,7 @@ impl Default for SandboxConfig {
 impl fmt::Debug for SandboxConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SandboxConfig")
-            .field("api_base", &self.api_base)
+            .field("api_base", &redact_url(&self.api_base))
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("auth_scheme", &self.auth_scheme)
             .field("selection", &self.selection)
@@ -105,6 +128,8 @@ impl fmt::Debug for SandboxConfig {
             .field("request_timeout", &self.request_timeout)
             .field("call_deadline", &self.call_deadline)
             .field("memory_limit_bytes", &self.memory_limit_bytes)
+            .field("max_concurrent_calls", &self.max_concurrent_calls)
+            .field("queue_timeout", &self.queue_timeout)
             .finish()
     }
 }
@@ -184,6 +209,11 @@ mod tests {
                 .all(|(name, _)| vars::ALL.contains(&name.as_str())),
             "{env:?}"
         );
+        assert!(!format!("{config:?}").contains("SECRET"));
+        let config = SandboxConfig {
+            api_base: "https://u:SECRET@api.pagerduty.com?token=SECRET".into(),
+            ..config
+        };
         assert!(!format!("{config:?}").contains("SECRET"));
     }
 }

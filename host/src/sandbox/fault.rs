@@ -82,7 +82,7 @@ pub fn error_outcome(code: ErrorCode, message: &str) -> CallOutcome {
 }
 
 /// `60s`, `1.5s`, `250ms`.
-fn format_duration(d: Duration) -> String {
+pub(super) fn format_duration(d: Duration) -> String {
     if d.subsec_nanos() == 0 {
         format!("{}s", d.as_secs())
     } else if d >= Duration::from_secs(1) {

@@ -36,10 +36,20 @@
 //! a tool error result (`isError`, the envelope of the tool contract; `fault.rs`),
 //! and the sandbox keeps serving.
 //!
+//! At most [`SandboxConfig::max_concurrent_calls`] instances exist at once
+//! (default 8): every list and call takes one of that many slots before it
+//! instantiates and gives it back when its store is dropped. A call that finds
+//! every slot taken waits for one, in arrival order, at most
+//! [`SandboxConfig::queue_timeout`] (default 10 s, not counted in its
+//! deadline), then fails with [`Busy`]. So the guests' memory is bounded by
+//! `max_concurrent_calls × memory_limit_bytes` (512 MiB by default) whatever
+//! the load, and a flood of calls queues instead of growing the process.
+//!
 //! A call can be cancelled ([`Sandbox::call_tool_until`]): the cancellation is
 //! raced against the call, whose future is then dropped, which stops the guest
 //! at its next yield (every epoch tick, every host await: a retry wait on
-//! `wasi:clocks`, a pending request) and frees its instance at once. The same
+//! `wasi:clocks`, a pending request) and frees its instance at once; a call
+//! still waiting for a slot leaves the queue at once. The same
 //! cancellation is in that store's [`EgressPolicy`] ([`EgressPolicy::cancelled_by`]),
 //! because wasi-http sends requests from tasks of their own: no request leaves
 //! after the cancellation, and one in flight is aborted with its connection.
@@ -59,6 +69,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Config, Engine, OptLevel, ResourceLimiter, Store, UpdateDeadline};
@@ -66,9 +77,12 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 pub use self::cache::CACHE_KEEP;
-pub use self::config::{DEFAULT_API_BASE, SandboxConfig, ToolSelection};
+pub use self::config::{
+    DEFAULT_API_BASE, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MEMORY_LIMIT_BYTES,
+    DEFAULT_QUEUE_TIMEOUT, SandboxConfig, ToolSelection,
+};
 pub use self::fault::error_outcome;
-use self::fault::{Fault, format_bytes};
+use self::fault::{Fault, format_bytes, format_duration};
 pub use crate::egress::AuthScheme;
 use crate::egress::{ApiBase, ApiToken, EgressPolicy};
 
@@ -113,6 +127,39 @@ impl fmt::Display for Cancelled {
 
 impl std::error::Error for Cancelled {}
 
+/// A list or call found every instance slot taken
+/// ([`SandboxConfig::max_concurrent_calls`]) and none came free within
+/// [`SandboxConfig::queue_timeout`]: nothing ran, nothing was sent to
+/// PagerDuty, and the same call may simply be made again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy {
+    /// How many calls were running: the configured maximum.
+    pub running: usize,
+    /// How long the call waited for a slot.
+    pub waited: Duration,
+}
+
+impl fmt::Display for Busy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let calls = if self.running == 1 {
+            "1 tool call is running"
+        } else {
+            &format!("{} tool calls are running", self.running)
+        };
+        write!(f, "the server is busy: {calls}, the most it runs at once")?;
+        if !self.waited.is_zero() {
+            write!(
+                f,
+                ", and none finished within {}",
+                format_duration(self.waited)
+            )?;
+        }
+        f.write_str("; nothing was sent to PagerDuty; try again")
+    }
+}
+
+impl std::error::Error for Busy {}
+
 /// The tools component (`components/tools`, `pagerduty_mcp_tools.wasm`), embedded at build time.
 pub static EMBEDDED_COMPONENT: &[u8] = include_bytes!(env!("PAGERDUTY_COMPONENT_PATH"));
 
@@ -135,6 +182,12 @@ struct Inner {
     tools: tokio::sync::OnceCell<Arc<Vec<ToolInfo>>>,
     /// How many stores (instances) exist right now.
     live_stores: Arc<AtomicUsize>,
+    /// One permit per instance that may exist at once.
+    slots: Arc<Semaphore>,
+    max_concurrent_calls: usize,
+    queue_timeout: Duration,
+    /// How many lists and calls are waiting for a slot right now.
+    waiting: AtomicUsize,
 }
 
 impl fmt::Debug for Sandbox {
@@ -143,6 +196,8 @@ impl fmt::Debug for Sandbox {
             .field("egress", &self.inner.egress)
             .field("call_deadline", &self.inner.call_deadline)
             .field("memory_limit_bytes", &self.inner.memory_limit_bytes)
+            .field("max_concurrent_calls", &self.inner.max_concurrent_calls)
+            .field("queue_timeout", &self.inner.queue_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -172,6 +227,10 @@ impl Sandbox {
             !config.call_deadline.is_zero(),
             "the call deadline must be positive"
         );
+        anyhow::ensure!(
+            (1..=Semaphore::MAX_PERMITS).contains(&config.max_concurrent_calls),
+            "the number of concurrent calls must be at least 1"
+        );
         if base.is_insecure() && config.token.is_some() {
             tracing::warn!(api_host = %base, "the API host uses plain http: the token is sent unencrypted");
         }
@@ -199,6 +258,10 @@ impl Sandbox {
                 memory_limit_bytes: config.memory_limit_bytes,
                 tools: tokio::sync::OnceCell::new(),
                 live_stores: Arc::new(AtomicUsize::new(0)),
+                slots: Arc::new(Semaphore::new(config.max_concurrent_calls)),
+                max_concurrent_calls: config.max_concurrent_calls,
+                queue_timeout: config.queue_timeout,
+                waiting: AtomicUsize::new(0),
             }),
         })
     }
@@ -206,13 +269,15 @@ impl Sandbox {
     /// The tools the component offers under this configuration (the selected
     /// toolsets and extra tools, write tools only when enabled), in the
     /// component's order. Asked once per sandbox, then cached. An unusable tool
-    /// selection is an [`InvalidConfiguration`] error.
+    /// selection is an [`InvalidConfiguration`] error. Listing takes an
+    /// instance slot like a call (it instantiates the component), so it can
+    /// fail with [`Busy`]; a failed listing is asked again next time.
     pub async fn list_tools(&self) -> anyhow::Result<Vec<ToolInfo>> {
         let tools = self
             .inner
             .tools
             .get_or_try_init(|| async {
-                match self.run(Op::List, None, None).await.0 {
+                match self.run(Op::List, None, None).await?.0 {
                     Ok(OpResult::List(Ok(tools))) => Ok(Arc::new(tools)),
                     Ok(OpResult::List(Err(message))) => {
                         Err(anyhow::Error::new(InvalidConfiguration(message)))
@@ -230,9 +295,9 @@ impl Sandbox {
 
     /// Every toolset of the component's catalog, whether it is selected, and
     /// which of its tools are offered. An unusable tool selection is an
-    /// [`InvalidConfiguration`] error.
+    /// [`InvalidConfiguration`] error; all slots taken, [`Busy`].
     pub async fn list_toolsets(&self) -> anyhow::Result<Vec<ToolsetInfo>> {
-        match self.run(Op::Toolsets, None, None).await.0 {
+        match self.run(Op::Toolsets, None, None).await?.0 {
             Ok(OpResult::Toolsets(Ok(toolsets))) => Ok(toolsets),
             Ok(OpResult::Toolsets(Err(message))) => {
                 Err(anyhow::Error::new(InvalidConfiguration(message)))
@@ -251,7 +316,8 @@ impl Sandbox {
     /// (`outcome.is_error`), including the sandbox's own errors: a timeout
     /// (`NETWORK_ERROR`), a trap or exceeded memory limit (`INTERNAL_ERROR`).
     /// `Ok(Err(_))` is a call that never reached a tool (unknown tool, arguments
-    /// not an object). `Err(_)` is a host fault.
+    /// not an object). `Err(_)` is a host fault, or [`Busy`]
+    /// (`error.is::<Busy>()`) when no instance slot came free in time.
     ///
     /// Outgoing requests carry the sandbox's default token
     /// ([`SandboxConfig::token`]); see [`Sandbox::call_tool_as`] to call on
@@ -279,7 +345,8 @@ impl Sandbox {
 
     /// Like [`Sandbox::call_tool_as`] (the default token when `token` is
     /// `None`), until `cancel` is cancelled: then the call stops at once and
-    /// the answer is `Err` of [`Cancelled`] (`error.is::<Cancelled>()`).
+    /// the answer is `Err` of [`Cancelled`] (`error.is::<Cancelled>()`), also
+    /// while it is still waiting for an instance slot.
     ///
     /// Stopping means: the guest is dropped at its next yield (a retry wait, a
     /// pending request, or the next epoch tick of busy code), its instance is
@@ -296,10 +363,16 @@ impl Sandbox {
         self.call(token, name, arguments_json, Some(cancel)).await
     }
 
-    /// How many instances exist right now: one per list or call in progress.
-    /// A finished, failed or cancelled call's instance is gone.
+    /// How many instances exist right now: one per list or call in progress,
+    /// never more than [`SandboxConfig::max_concurrent_calls`]. A finished,
+    /// failed or cancelled call's instance is gone.
     pub fn instances_in_use(&self) -> usize {
         self.inner.live_stores.load(Ordering::SeqCst)
+    }
+
+    /// How many lists and calls are waiting for an instance slot right now.
+    pub fn calls_waiting(&self) -> usize {
+        self.inner.waiting.load(Ordering::SeqCst)
     }
 
     async fn call(
@@ -329,9 +402,16 @@ impl Sandbox {
             },
         };
         let ms = started.elapsed().as_secs_f64() * 1000.0;
-        let Some((result, instantiated)) = finished else {
+        let Some(finished) = finished else {
             tracing::info!(tool = name, ms, "tool call cancelled");
             return Err(anyhow::Error::new(Cancelled));
+        };
+        let (result, instantiated) = match finished {
+            Ok(finished) => finished,
+            Err(busy) => {
+                tracing::warn!(tool = name, ms, "tool call refused: {busy}");
+                return Err(anyhow::Error::new(busy));
+            }
         };
         let result = result.map(|r| match r {
             OpResult::Call(r) => r,
@@ -365,23 +445,26 @@ impl Sandbox {
         }
     }
 
-    /// Instantiates the component in a fresh store and runs `op` under the
-    /// memory limit and the deadline, authenticating with `token` (default:
-    /// the sandbox's), its requests stopped by `cancel` (see
+    /// Waits for an instance slot (at most the queue timeout, else [`Busy`]),
+    /// then instantiates the component in a fresh store and runs `op` under
+    /// the memory limit and the deadline, authenticating with `token`
+    /// (default: the sandbox's), its requests stopped by `cancel` (see
     /// [`EgressPolicy::cancelled_by`]). Returns the result and whether the
-    /// instantiation succeeded.
+    /// instantiation succeeded. The slot is given back when the store is
+    /// dropped, also when this future is dropped mid-way.
     async fn run(
         &self,
         op: Op<'_>,
         token: Option<&ApiToken>,
         cancel: Option<&CancellationToken>,
-    ) -> (Result<OpResult, Fault>, bool) {
+    ) -> Result<(Result<OpResult, Fault>, bool), Busy> {
         let inner = &self.inner;
+        let slot = self.slot().await?;
         let deadline = inner.call_deadline;
         let _ticking = epoch::ticking(inner.engine);
         let mut instantiated = false;
         let work = async {
-            let mut store = self.new_store(token, cancel);
+            let mut store = self.new_store(token, cancel, slot);
             let server = match inner.pre.instantiate_async(&mut store).await {
                 Ok(server) => server,
                 Err(error) => return Err(Fault::classify(error, store.data(), inner)),
@@ -405,15 +488,48 @@ impl Sandbox {
             Ok(result) => result,
             Err(_) => Err(Fault::Deadline(deadline)),
         };
-        (result, instantiated)
+        Ok((result, instantiated))
     }
 
-    /// A fresh store for one operation; its egress policy carries `token`, or
-    /// the default token when `None`, and stops sending once `cancel` fires.
+    /// One of the [`SandboxConfig::max_concurrent_calls`] instance slots:
+    /// at once when one is free, else the first to come free within the queue
+    /// timeout (the semaphore is fair: first come, first served), else [`Busy`].
+    /// Dropping the future leaves the queue.
+    async fn slot(&self) -> Result<OwnedSemaphorePermit, Busy> {
+        let inner = &self.inner;
+        if let Ok(permit) = inner.slots.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        let started = Instant::now();
+        let _waiting = Waiting::new(&inner.waiting);
+        tracing::debug!(
+            running = inner.max_concurrent_calls,
+            "every instance slot is taken; waiting for one"
+        );
+        match tokio::time::timeout(inner.queue_timeout, inner.slots.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => {
+                tracing::debug!(
+                    ms = started.elapsed().as_secs_f64() * 1000.0,
+                    "got an instance slot"
+                );
+                Ok(permit)
+            }
+            // The semaphore is never closed; treat it as full if it were.
+            Ok(Err(_)) | Err(_) => Err(Busy {
+                running: inner.max_concurrent_calls,
+                waited: inner.queue_timeout,
+            }),
+        }
+    }
+
+    /// A fresh store for one operation, holding its instance `slot`; its
+    /// egress policy carries `token`, or the default token when `None`, and
+    /// stops sending once `cancel` fires.
     fn new_store(
         &self,
         token: Option<&ApiToken>,
         cancel: Option<&CancellationToken>,
+        slot: OwnedSemaphorePermit,
     ) -> Store<StoreState> {
         let inner = &self.inner;
         let egress = match token {
@@ -435,12 +551,10 @@ impl Sandbox {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             egress,
-            limiter: Limiter {
-                memory_limit: inner.memory_limit_bytes,
-                memory_limit_hit: false,
-            },
+            limiter: Limiter::new(inner.memory_limit_bytes),
             deadline_hit: false,
             _live: LiveStore::new(&inner.live_stores),
+            _slot: slot,
         };
         let mut store = Store::new(inner.engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -483,6 +597,24 @@ struct StoreState {
     limiter: Limiter,
     deadline_hit: bool,
     _live: LiveStore,
+    /// The instance slot this store holds; given back when the store is dropped.
+    _slot: OwnedSemaphorePermit,
+}
+
+/// Counts a list or call in [`Sandbox::calls_waiting`] while it waits for a slot.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Waiting<'_> {
+    fn new(count: &AtomicUsize) -> Waiting<'_> {
+        count.fetch_add(1, Ordering::SeqCst);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Counts a store in [`Sandbox::instances_in_use`] while it exists.
@@ -520,10 +652,26 @@ impl WasiHttpView for StoreState {
     }
 }
 
-/// Caps linear memory and records when the cap was hit.
+/// Caps the linear memory of one instance, all its memories together, and
+/// records when the cap was hit.
 struct Limiter {
     memory_limit: usize,
+    /// The bytes of linear memory the instance has (its memories' sizes).
+    memory_in_use: usize,
+    /// The growth last allowed, taken back if the allocation then failed.
+    last_growth: usize,
     memory_limit_hit: bool,
+}
+
+impl Limiter {
+    fn new(memory_limit: usize) -> Limiter {
+        Limiter {
+            memory_limit,
+            memory_in_use: 0,
+            last_growth: 0,
+            memory_limit_hit: false,
+        }
+    }
 }
 
 /// The most table elements one instance may have.
@@ -532,18 +680,30 @@ const TABLE_ELEMENTS_LIMIT: usize = 1 << 20;
 impl ResourceLimiter for Limiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_limit {
+        // Called with current = 0 when a memory is created.
+        let growth = desired.saturating_sub(current);
+        let total = self.memory_in_use.saturating_add(growth);
+        if total > self.memory_limit {
             self.memory_limit_hit = true;
             wasmtime::bail!(
                 "memory limit of {} exceeded",
                 format_bytes(self.memory_limit)
             );
         }
+        self.memory_in_use = total;
+        self.last_growth = growth;
         Ok(true)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.memory_in_use = self.memory_in_use.saturating_sub(self.last_growth);
+        self.last_growth = 0;
+        tracing::debug!("a guest memory could not grow: {error:#}");
+        Ok(())
     }
 
     fn table_growing(

@@ -5,6 +5,8 @@ mod common;
 
 mod cancel;
 mod cli_smoke;
+mod concurrency;
+mod demo;
 mod docs_up_to_date;
 mod exactness;
 mod http;

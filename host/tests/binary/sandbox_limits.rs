@@ -11,11 +11,13 @@ use serde_json::Value;
 /// dispatches on the first letter of the tool name:
 /// `e` success, `l` endless loop, `t` trap, `g` grows memory forever,
 /// `b` returns text that is not JSON, `i` invalid-arguments, `c` counts calls
-/// in a global (to show per-call isolation), anything else unknown-tool.
+/// in a global (to show per-call isolation), `d` grows each of its two
+/// memories by 2.5 MiB, anything else unknown-tool.
 pub(crate) const TEST_COMPONENT: &str = r#"
 (component
   (core module $m
     (memory (export "memory") 1)
+    (memory $second 1)
     (global $heap (mut i32) (i32.const 4096))
     (global $count (mut i32) (i32.const 0))
     (data (i32.const 1024) "echo")
@@ -102,6 +104,11 @@ pub(crate) const TEST_COMPONENT: &str = r#"
           (loop $grow
             (br_if $grow (i32.ne (memory.grow (i32.const 16)) (i32.const -1))))
           unreachable))
+      (if (i32.eq (local.get $c) (i32.const 100)) ;; d
+        (then
+          (if (i32.eq (memory.grow (i32.const 40)) (i32.const -1)) (then unreachable))
+          (if (i32.eq (memory.grow $second (i32.const 40)) (i32.const -1)) (then unreachable))
+          (return (call $ok (i32.const 1100) (i32.const 54) (i32.const 0)))))
       (if (i32.eq (local.get $c) (i32.const 98)) ;; b
         (then (return (call $ok (i32.const 1200) (i32.const 8) (i32.const 0)))))
       (if (i32.eq (local.get $c) (i32.const 105)) ;; i
@@ -288,6 +295,31 @@ async fn memory_limit_becomes_internal_error() {
         "the tool call exceeded the sandbox memory limit of 4 MiB"
     );
     assert_still_serves(&sandbox).await;
+}
+
+/// The cap is the instance's, all its memories together: two memories of 2.5 MiB
+/// each exceed a cap of 4 MiB although each alone is below it.
+#[tokio::test]
+async fn memory_limit_counts_every_memory_of_the_instance() {
+    let sandbox = sandbox();
+    let outcome = sandbox.call_tool("double", "{}").await.unwrap().unwrap();
+    assert!(outcome.is_error, "{}", outcome.structured_content);
+    let (code, message) = error_of(&outcome.structured_content);
+    assert_eq!(code, "INTERNAL_ERROR");
+    assert_eq!(
+        message,
+        "the tool call exceeded the sandbox memory limit of 4 MiB"
+    );
+    let roomy = Sandbox::with_component(
+        SandboxConfig {
+            memory_limit_bytes: 6 << 20,
+            ..config()
+        },
+        TEST_COMPONENT.as_bytes(),
+    )
+    .unwrap();
+    let outcome = roomy.call_tool("double", "{}").await.unwrap().unwrap();
+    assert!(!outcome.is_error, "{}", outcome.structured_content);
 }
 
 #[tokio::test]

@@ -220,3 +220,116 @@ fn the_token_never_appears_in_results_errors_or_logs_at_any_level() {
             .any(|r| r.headers.iter().any(|(_, v)| v.contains(secret_user_token)))
     );
 }
+
+/// A token pasted into the API host URL (as its user or password, a query value or
+/// the fragment) is never echoed when the URL is refused, whether it is a valid URL
+/// the server does not accept or one that cannot be parsed: not on stderr, not on
+/// stdout, not by `--help`; the message says what is wrong.
+#[test]
+fn a_secret_in_the_api_host_is_never_echoed() {
+    const SECRET: &str = "u+SeCrEtT0KeN";
+    let cases = [
+        // Valid URLs, refused.
+        (
+            format!("https://{SECRET}@api.pagerduty.com"),
+            "credentials are not allowed",
+        ),
+        (
+            format!("https://user:{SECRET}@api.pagerduty.com/"),
+            "credentials are not allowed",
+        ),
+        (
+            format!("http://:{SECRET}@api.example.com"),
+            "credentials are not allowed",
+        ),
+        (
+            format!("https://api.pagerduty.com/?token={SECRET}"),
+            "a query string is not allowed",
+        ),
+        (
+            format!("https://api.pagerduty.com?{SECRET}"),
+            "a query string is not allowed",
+        ),
+        (
+            format!("https://api.pagerduty.com/#{SECRET}"),
+            "a fragment is not allowed",
+        ),
+        (
+            format!("https://api.pagerduty.com/#access_token={SECRET}"),
+            "a fragment is not allowed",
+        ),
+        (
+            format!("https://api.pagerduty.com/v2?token={SECRET}"),
+            "a path (/v2) is not allowed",
+        ),
+        (
+            format!("ftp://user:{SECRET}@api.pagerduty.com"),
+            "is not http or https",
+        ),
+        // Unparseable.
+        (
+            format!("https://user:{SECRET}/x@api.pagerduty.com"),
+            "not an absolute URL",
+        ),
+        (format!("https://user:{SECRET}@"), "not an absolute URL"),
+        (format!("{SECRET}@api.pagerduty.com"), "not an absolute URL"),
+        (
+            format!("https://user:{SECRET}@api.pagerduty.com:99999"),
+            "not an absolute URL",
+        ),
+        (
+            format!("https://api.pagerduty.com:x?token={SECRET}"),
+            "not an absolute URL",
+        ),
+    ];
+    for (api_host, why) in &cases {
+        for (how, args) in [
+            ("the variable", vec!["tools"]),
+            ("the flag", vec!["--api-host", api_host.as_str(), "tools"]),
+            ("serving", vec!["--api-host", api_host.as_str()]),
+            (
+                "calling",
+                vec!["--api-host", api_host.as_str(), "call", "get_current_user"],
+            ),
+        ] {
+            let mut command = common::pagerduty_mcp();
+            command
+                .args(&args)
+                .env("PAGERDUTY_API_TOKEN", "the-real-token")
+                .env("RUST_LOG", "trace");
+            if how == "the variable" {
+                command.env("PAGERDUTY_API_HOST", api_host);
+            }
+            let output = command.output().expect("the binary runs");
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{api_host} ({how}): {stderr}"
+            );
+            assert!(
+                !stdout.contains("SeCrEt") && !stderr.contains("SeCrEt"),
+                "{api_host} ({how}) echoed the secret:\n{stdout}\n{stderr}"
+            );
+            assert!(stderr.contains(why), "{api_host} ({how}): {stderr}");
+            assert!(
+                stderr.contains("PAGERDUTY_API_HOST"),
+                "{api_host} ({how}): {stderr}"
+            );
+            assert!(stderr.contains("***"), "{api_host} ({how}): {stderr}");
+        }
+        // The help shows the variable, not its value.
+        let output = common::pagerduty_mcp()
+            .arg("--help")
+            .env("PAGERDUTY_API_HOST", api_host)
+            .output()
+            .expect("the binary runs");
+        let help = String::from_utf8_lossy(&output.stdout);
+        assert!(help.contains("[env: PAGERDUTY_API_HOST]"), "{help}");
+        assert!(
+            !help.contains("SeCrEt"),
+            "{api_host}: --help echoed the secret"
+        );
+    }
+}
