@@ -135,11 +135,12 @@ pub struct ApiBase {
 impl ApiBase {
     /// Parses and validates an API base URL such as `https://api.pagerduty.com`.
     ///
-    /// An error shows the URL with its credentials, query and fragment values
-    /// redacted ([`redact_url`]): a token pasted into it is never echoed.
+    /// An error shows the URL with its credentials, path, query and fragment
+    /// values redacted ([`shown_api_host`]): a token pasted into it is never
+    /// echoed.
     pub fn parse(text: &str) -> anyhow::Result<ApiBase> {
         let text = text.trim();
-        let shown = redact_url(text);
+        let shown = shown_api_host(text);
         let url = url::Url::parse(text)
             .with_context(|| format!("invalid API host {shown:?}: not an absolute URL (expected e.g. https://api.pagerduty.com)"))?;
         let scheme = match url.scheme() {
@@ -158,8 +159,8 @@ impl ApiBase {
         };
         if url.path() != "/" && !url.path().is_empty() {
             bail!(
-                "invalid API host {shown:?}: a path ({}) is not allowed",
-                url.path()
+                "invalid API host {shown:?}: a path is not allowed (expected only \
+                 scheme://host[:port], e.g. https://api.pagerduty.com)"
             );
         }
         if url.query().is_some() {
@@ -370,6 +371,24 @@ impl EgressPolicy {
     }
 }
 
+/// An API host as error messages show it: [`redact_url`], and a path other
+/// than `/` shown as `/***`. An API host has no path of its own, so a path is
+/// more likely a pasted secret than anything a reader needs to see.
+fn shown_api_host(text: &str) -> String {
+    let redacted = redact_url(text);
+    let after_scheme = redacted.find("://").map_or(0, |i| i + 3);
+    let rest = &redacted[after_scheme..];
+    let location_end = rest.find(['?', '#']).unwrap_or(rest.len());
+    match rest[..location_end].find('/') {
+        Some(slash) if location_end > slash + 1 => format!(
+            "{}/***{}",
+            &redacted[..after_scheme + slash],
+            &rest[location_end..]
+        ),
+        _ => redacted,
+    }
+}
+
 /// `scheme://authority` of a URI, for logs (no path or query, credentials
 /// redacted).
 fn describe_destination(uri: &http::Uri) -> String {
@@ -539,7 +558,10 @@ mod tests {
             ("https://api.pagerduty.com?SECRET", "query"),
             ("https://api.pagerduty.com/#SECRET", "fragment"),
             ("https://api.pagerduty.com/#access_token=SECRET", "fragment"),
-            ("https://api.pagerduty.com/v2?token=SECRET", "path (/v2)"),
+            ("https://api.pagerduty.com/v2?token=SECRET", "a path is not"),
+            ("https://api.pagerduty.com/SECRET", "a path is not"),
+            ("https://api.pagerduty.com/u+SECRET/x", "a path is not"),
+            ("https://api.pagerduty.com:x/SECRET", "not an absolute URL"),
             ("ftp://u:SECRET@api.pagerduty.com", "scheme \"ftp\""),
             // Unparseable.
             ("https://u:SEC/RET@api.pagerduty.com", "not an absolute URL"),

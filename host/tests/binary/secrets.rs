@@ -260,7 +260,15 @@ fn a_secret_in_the_api_host_is_never_echoed() {
         ),
         (
             format!("https://api.pagerduty.com/v2?token={SECRET}"),
-            "a path (/v2) is not allowed",
+            "a path is not allowed",
+        ),
+        (
+            format!("https://api.pagerduty.com/{SECRET}"),
+            "a path is not allowed",
+        ),
+        (
+            format!("https://api.pagerduty.com:x/{SECRET}"),
+            "not an absolute URL",
         ),
         (
             format!("ftp://user:{SECRET}@api.pagerduty.com"),
