@@ -27,7 +27,7 @@
 //!   [`precompile_compatibility_hash`](Engine::precompile_compatibility_hash)
 //!   (wasmtime version, compiler settings, host CPU features) and this crate's
 //!   version; the name holds its first 16 bytes. The file is a header
-//!   ([`MAGIC`], the full identity, an HMAC-SHA256 keyed by the key over the
+//!   ([`MAGIC`], the full identity, a keyed BLAKE3 MAC under the key over the
 //!   magic, the identity and the artifact) followed by the bytes of
 //!   [`Component::serialize`].
 //! * **Loading** opens the artifact without following a symbolic link, checks
@@ -61,7 +61,6 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Instant, SystemTime};
 
 use anyhow::Context as _;
-use hmac::{Hmac, Mac as _};
 use sha2::{Digest as _, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -86,8 +85,6 @@ const HEADER_LEN: usize = MAGIC.len() + 32 + 32;
 
 /// The largest artifact read (the tools component's is a few MiB).
 const MAX_ARTIFACT_BYTES: u64 = 512 << 20;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// The components in this process's memory. Held while loading, so that
 /// concurrent sandboxes load or compile a component once.
@@ -295,9 +292,8 @@ impl fmt::Debug for Key {
 impl Key {
     /// The MAC of an artifact file: over the header's first part (magic and
     /// identity) and the artifact.
-    fn mac(&self, magic_and_identity: &[u8], artifact: &[u8]) -> HmacSha256 {
-        let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(&self.0)
-            .expect("HMAC takes keys of any length");
+    fn mac(&self, magic_and_identity: &[u8], artifact: &[u8]) -> blake3::Hasher {
+        let mut mac = blake3::Hasher::new_keyed(&self.0);
         mac.update(magic_and_identity);
         mac.update(artifact);
         mac
@@ -308,11 +304,8 @@ impl Key {
         let mut header = [0; HEADER_LEN];
         header[..MAGIC.len()].copy_from_slice(MAGIC);
         header[MAGIC.len()..MAGIC.len() + 32].copy_from_slice(&identity.0);
-        let mac = self
-            .mac(&header[..MAGIC.len() + 32], artifact)
-            .finalize()
-            .into_bytes();
-        header[MAGIC.len() + 32..].copy_from_slice(&mac);
+        let mac = self.mac(&header[..MAGIC.len() + 32], artifact).finalize();
+        header[MAGIC.len() + 32..].copy_from_slice(mac.as_bytes());
         header
     }
 
@@ -330,10 +323,20 @@ impl Key {
             .ok_or(Problem::NotOurs)?;
         let identity = read_header(header, expected)?;
         let artifact = &file[HEADER_LEN..];
-        self.mac(&header[..MAGIC.len() + 32], artifact)
-            .verify_slice(&header[MAGIC.len() + 32..])
-            .map_err(|_| Problem::Mac)?;
+        verify_mac(self.mac(&header[..MAGIC.len() + 32], artifact), header)?;
         Ok((identity, artifact))
+    }
+}
+
+/// Whether `mac` (over everything the header's MAC covers) is the MAC
+/// recorded in `header`; compared in constant time ([`blake3::Hash`]'s `==`).
+fn verify_mac(mac: blake3::Hasher, header: &[u8; HEADER_LEN]) -> Result<(), Problem> {
+    let mut recorded = [0; 32];
+    recorded.copy_from_slice(&header[MAGIC.len() + 32..]);
+    if mac.finalize() == blake3::Hash::from_bytes(recorded) {
+        Ok(())
+    } else {
+        Err(Problem::Mac)
     }
 }
 
@@ -648,8 +651,7 @@ fn load_sealed(
         mac.update(&buf[..n]);
         at += n as u64;
     }
-    mac.verify_slice(&header[MAGIC.len() + 32..])
-        .map_err(|_| Problem::Mac)?;
+    verify_mac(mac, &header)?;
     let path = sys::fd_path(&copy);
     // SAFETY: wasmtime runs these bytes as machine code. They are the sealed
     // copy just verified (nobody can change it any more, the artifact's path

@@ -3,7 +3,7 @@
 //! One process-wide [`Engine`] (component model, async, epoch interruption)
 //! compiles each component once; the compiled artifact is cached on disk
 //! (`cache.rs`: `$PAGERDUTY_MCP_CACHE_DIR`, else the user's cache directory) so
-//! a warm start only reads a file and verifies its HMAC before loading it. A
+//! a warm start only reads a file and verifies its MAC before loading it. A
 //! [`Sandbox`] links the component against WASI 0.2 and `wasi:http` once
 //! ([`InstancePre`](wasmtime::component::InstancePre))
 //! and then gives every [`Sandbox::list_tools`] / [`Sandbox::call_tool`] a fresh
