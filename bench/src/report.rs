@@ -225,7 +225,7 @@ pub fn markdown(r: &Results) -> String {
     );
     let _ = writeln!(
         m,
-        "| precompiled load time (deserialize the cached artifact, median of {}) | {} (min {}, max {}) |",
+        "| precompiled load time (read, verify and deserialize the cached artifact, median of {}) | {} (min {}, max {}) |",
         r.load_ms.n,
         f_ms(r.load_ms.p50),
         f_ms(r.load_ms.min),

@@ -77,7 +77,9 @@ Examples:
 
 Files:
   The compiled sandbox code is cached in $XDG_CACHE_HOME/pagerduty-mcp (default ~/.cache/pagerduty-mcp);
-  set PAGERDUTY_MCP_CACHE_DIR to use another directory, or to `off` to disable the cache.
+  set PAGERDUTY_MCP_CACHE_DIR to use another directory, or to `off` to disable the cache. The
+  directory must be yours and not writable by others; each file in it is verified (a MAC under
+  its key file mac.key) before it is loaded, else the code is compiled anew.
 
 MCP client configuration (e.g. Claude Desktop):
   {\"mcpServers\": {\"pagerduty\": {\"command\": \"pagerduty-mcp\",

@@ -3,8 +3,9 @@
 //! One process-wide [`Engine`] (component model, async, epoch interruption)
 //! compiles each component once; the compiled artifact is cached on disk
 //! (`cache.rs`: `$PAGERDUTY_MCP_CACHE_DIR`, else the user's cache directory) so
-//! a warm start only maps a file. A [`Sandbox`] links the component against
-//! WASI 0.2 and `wasi:http` once ([`InstancePre`](wasmtime::component::InstancePre))
+//! a warm start only reads a file and verifies its MAC before loading it. A
+//! [`Sandbox`] links the component against WASI 0.2 and `wasi:http` once
+//! ([`InstancePre`](wasmtime::component::InstancePre))
 //! and then gives every [`Sandbox::list_tools`] / [`Sandbox::call_tool`] a fresh
 //! [`Store`] and instance, so calls are isolated from each other and run in
 //! parallel. [`Sandbox::call_tool_as`] is the same call on behalf of a caller

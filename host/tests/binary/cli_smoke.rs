@@ -2,7 +2,6 @@
 //! component in the sandbox, against the fake PagerDuty.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
@@ -137,50 +136,6 @@ fn missing_token_is_one_clear_line() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("PAGERDUTY_API_TOKEN"), "{stderr}");
     assert!(output.stdout.is_empty());
-}
-
-#[test]
-fn compiled_component_is_cached() {
-    fn artifacts(dir: &std::path::Path) -> Vec<PathBuf> {
-        std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "cwasm"))
-            .collect()
-    }
-    // The warm-up run compiled the component and cached it.
-    let shared = artifacts(common::shared_cache());
-    assert_eq!(shared.len(), 1, "{shared:?}");
-
-    let dir = common::scratch_dir("cache");
-    let artifact = dir.join(shared[0].file_name().unwrap());
-    std::fs::copy(&shared[0], &artifact).unwrap();
-    let modified = std::fs::metadata(&artifact).unwrap().modified().unwrap();
-    let tools = |dir: &PathBuf| {
-        let mut cmd = common::pagerduty_mcp();
-        cmd.env("PAGERDUTY_MCP_CACHE_DIR", dir);
-        let output = cmd.args(["--demo", "tools"]).output().unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        output.stdout
-    };
-
-    // A warm start uses the artifact without rewriting it.
-    let first = tools(&dir);
-    assert_eq!(
-        std::fs::metadata(&artifact).unwrap().modified().unwrap(),
-        modified
-    );
-    assert_eq!(artifacts(&dir), std::slice::from_ref(&artifact));
-
-    // A corrupt artifact is replaced.
-    std::fs::write(&artifact, b"garbage").unwrap();
-    assert_eq!(tools(&dir), first);
-    assert!(std::fs::metadata(&artifact).unwrap().len() > 1000);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A `pagerduty-mcp --demo` child, spoken to in MCP over stdio.

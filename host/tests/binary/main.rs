@@ -3,6 +3,7 @@
 
 mod common;
 
+mod cache;
 mod cancel;
 mod cli_smoke;
 mod concurrency;
