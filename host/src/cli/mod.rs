@@ -76,7 +76,9 @@ Examples:
   pagerduty-mcp call list_incidents '{\"statuses\":[\"triggered\"],\"limit\":5}'
 
 Files:
-  The compiled sandbox code is cached in $XDG_CACHE_HOME/pagerduty-mcp (default ~/.cache/pagerduty-mcp);
+  The sandbox code comes precompiled inside this binary: no start writes or reads a file for it.
+  Where that code does not fit this machine (or with PAGERDUTY_MCP_PRECOMPILED=off), it is
+  compiled and cached in $XDG_CACHE_HOME/pagerduty-mcp (default ~/.cache/pagerduty-mcp);
   set PAGERDUTY_MCP_CACHE_DIR to use another directory, or to `off` to disable the cache. The
   directory must be yours and not writable by others; each file in it is verified (a MAC under
   its key file mac.key) before it is loaded, else the code is compiled anew.
