@@ -1,5 +1,5 @@
-//! JSON-RPC 2.0 exactness in front of rmcp, shared by the stdio framing
-//! ([`crate::stdio`]) and the HTTP request checks ([`crate::http_check`]).
+//! JSON-RPC 2.0 exactness in front of rmcp, shared by the native host's stdio
+//! framing and HTTP request checks and by the MCP server component.
 //!
 //! rmcp answers some malformed messages without the request's `id` (stdio),
 //! with a plain-text HTTP 415 (HTTP), or not at all. [`check`] looks at a
