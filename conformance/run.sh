@@ -46,6 +46,8 @@ case "$TARGET" in
 esac
 
 log() { printf 'conformance: %s\n' "$*" >&2; }
+# shellcheck source=../scripts/lib/component.sh
+source "$REPO_ROOT/scripts/lib/component.sh"
 
 # --- node_modules from the committed package-lock.json, rebuilt when it changes ----------
 want_stamp="$( { cat "$CONF_DIR/package.json" "$CONF_DIR/package-lock.json"; uname -sm; } | sha256sum | cut -d' ' -f1)"
@@ -65,8 +67,6 @@ log "suite $("$NODE" -p "require('$CONF_DIR/node_modules/@modelcontextprotocol/c
 
 # --- the server under test ---------------------------------------------------------------
 if [[ "$TARGET" == component ]]; then
-  # shellcheck source=../scripts/lib/component.sh
-  source "$REPO_ROOT/scripts/lib/component.sh"
   WASM="${PAGERDUTY_MCP_HTTP_WASM:-$TARGET_DIR/components/pagerduty_mcp_http.wasm}"
   if [[ ! -f "$WASM" ]]; then
     log "missing component: $WASM"
@@ -107,35 +107,9 @@ env -u PAGERDUTY_MCP_HTTP_TOKEN -u PAGERDUTY_MCP_ALLOWED_ORIGINS -u PAGERDUTY_MC
   "$BIN" --demo --http 127.0.0.1:0 --log-level "${CONFORMANCE_SERVER_LOG:-warn}" \
   </dev/null >/dev/null 2>"$server_log" &
 server_pid=$!
-stop_server() {
-  if kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-  fi
-  wait "$server_pid" 2>/dev/null || true
-}
-trap stop_server EXIT
-
-url=""
-for _ in $(seq 1 600); do
-  url="$(sed -n 's/^pagerduty-mcp: listening on \(http:[^ ]*\).*/\1/p' "$server_log" | head -n1)"
-  [[ -n "$url" ]] && break
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    log "the server exited before listening:"
-    cat "$server_log" >&2
-    exit 2
-  fi
-  sleep 0.1
-done
-if [[ -z "$url" ]]; then
-  log "the server did not start listening within 60 s:"
-  cat "$server_log" >&2
+trap 'stop_pid "$server_pid"' EXIT
+url="$(_wait_for_url "$server_pid" "$server_log" 's/^pagerduty-mcp: listening on \(http:[^ ]*\).*/\1/p')" ||
   exit 2
-fi
 log "server: $url"
 
 fi

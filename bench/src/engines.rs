@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 
 use crate::report::{f_bytes, f_ms};
 use crate::rpc::Launch;
-use crate::{Cli, FAKE_USER_TOKEN, HttpLoad, Who, free_port, http_load, log, wait_listening};
+use crate::{Cli, FAKE_USER_TOKEN, HttpLoad, Load, Who, free_port, http_load, log, wait_listening};
 
 /// The concurrent clients of each measurement.
 pub const CLIENTS: [usize; 3] = [1, 8, 32];
@@ -89,7 +89,7 @@ pub fn run(
         .arg(component)
         .stdin(Stdio::null())
         .stdout(fs::File::create(&component_log)?)
-        .stderr(fs::File::create(&component_log.with_extension("err"))?)
+        .stderr(fs::File::create(component_log.with_extension("err"))?)
         .spawn()?;
     let served = wait_listening("wasmtime serve", child, &component_addr, &component_log)?;
 
@@ -110,16 +110,12 @@ pub fn run(
     for clients in CLIENTS {
         for (name, addr) in [("component", &served.addr), ("native", &native.addr)] {
             log(format!("engines: {name}, {tool} with {clients} clients"));
-            let load = http_load(
-                addr,
-                tool,
-                &[],
-                ids,
-                true,
+            let load = Load {
                 clients,
                 seconds,
-                Some(&authorization),
-            )?;
+                authorization: Some(&authorization),
+            };
+            let load = http_load(addr, tool, &[], ids, true, load)?;
             if name == "component" {
                 comparison.component.push(load);
             } else {

@@ -961,7 +961,12 @@ fn http_phase(
                     (Who::Theirs, false) => "get_incidents(team_ids)".into(),
                     (Who::Theirs, true) => "get_incidents(incident_id)".into(),
                 };
-                let load = http_load(&process.addr, tool, teams, &ids, get, clients, secs, None)
+                let load = Load {
+                    clients,
+                    seconds: secs,
+                    authorization: None,
+                };
+                let load = http_load(&process.addr, tool, teams, &ids, get, load)
                     .with_context(|| format!("{}: HTTP load with {tool}", who.name()))?;
                 server.loads.push(HttpLoad {
                     tool: label,
@@ -977,16 +982,27 @@ fn http_phase(
     Ok(())
 }
 
+/// How hard [`http_load`] pushes: clients, for how long, with which `Authorization`.
+#[derive(Debug, Clone, Copy)]
+pub struct Load<'a> {
+    pub clients: usize,
+    pub seconds: f64,
+    pub authorization: Option<&'a str>,
+}
+
 fn http_load(
     addr: &str,
     tool: &str,
     teams: &[String],
     ids: &[String],
     get: bool,
-    clients: usize,
-    seconds: f64,
-    authorization: Option<&str>,
+    load: Load<'_>,
 ) -> anyhow::Result<HttpLoad> {
+    let Load {
+        clients,
+        seconds,
+        authorization,
+    } = load;
     let barrier = Arc::new(Barrier::new(clients));
     let duration = Duration::from_secs_f64(seconds);
     let handles: Vec<_> = (0..clients)

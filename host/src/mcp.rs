@@ -176,12 +176,7 @@ impl McpServer {
         cancel: &CancellationToken,
     ) -> Result<CallToolResult, McpError> {
         let name = params.name.as_ref();
-        let arguments = match &params.arguments {
-            Some(args) => serde_json::to_string(args).map_err(|e| {
-                McpError::invalid_params(format!("arguments are not valid JSON: {e}"), None)
-            })?,
-            None => "{}".to_owned(),
-        };
+        let arguments = pagerduty_mcp_protocol::tools::arguments_json(&params)?;
         let result = self
             .sandbox
             .call_tool_until(token, name, &arguments, cancel)

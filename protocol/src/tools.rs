@@ -6,7 +6,8 @@
 use pagerduty_tools::catalog::{CallFault, ToolDescription};
 use rmcp::ErrorData;
 use rmcp::model::{
-    CallToolResult, ContentBlock, ErrorCode, Implementation, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResult, ContentBlock, ErrorCode, Implementation,
+    ServerCapabilities, ServerConfig, Tool,
 };
 
 /// The rmcp tool of a description (through [`pagerduty_tools::mcp::tool`]).
@@ -23,6 +24,16 @@ pub fn call_tool_result(envelope: &str, is_error: bool) -> CallToolResult {
     mcp.structured_content = Some(result.structured);
     mcp.is_error = Some(result.is_error);
     mcp
+}
+
+/// A `tools/call`'s arguments as the JSON text the catalog takes (`{}` when absent).
+pub fn arguments_json(params: &CallToolRequestParams) -> Result<String, ErrorData> {
+    match &params.arguments {
+        Some(arguments) => serde_json::to_string(arguments).map_err(|e| {
+            ErrorData::invalid_params(format!("arguments are not valid JSON: {e}"), None)
+        }),
+        None => Ok("{}".to_owned()),
+    }
 }
 
 /// The JSON-RPC error for a call of `name` that never reached a tool (through

@@ -101,12 +101,7 @@ impl<T: Transport + Send + Sync + 'static> ServerHandler for McpComponent<T> {
             })?;
         let config = self.config()?;
         let name = request.name.as_ref();
-        let arguments = match &request.arguments {
-            Some(arguments) => serde_json::to_string(arguments).map_err(|e| {
-                McpError::invalid_params(format!("arguments are not valid JSON: {e}"), None)
-            })?,
-            None => "{}".to_owned(),
-        };
+        let arguments = tools::arguments_json(&request)?;
         let transport = WithCredential {
             inner: self.transport.as_ref(),
             authorization: credential.authorization(),
