@@ -7,7 +7,7 @@ use pagerduty_tools::catalog::{CallFault, ToolDescription};
 use rmcp::ErrorData;
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ContentBlock, ErrorCode, Implementation,
-    ServerCapabilities, ServerConfig, Tool,
+    ServerCapabilities, ServerConfig, Tool, ToolsCapability,
 };
 
 /// The rmcp tool of a description (through [`pagerduty_tools::mcp::tool`]).
@@ -47,7 +47,10 @@ pub fn fault_error(name: &str, fault: &CallFault) -> ErrorData {
 /// capability, [`pagerduty_tools::mcp::SERVER_NAME`] at `version` with
 /// `description`, and `instructions`.
 pub fn server_config(version: &str, description: &str, instructions: &str) -> ServerConfig {
-    ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+    // Field by field: rmcp's capability builder exists only with its `server` feature.
+    let mut capabilities = ServerCapabilities::default();
+    capabilities.tools = Some(ToolsCapability::default());
+    ServerConfig::new(capabilities)
         .with_server_info(
             Implementation::new(pagerduty_tools::mcp::SERVER_NAME, version)
                 .with_title("PagerDuty")
