@@ -217,10 +217,17 @@ pub struct Results {
     pub chosen_teams: Vec<String>,
     pub cold_list: Pair<Summary>,
     pub cold_init: Pair<Summary>,
+    /// First start with an empty cache (the embedded artifact).
     pub first_start: Summary,
+    /// First start with an empty cache and without the embedded artifact (compiles).
+    pub first_start_compiling: Summary,
     pub compile_ms: Summary,
+    /// Loading the embedded artifact.
     pub load_ms: Summary,
     pub sandbox_ready_ms: Summary,
+    /// Loading the cached artifact (without the embedded one).
+    pub cache_load_ms: Summary,
+    pub cache_ready_ms: Summary,
     pub wasm_bytes: Option<u64>,
     pub cwasm_bytes: Option<u64>,
     pub binary_bytes: u64,
@@ -419,51 +426,69 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         return Ok(());
     }
 
-    // --- The component: compile (empty cache) and load (warm cache) --------------
+    // --- The component: first starts (embedded artifact; compiling), loads ---------
+    // Without the artifact precompiled into the binary (PAGERDUTY_MCP_PRECOMPILED=off)
+    // a first start compiles with Cranelift and writes the cache.
+    let no_embedded = ours.with_env("PAGERDUTY_MCP_PRECOMPILED", "off");
     log(format!(
-        "first starts with an empty compiled-component cache ({compile_runs}x)"
+        "first starts with an empty cache, with and without the embedded artifact ({compile_runs}x each)"
     ));
     let mut first = Vec::new();
+    let mut first_compiling = Vec::new();
     let mut compile = Vec::new();
     for i in 0..compile_runs {
-        let dir = work.join("cache-empty");
-        let _ = fs::remove_dir_all(&dir);
-        let logfile = logs.join(format!("first-start-{i}.log"));
-        let l = ours
-            .with_env("PAGERDUTY_MCP_CACHE_DIR", &dir.to_string_lossy())
-            .with_args(&["--log-level", "pagerduty_mcp_host=debug"]);
-        let l = Launch {
-            log: logfile.clone(),
-            ..l
-        };
-        let (_, list_ms, _) = cold_start(Who::Ours, &l)?;
-        first.push(list_ms);
-        compile.extend(log_ms(&logfile, "compiled the component"));
-        if i == 0 {
-            r.cwasm_bytes = largest_cwasm(&dir);
+        for (embedded, base) in [(true, &ours), (false, &no_embedded)] {
+            let dir = work.join("cache-empty");
+            let _ = fs::remove_dir_all(&dir);
+            let logfile = logs.join(format!("first-start-{i}-{embedded}.log"));
+            let l = Launch {
+                log: logfile.clone(),
+                ..base
+                    .with_env("PAGERDUTY_MCP_CACHE_DIR", &dir.to_string_lossy())
+                    .with_args(&["--log-level", "pagerduty_mcp_host=debug"])
+            };
+            let (_, list_ms, _) = cold_start(Who::Ours, &l)?;
+            if embedded {
+                first.push(list_ms);
+            } else {
+                first_compiling.push(list_ms);
+                compile.extend(log_ms(&logfile, "compiled the component"));
+                if i == 0 {
+                    r.cwasm_bytes = largest_cwasm(&dir);
+                }
+            }
         }
     }
     r.first_start = summarize(&first);
+    r.first_start_compiling = summarize(&first_compiling);
     r.compile_ms = summarize(&compile);
 
-    // The warm cache used from here on.
+    // The warm cache used from here on (by starts without the embedded artifact).
     let _ = fs::remove_dir_all(&cache);
-    cold_start(Who::Ours, &ours)?;
+    cold_start(Who::Ours, &no_embedded)?;
     cold_start(Who::Theirs, &theirs)?; // also warms the OS file cache for Python
-    let mut load = Vec::new();
-    let mut ready = Vec::new();
+    let (mut load, mut ready) = (Vec::new(), Vec::new());
+    let (mut cache_load, mut cache_ready) = (Vec::new(), Vec::new());
     for i in 0..load_runs {
-        let logfile = logs.join(format!("warm-start-{i}.log"));
-        let l = Launch {
-            log: logfile.clone(),
-            ..ours.with_args(&["--log-level", "pagerduty_mcp_host=debug"])
-        };
-        cold_start(Who::Ours, &l)?;
-        load.extend(log_ms(&logfile, "loaded the precompiled component"));
-        ready.extend(log_ms(&logfile, "sandbox ready"));
+        for (embedded, base) in [(true, &ours), (false, &no_embedded)] {
+            let logfile = logs.join(format!("warm-start-{i}-{embedded}.log"));
+            let l = Launch {
+                log: logfile.clone(),
+                ..base.with_args(&["--log-level", "pagerduty_mcp_host=debug"])
+            };
+            cold_start(Who::Ours, &l)?;
+            let (load, ready) = match embedded {
+                true => (&mut load, &mut ready),
+                false => (&mut cache_load, &mut cache_ready),
+            };
+            load.extend(log_ms(&logfile, "loaded the precompiled component"));
+            ready.extend(log_ms(&logfile, "sandbox ready"));
+        }
     }
     r.load_ms = summarize(&load);
     r.sandbox_ready_ms = summarize(&ready);
+    r.cache_load_ms = summarize(&cache_load);
+    r.cache_ready_ms = summarize(&cache_ready);
     r.wasm_bytes = cli
         .component
         .as_ref()

@@ -1,11 +1,19 @@
-//! The compiled-component cache: a component is compiled once per process,
-//! and its compiled artifact kept on disk for the next process.
+//! The compiled component: loaded once per process, from the artifact
+//! precompiled into this binary, else from an on-disk cache, else compiled
+//! (and then kept on disk for the next process).
 //!
 //! Compiling the component with Cranelift takes seconds; loading a precompiled
-//! artifact takes milliseconds. Loading an artifact runs its machine code in
-//! the host, outside the sandbox, so an artifact is loaded only when this
-//! program wrote it, for this component and this engine, and nobody changed it
-//! since (docs/SECURITY.md, "The compiled-component cache"):
+//! artifact takes a fraction of a millisecond. The embedded component's
+//! artifact is built with the binary (`host/build.rs`), so a first start in a
+//! fresh container is as fast as any other and needs no writable directory;
+//! it is used unless `PAGERDUTY_MCP_PRECOMPILED=off` or wasmtime refuses it
+//! (another CPU architecture's features, say). The cache below serves the rest:
+//! components given at run time, and binaries built without an artifact.
+//!
+//! Loading an artifact runs its machine code in the host, outside the sandbox,
+//! so a cached artifact is loaded only when this program wrote it, for this
+//! component and this engine, and nobody changed it since (docs/SECURITY.md,
+//! "The compiled-component cache"):
 //!
 //! * **The directory** is `$PAGERDUTY_MCP_CACHE_DIR` if set (the value `off`
 //!   disables the cache), else `$XDG_CACHE_HOME/pagerduty-mcp`, else
@@ -96,13 +104,16 @@ fn loaded() -> std::sync::MutexGuard<'static, HashMap<Identity, Component>> {
         .unwrap_or_else(|e| e.into_inner())
 }
 
-/// The compiled component: from this process's memory, the disk cache, or
-/// compiled (and then cached). `sha256` is the component's digest when known
-/// (computed at build time for the embedded one).
+/// The compiled component: from this process's memory, the artifact
+/// precompiled at build time, the disk cache, or compiled (and then cached).
+/// `sha256` is the component's digest when known (computed at build time for
+/// the embedded one); `embedded`: `wasm` is the embedded component, whose
+/// artifact this binary carries ([`super::embedded`]).
 pub(super) fn component(
     engine: &Engine,
     wasm: &[u8],
     sha256: Option<&str>,
+    embedded: bool,
 ) -> anyhow::Result<Component> {
     let digest = match sha256 {
         Some(d) => d.to_owned(),
@@ -112,6 +123,13 @@ pub(super) fn component(
     let mut loaded = loaded();
     if let Some(component) = loaded.get(&identity) {
         return Ok(component.clone());
+    }
+    if embedded
+        && embedded_enabled(|name| std::env::var_os(name))
+        && let Some(component) = load_embedded(engine)
+    {
+        loaded.insert(identity, component.clone());
+        return Ok(component);
     }
     let dir = cache_dir_path(|name| std::env::var_os(name)).and_then(|path| {
         CacheDir::open(&path)
@@ -128,6 +146,41 @@ pub(super) fn component(
     let (component, _) = load_or_compile(engine, wasm, &identity, dir.as_ref())?;
     loaded.insert(identity, component.clone());
     Ok(component)
+}
+
+/// The variable that turns off the artifact precompiled at build time (`off`):
+/// for measuring and testing the cache and the compiler.
+const PRECOMPILED_VAR: &str = "PAGERDUTY_MCP_PRECOMPILED";
+
+/// Whether the artifact precompiled at build time may be used (`var` reads a
+/// variable): unless [`PRECOMPILED_VAR`] is `off`.
+fn embedded_enabled(var: impl Fn(&str) -> Option<OsString>) -> bool {
+    var(PRECOMPILED_VAR).is_none_or(|v| v != "off")
+}
+
+/// The component precompiled into this binary ([`super::embedded`]) when the
+/// engine accepts it (wasmtime checks its version, the compiler settings and
+/// that this CPU has every feature the code uses); `None`, with the reason
+/// logged, when it does not: then the cache or the compiler provides it.
+fn load_embedded(engine: &Engine) -> Option<Component> {
+    let started = Instant::now();
+    match super::embedded::component(engine) {
+        Ok(component) => {
+            tracing::debug!(
+                source = "embedded",
+                ms = started.elapsed().as_secs_f64() * 1000.0,
+                "loaded the precompiled component"
+            );
+            Some(component)
+        }
+        Err(error) => {
+            tracing::info!(
+                "not using the precompiled component in this binary ({error:#}); using the \
+                 compiled-component cache"
+            );
+            None
+        }
+    }
 }
 
 /// What [`load_or_compile`] did.

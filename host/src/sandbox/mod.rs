@@ -61,6 +61,8 @@
 
 mod cache;
 mod config;
+mod embedded;
+mod engine_config;
 mod epoch;
 mod fault;
 
@@ -73,7 +75,7 @@ use anyhow::Context as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use wasmtime::component::{Linker, ResourceTable};
-use wasmtime::{Config, Engine, OptLevel, ResourceLimiter, Store, UpdateDeadline};
+use wasmtime::{Engine, ResourceLimiter, Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -206,16 +208,28 @@ impl fmt::Debug for Sandbox {
 impl Sandbox {
     /// A sandbox running the embedded component (built from this workspace).
     pub fn new(config: SandboxConfig) -> anyhow::Result<Sandbox> {
-        Self::build(config, EMBEDDED_COMPONENT, Some(EMBEDDED_COMPONENT_SHA256))
+        Self::build(
+            config,
+            EMBEDDED_COMPONENT,
+            Some(EMBEDDED_COMPONENT_SHA256),
+            true,
+        )
     }
 
     /// A sandbox running `component_wasm`, any component of the `server` world
     /// (binary or, for tests, WAT text).
     pub fn with_component(config: SandboxConfig, component_wasm: &[u8]) -> anyhow::Result<Sandbox> {
-        Self::build(config, component_wasm, None)
+        Self::build(config, component_wasm, None, false)
     }
 
-    fn build(config: SandboxConfig, wasm: &[u8], sha256: Option<&str>) -> anyhow::Result<Sandbox> {
+    /// `embedded`: `wasm` is [`EMBEDDED_COMPONENT`], whose artifact this binary
+    /// carries precompiled (`embedded.rs`).
+    fn build(
+        config: SandboxConfig,
+        wasm: &[u8],
+        sha256: Option<&str>,
+        embedded: bool,
+    ) -> anyhow::Result<Sandbox> {
         let started = Instant::now();
         let base = ApiBase::parse(&config.api_base)?;
         let egress = EgressPolicy::new(
@@ -236,7 +250,7 @@ impl Sandbox {
             tracing::warn!(api_host = %base, "the API host uses plain http: the token is sent unencrypted");
         }
         let engine = engine()?;
-        let component = cache::component(engine, wasm, sha256)?;
+        let component = cache::component(engine, wasm, sha256, embedded)?;
         let linker = linker(engine)?;
         let instance_pre = linker
             .instantiate_pre(&component)
@@ -724,11 +738,9 @@ fn engine() -> anyhow::Result<&'static Engine> {
     if let Some(engine) = ENGINE.get() {
         return Ok(engine);
     }
-    let mut config = Config::new();
-    config
-        .wasm_component_model(true)
-        .epoch_interruption(true)
-        .cranelift_opt_level(OptLevel::Speed);
+    let mut config = engine_config::engine_config();
+    // Runtime-only (not a compilation setting): lets the embedded artifact run in place.
+    config.with_custom_code_memory(embedded::code_memory());
     let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
     Ok(ENGINE.get_or_init(|| engine))
 }

@@ -1,8 +1,11 @@
-//! The compiled-component cache through the binary: a warm start loads the
-//! verified artifact without compiling; a tampered artifact or an unsafe cache
-//! directory is not used, with a warning, and the server still starts
-//! (docs/SECURITY.md, "The compiled-component cache"; the attacks one by one
-//! are the unit tests of `host/src/sandbox/cache.rs`).
+//! The compiled component through the binary: it starts from the artifact
+//! precompiled into it, with no cache and no compiler. With that turned off
+//! (`PAGERDUTY_MCP_PRECOMPILED=off`, as for a component the binary has no
+//! artifact of), a warm start loads the verified cached artifact without
+//! compiling; a tampered artifact or an unsafe cache directory is not used,
+//! with a warning, and the server still starts (docs/SECURITY.md, "The
+//! compiled-component cache"; the attacks one by one are the unit tests of
+//! `host/src/sandbox/cache.rs`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -39,11 +42,18 @@ fn warm_copy(name: &str) -> (PathBuf, PathBuf) {
     (dir, artifact)
 }
 
-/// `pagerduty-mcp --demo tools` with the cache in `dir`, logging the cache's
-/// steps; it must succeed.
+/// `pagerduty-mcp --demo tools` with the cache in `dir` and without the
+/// embedded artifact, logging the cache's steps; it must succeed.
 fn tools(dir: &Path) -> Output {
+    tools_with(dir, &[("PAGERDUTY_MCP_PRECOMPILED", "off")])
+}
+
+/// `pagerduty-mcp --demo tools` with the cache in `dir` and the variables
+/// `env`, logging the cache's steps; it must succeed.
+fn tools_with(dir: &Path, env: &[(&str, &str)]) -> Output {
     let output = common::pagerduty_mcp()
         .env("PAGERDUTY_MCP_CACHE_DIR", dir)
+        .envs(env.iter().copied())
         .env("RUST_LOG", "pagerduty_mcp_host=debug")
         .args(["--demo", "tools"])
         .output()
@@ -58,6 +68,38 @@ fn tools(dir: &Path) -> Output {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_first_start_runs_the_embedded_artifact_without_cache_or_compiler() {
+    let dir = common::scratch_dir("cache-embedded");
+    for env in [&[][..], &[("PAGERDUTY_MCP_PRECOMPILED", "on")][..]] {
+        let output = tools_with(&dir, env);
+        let log = stderr(&output);
+        assert!(log.contains(LOADED) && log.contains("embedded"), "{log}");
+        assert!(!log.contains(COMPILED), "{log}");
+        assert!(!log.contains("WARN"), "{log}");
+        assert!(String::from_utf8_lossy(&output.stdout).contains("list_incidents"));
+        // The cache was not needed: nothing written.
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0, "{log}");
+    }
+    // A cache directory that cannot exist (below a regular file), as on a
+    // read-only file system: not even looked at.
+    fs::write(dir.join("file"), b"").unwrap();
+    let log = stderr(&tools_with(&dir.join("file/cache"), &[]));
+    assert!(log.contains(LOADED) && !log.contains("WARN"), "{log}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn without_the_embedded_artifact_a_first_start_compiles_and_caches() {
+    let dir = common::scratch_dir("cache-first");
+    let output = tools(&dir);
+    let log = stderr(&output);
+    assert!(log.contains(COMPILED), "{log}");
+    assert!(!log.contains("embedded"), "{log}");
+    assert_eq!(artifacts(&dir).len(), 1, "{log}");
+    let _ = fs::remove_dir_all(&dir);
 }
 
 #[test]

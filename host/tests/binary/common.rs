@@ -27,6 +27,7 @@ const ENV_VARS: &[&str] = &[
     "PAGERDUTY_MCP_MAX_CONNECTIONS",
     "PAGERDUTY_MCP_HEADER_TIMEOUT",
     "PAGERDUTY_MCP_IDLE_TIMEOUT",
+    "PAGERDUTY_MCP_PRECOMPILED",
     "RUST_LOG",
 ];
 
@@ -76,7 +77,8 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 }
 
 /// The component cache shared by the tests of this run, warmed once: compiling the
-/// component takes a while in debug builds.
+/// component takes a while in debug builds. (The binary starts from its embedded
+/// precompiled component and leaves the cache alone unless told not to, as here.)
 pub fn shared_cache() -> &'static Path {
     static SHARED: OnceLock<PathBuf> = OnceLock::new();
     SHARED.get_or_init(|| {
@@ -84,6 +86,7 @@ pub fn shared_cache() -> &'static Path {
         let dir = scratch_dir("shared");
         let output = without_inherited_env()
             .env("PAGERDUTY_MCP_CACHE_DIR", &dir)
+            .env("PAGERDUTY_MCP_PRECOMPILED", "off")
             .args(["--demo", "tools"])
             .output()
             .expect("the binary runs");
