@@ -212,15 +212,15 @@ fn limits(c: &Comparison) -> String {
     let first_growth = calls_per_second(c8) / calls_per_second(c1).max(f64::EPSILON);
     format!(
         "**What limits throughput.** With one client the component's median call takes {} \
-         against {} natively: that difference is the per-request cost of the engine and the \
-         component. `wasmtime serve` instantiates the component for every HTTP request, and the \
-         component then builds rmcp's service and a current-thread runtime, reads its \
+         against {} natively. Per request, `wasmtime serve` instantiates the component afresh, \
+         and the component builds rmcp's service and a current-thread runtime, reads its \
          environment and parses the request; the native host keeps rmcp's service, its sessions \
-         and the compiled component, and instantiates only the tools. More clients barely add \
-         throughput (the component's calls/s change ×{first_growth:.2} from 1 to {} clients and \
-         ×{growth:.2} from {} to {}, while latency grows with the queue): the {} CPUs are shared \
+         and the compiled component, and instantiates only the tools, per call. With more \
+         clients the component's calls/s change ×{first_growth:.2} from 1 to {} clients and \
+         ×{growth:.2} from {} to {}, while latency grows with the queue: the {} CPUs are shared \
          by the load generator's threads, the server and the fake PagerDuty, which answers every \
-         call too, so the run is CPU-bound, not bound by either server's concurrency.",
+         call too, so past a few clients the run is CPU-bound, not bound by either server's \
+         concurrency. On a shared machine these figures move between runs by tens of percent.",
         f_ms(c1.latency.p50),
         f_ms(n1.latency.p50),
         c8.clients,
