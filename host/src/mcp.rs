@@ -327,9 +327,10 @@ impl ServerHandler for McpServer {
         request: CustomRequest,
         _context: RequestContext<RoleServer>,
     ) -> Result<CustomResult, McpError> {
-        let (code, message) =
-            crate::jsonrpc::custom_request_error(&request.method, request.params.as_ref());
-        Err(McpError::new(rmcp::model::ErrorCode(code), message, None))
+        Err(crate::jsonrpc::custom_request_answer(
+            &request.method,
+            request.params.as_ref(),
+        ))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {

@@ -218,6 +218,12 @@ pub fn custom_request_error(method: &str, params: Option<&Value>) -> (i32, Strin
     (INVALID_PARAMS, invalid_params(method, params))
 }
 
+/// [`custom_request_error`] as rmcp's error, for a handler's `on_custom_request`.
+pub fn custom_request_answer(method: &str, params: Option<&Value>) -> rmcp::ErrorData {
+    let (code, message) = custom_request_error(method, params);
+    rmcp::ErrorData::new(rmcp::model::ErrorCode(code), message, None)
+}
+
 /// The message of -32602 for `params` that do not fit `method`.
 pub fn invalid_params(method: &str, params: Option<&Value>) -> String {
     format!(

@@ -10,8 +10,8 @@ use pagerduty_tools::catalog::{self, CallFault};
 use pagerduty_tools::config::Config;
 use pagerduty_tools::http::{HttpRequest, HttpResponse, Transport, TransportError};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, ErrorCode,
-    ListToolsResult, PaginatedRequestParams, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, ListToolsResult,
+    PaginatedRequestParams, ServerConfig, Tool,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData as McpError, ServerHandler};
@@ -118,9 +118,10 @@ impl<T: Transport + Send + Sync + 'static> ServerHandler for McpComponent<T> {
         request: CustomRequest,
         _context: RequestContext<RoleServer>,
     ) -> Result<CustomResult, McpError> {
-        let (code, message) =
-            jsonrpc::custom_request_error(&request.method, request.params.as_ref());
-        Err(McpError::new(ErrorCode(code), message, None))
+        Err(jsonrpc::custom_request_answer(
+            &request.method,
+            request.params.as_ref(),
+        ))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
