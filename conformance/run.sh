@@ -11,6 +11,15 @@
 #   3. the extension scenarios (tasks, skills), one by one.
 #
 #   conformance/run.sh
+#   CONFORMANCE_TARGET=component conformance/run.sh
+#
+# With CONFORMANCE_TARGET=component the server under test is the MCP server component
+# (target/components/pagerduty_mcp_http.wasm, or PAGERDUTY_MCP_HTTP_WASM) under
+# `wasmtime serve -Scli` (scripts/install-wasmtime) against fake-pagerduty, behind
+# conformance/auth-proxy.mjs, which adds the caller's PagerDuty token to every request (the suite
+# sends none, and the component answers 401 without one). Same passes, same baseline; results go
+# to conformance/results-component/. Needs fake-pagerduty too:
+#   cargo build --release -p fake-pagerduty && cargo run -p component-build --bin build-components
 #
 # Exits 0 when every check passes or is baselined, 1 when a check not in the baseline fails
 # (or a baselined one passes: the suite calls that a stale baseline), 2 on set-up errors.
@@ -29,9 +38,16 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
 case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$REPO_ROOT/$TARGET_DIR" ;; esac
 BIN="${PAGERDUTY_MCP_BIN:-$TARGET_DIR/release/pagerduty-mcp}"
 BASELINE="$CONF_DIR/baseline.yml"
-RESULTS="$CONF_DIR/results"
+TARGET="${CONFORMANCE_TARGET:-native}"
+case "$TARGET" in
+  native) RESULTS="$CONF_DIR/results" ;;
+  component) RESULTS="$CONF_DIR/results-component" ;;
+  *) printf 'conformance: CONFORMANCE_TARGET must be native or component, not %s\n' "$TARGET" >&2; exit 2 ;;
+esac
 
 log() { printf 'conformance: %s\n' "$*" >&2; }
+# shellcheck source=../scripts/lib/component.sh
+source "$REPO_ROOT/scripts/lib/component.sh"
 
 # --- node_modules from the committed package-lock.json, rebuilt when it changes ----------
 want_stamp="$( { cat "$CONF_DIR/package.json" "$CONF_DIR/package-lock.json"; uname -sm; } | sha256sum | cut -d' ' -f1)"
@@ -50,6 +66,35 @@ fi
 log "suite $("$NODE" -p "require('$CONF_DIR/node_modules/@modelcontextprotocol/conformance/package.json').version") on node $("$NODE" --version)"
 
 # --- the server under test ---------------------------------------------------------------
+if [[ "$TARGET" == component ]]; then
+  WASM="${PAGERDUTY_MCP_HTTP_WASM:-$TARGET_DIR/components/pagerduty_mcp_http.wasm}"
+  if [[ ! -f "$WASM" ]]; then
+    log "missing component: $WASM"
+    log "build it first: (cd $REPO_ROOT && cargo run -p component-build --bin build-components)"
+    exit 2
+  fi
+  rm -rf "$RESULTS"
+  mkdir -p "$RESULTS"
+  fake_pid="" fake_url="" serve_pid="" serve_url="" proxy_pid=""
+  stop_all() {
+    for pid in "$proxy_pid" "$serve_pid" "$fake_pid"; do
+      [[ -n "$pid" ]] && stop_pid "$pid"
+    done
+  }
+  trap stop_all EXIT
+  start_fake fake_pid fake_url "$RESULTS/fake.log"
+  start_component serve_pid serve_url "$RESULTS/server.log" "$WASM" "PAGERDUTY_API_HOST=$fake_url"
+  PROXY_TARGET="$serve_url" PROXY_AUTHORIZATION="Token token=$FAKE_USER_TOKEN" \
+    "$NODE" "$CONF_DIR/auth-proxy.mjs" </dev/null >"$RESULTS/proxy.url" 2>"$RESULTS/proxy.log" &
+  proxy_pid=$!
+  url="$(_wait_for_url "$proxy_pid" "$RESULTS/proxy.url" 's|^\(http://[^ ]*\)$|\1|p')/mcp"
+  server_pid="$serve_pid"
+  server_log="$RESULTS/server.log"
+  log "server: $url (wasmtime serve $serve_url, $WASM, via auth-proxy.mjs)"
+  # baseline.yml's `server:` list and the component's own entries (stateless: no sessions).
+  grep -v '^#' "$CONF_DIR/baseline-component.yml" | cat "$BASELINE" - >"$RESULTS/baseline.yml"
+  BASELINE="$RESULTS/baseline.yml"
+else
 if [[ ! -x "$BIN" ]]; then
   log "missing binary: $BIN"
   log "build it first: (cd $REPO_ROOT && cargo build --release -p pagerduty-mcp-host)"
@@ -62,36 +107,12 @@ env -u PAGERDUTY_MCP_HTTP_TOKEN -u PAGERDUTY_MCP_ALLOWED_ORIGINS -u PAGERDUTY_MC
   "$BIN" --demo --http 127.0.0.1:0 --log-level "${CONFORMANCE_SERVER_LOG:-warn}" \
   </dev/null >/dev/null 2>"$server_log" &
 server_pid=$!
-stop_server() {
-  if kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-  fi
-  wait "$server_pid" 2>/dev/null || true
-}
-trap stop_server EXIT
-
-url=""
-for _ in $(seq 1 600); do
-  url="$(sed -n 's/^pagerduty-mcp: listening on \(http:[^ ]*\).*/\1/p' "$server_log" | head -n1)"
-  [[ -n "$url" ]] && break
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    log "the server exited before listening:"
-    cat "$server_log" >&2
-    exit 2
-  fi
-  sleep 0.1
-done
-if [[ -z "$url" ]]; then
-  log "the server did not start listening within 60 s:"
-  cat "$server_log" >&2
+trap 'stop_pid "$server_pid"' EXIT
+url="$(_wait_for_url "$server_pid" "$server_log" 's/^pagerduty-mcp: listening on \(http:[^ ]*\).*/\1/p')" ||
   exit 2
-fi
 log "server: $url"
+
+fi
 
 # --- the suite ---------------------------------------------------------------------------
 failed=()

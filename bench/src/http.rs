@@ -18,6 +18,8 @@ pub struct HttpMcp {
     session: Option<String>,
     initialized: bool,
     next_id: u64,
+    /// Sent with every request (the caller's PagerDuty token), when set.
+    authorization: Option<String>,
 }
 
 struct Response {
@@ -45,7 +47,14 @@ impl HttpMcp {
             session: None,
             initialized: false,
             next_id: 1,
+            authorization: None,
         }
+    }
+
+    /// This client sending `Authorization: {value}` with every request.
+    pub fn with_authorization(mut self, value: &str) -> HttpMcp {
+        self.authorization = Some(value.to_owned());
+        self
     }
 
     fn connection(&mut self) -> anyhow::Result<&mut (BufReader<TcpStream>, TcpStream)> {
@@ -73,6 +82,9 @@ impl HttpMcp {
         }
         if self.initialized {
             head.push_str(&format!("MCP-Protocol-Version: {PROTOCOL_VERSION}\r\n"));
+        }
+        if let Some(authorization) = &self.authorization {
+            head.push_str(&format!("Authorization: {authorization}\r\n"));
         }
         head.push_str("\r\n");
         head.push_str(body);

@@ -10,6 +10,7 @@
 //! does not parse, or the two servers disagreeing on which incidents match).
 
 mod compare;
+mod engines;
 mod http;
 mod report;
 mod rpc;
@@ -85,7 +86,21 @@ struct Cli {
     /// The command line to print under "Reproduce".
     #[arg(long, default_value = "bench/run.sh")]
     reproduce: String,
+    /// wasmtime-cli 48.0.8, to serve the MCP server component (`wasmtime serve -Scli`).
+    #[arg(long, requires = "http_component")]
+    wasmtime: Option<PathBuf>,
+    /// The MCP server component (target/components/pagerduty_mcp_http.wasm): compared
+    /// under `wasmtime serve` with our `--http --per-request-token`.
+    #[arg(long, requires = "wasmtime")]
+    http_component: Option<PathBuf>,
+    /// Only the component-vs-native comparison: its section of `--out` is replaced (or
+    /// appended), the rest of the report is kept as it is.
+    #[arg(long, requires = "http_component")]
+    engines_only: bool,
 }
+
+/// The token the fake accepts for its current user (`fake_pagerduty::USER_TOKEN`).
+pub const FAKE_USER_TOKEN: &str = "fake-user-token";
 
 /// The two servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,6 +247,8 @@ pub struct Results {
     pub http_clients: usize,
     pub http: Pair<HttpServer>,
     pub original_env: Vec<String>,
+    /// The MCP server component under `wasmtime serve` vs our native HTTP server.
+    pub engines: Option<engines::Comparison>,
 }
 
 fn main() {
@@ -292,6 +309,15 @@ fn base_env() -> Vec<(String, String)> {
         .collect()
 }
 
+/// The time now, e.g. `2026-11-29 14:05 UTC`.
+fn utc_now() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
 fn log(msg: impl AsRef<str>) {
     eprintln!("[bench] {}", msg.as_ref());
 }
@@ -317,11 +343,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
 
     let mut r = Results {
         quick,
-        date: Command::new("date")
-            .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_default(),
+        date: utc_now(),
         machine: sys::machine(&cli.python, &repo),
         reproduce: cli.reproduce.clone(),
         seed: cli.seed,
@@ -338,7 +360,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
 
     let mut env = base_env();
     env.push(("PAGERDUTY_API_HOST".into(), fake.url.clone()));
-    env.push(("PAGERDUTY_API_TOKEN".into(), "fake-user-token".into()));
+    env.push(("PAGERDUTY_API_TOKEN".into(), FAKE_USER_TOKEN.into()));
     let ours = Launch {
         program: std::path::absolute(&cli.ours)?,
         args: vec![],
@@ -386,6 +408,23 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         Who::Ours => &ours,
         Who::Theirs => &theirs,
     };
+
+    if cli.engines_only {
+        let (_, chosen) = choose_teams(&ours)?;
+        let ids = incident_ids(&ours, &chosen)?;
+        let comparison = engines::run(cli, &ours, &fake.url, &ids, http_seconds, &logs)?;
+        drop(fake);
+        let existing = fs::read_to_string(&cli.out).unwrap_or_default();
+        fs::write(
+            &cli.out,
+            engines::splice(&existing, &engines::markdown(&comparison)),
+        )?;
+        log(format!(
+            "updated the component section of {}",
+            cli.out.display()
+        ));
+        return Ok(());
+    }
 
     // --- The component: first starts (embedded artifact; compiling), loads ---------
     // Without the artifact precompiled into the binary (PAGERDUTY_MCP_PRECOMPILED=off)
@@ -502,6 +541,17 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
 
     // --- HTTP throughput -------------------------------------------------------------
     http_phase(&mut r, cli, &ours, &theirs, &chosen, http_seconds)?;
+    if cli.http_component.is_some() {
+        let ids = incident_ids(&ours, &chosen)?;
+        r.engines = Some(engines::run(
+            cli,
+            &ours,
+            &fake.url,
+            &ids,
+            http_seconds,
+            &logs,
+        )?);
+    }
 
     drop(fake);
     if let Some(dir) = cli.out.parent() {
@@ -827,6 +877,17 @@ fn bytes_row(query: String, answers: &[rpc::ToolAnswer]) -> Bytes {
     }
 }
 
+/// Ids for get_incident, from the fake through our stdio server, sorted.
+fn incident_ids(ours: &Launch, teams: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut s = StdioServer::spawn("pagerduty-mcp", ours)?;
+    s.initialize()?;
+    let a = s.call_tool(Who::Ours.list_tool(), &list_args(teams))?;
+    s.close(Duration::from_secs(5));
+    let mut ids = compare::ids(&a.json, "incidents");
+    ids.sort();
+    Ok(ids)
+}
+
 fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -857,23 +918,30 @@ fn start_http(who: Who, launch: &Launch) -> anyhow::Result<(HttpProcess, f64)> {
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()?;
+    let p = wait_listening(who.name(), child, &addr, &launch.log)?;
+    Ok((p, ms(started.elapsed())))
+}
+
+/// `child`, once it accepts connections on `addr` (at most 60 s); `log` is named
+/// when it exits first.
+fn wait_listening(name: &str, child: Child, addr: &str, log: &Path) -> anyhow::Result<HttpProcess> {
+    let started = Instant::now();
     let mut p = HttpProcess {
         child,
-        addr: addr.clone(),
+        addr: addr.to_owned(),
     };
     loop {
-        if TcpStream::connect(&addr).is_ok() {
-            return Ok((p, ms(started.elapsed())));
+        if TcpStream::connect(addr).is_ok() {
+            return Ok(p);
         }
         if let Some(status) = p.child.try_wait()? {
             bail!(
-                "{}: exited ({status}) before listening on {addr}; see {}",
-                who.name(),
-                launch.log.display()
+                "{name}: exited ({status}) before listening on {addr}; see {}",
+                log.display()
             );
         }
         if started.elapsed() > Duration::from_secs(60) {
-            bail!("{}: not listening on {addr} after 60 s", who.name());
+            bail!("{name}: not listening on {addr} after 60 s");
         }
         thread::sleep(Duration::from_millis(5));
     }
@@ -893,16 +961,7 @@ fn http_phase(
         r.http.ours.unavailable =
             Some("not available yet (`pagerduty-mcp --help` lists no `--http`)".into());
     }
-    // Ids for get_incident, from the fake through our stdio server.
-    let ids = {
-        let mut s = StdioServer::spawn("pagerduty-mcp", ours)?;
-        s.initialize()?;
-        let a = s.call_tool("list_incidents", &list_args(teams))?;
-        s.close(Duration::from_secs(5));
-        let mut ids = compare::ids(&a.json, "incidents");
-        ids.sort();
-        ids
-    };
+    let ids = incident_ids(ours, teams)?;
     for who in Who::BOTH {
         if who == Who::Ours && !has_http {
             continue;
@@ -927,7 +986,12 @@ fn http_phase(
                     (Who::Theirs, false) => "get_incidents(team_ids)".into(),
                     (Who::Theirs, true) => "get_incidents(incident_id)".into(),
                 };
-                let load = http_load(&process.addr, tool, teams, &ids, get, clients, secs)
+                let load = Load {
+                    clients,
+                    seconds: secs,
+                    authorization: None,
+                };
+                let load = http_load(&process.addr, tool, teams, &ids, get, load)
                     .with_context(|| format!("{}: HTTP load with {tool}", who.name()))?;
                 server.loads.push(HttpLoad {
                     tool: label,
@@ -943,23 +1007,39 @@ fn http_phase(
     Ok(())
 }
 
+/// How hard [`http_load`] pushes: clients, for how long, with which `Authorization`.
+#[derive(Debug, Clone, Copy)]
+pub struct Load<'a> {
+    pub clients: usize,
+    pub seconds: f64,
+    pub authorization: Option<&'a str>,
+}
+
 fn http_load(
     addr: &str,
     tool: &str,
     teams: &[String],
     ids: &[String],
     get: bool,
-    clients: usize,
-    seconds: f64,
+    load: Load<'_>,
 ) -> anyhow::Result<HttpLoad> {
+    let Load {
+        clients,
+        seconds,
+        authorization,
+    } = load;
     let barrier = Arc::new(Barrier::new(clients));
     let duration = Duration::from_secs_f64(seconds);
     let handles: Vec<_> = (0..clients)
         .map(|c| {
             let (barrier, addr, tool) = (barrier.clone(), addr.to_owned(), tool.to_owned());
             let (teams, ids) = (teams.to_vec(), ids.to_vec());
+            let authorization = authorization.map(str::to_owned);
             thread::spawn(move || -> anyhow::Result<(Instant, Instant, Vec<f64>)> {
                 let mut client = HttpMcp::new(&addr, "/mcp");
+                if let Some(value) = &authorization {
+                    client = client.with_authorization(value);
+                }
                 let result = (|| {
                     client.initialize()?;
                     let args = |i: usize| {

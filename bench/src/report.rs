@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use crate::stats::Summary;
 use crate::{Results, Who};
 
-fn f_ms(v: f64) -> String {
+pub(crate) fn f_ms(v: f64) -> String {
     if v >= 100.0 {
         format!("{v:.0} ms")
     } else if v >= 10.0 {
@@ -19,7 +19,7 @@ fn f_mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
-fn f_bytes(b: u64) -> String {
+pub(crate) fn f_bytes(b: u64) -> String {
     if b >= 1024 * 1024 {
         format!("{:.2} MiB ({b} B)", b as f64 / 1024.0 / 1024.0)
     } else if b >= 1024 {
@@ -682,5 +682,9 @@ pub fn markdown(r: &Results) -> String {
                 .join(", ")
         }
     );
+    if let Some(engines) = &r.engines {
+        m.push('\n');
+        m.push_str(&crate::engines::markdown(engines));
+    }
     m
 }

@@ -1,7 +1,10 @@
 """Helpers of the pagerduty-mcp end-to-end tests: the tool contract, sessions, envelope checks.
 
 The server under test is the real `pagerduty-mcp` binary ($PAGERDUTY_MCP_BIN), started as a
-subprocess and driven over stdio by the official Python MCP SDK (`mcp` 2.3.x).
+subprocess and driven over stdio by the official Python MCP SDK (`mcp` 2.3.x); with
+E2E_TARGET=component it is the MCP server component (pagerduty_mcp_http.wasm) under
+`wasmtime serve -Scli` against fake-pagerduty, driven by the same SDK over Streamable HTTP
+(see "The server under test" below).
 
 Protocol eras (what the SDK does, read from mcp 2.3.0's `mcp/client/client.py`,
 `mcp/client/_probe.py`, `mcp/client/session.py` and `mcp_types/version.py`):
@@ -26,12 +29,15 @@ import json
 import os
 import pathlib
 import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+import httpx2
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
 E2E_DIR = pathlib.Path(__file__).resolve().parent.parent
@@ -106,6 +112,113 @@ MODERN_VERSION = "2026-07-28"
 
 # JSON-RPC "invalid params": how an unknown tool is answered.
 INVALID_PARAMS = -32602
+
+
+# --- The server under test ---------------------------------------------------------------
+#
+# E2E_TARGET=native (the default): `pagerduty-mcp` over stdio. E2E_TARGET=component: the MCP
+# server component ($PAGERDUTY_MCP_HTTP_WASM, default <target>/components/pagerduty_mcp_http.wasm)
+# under `wasmtime serve -Scli` ($WASMTIME_BIN) against fake-pagerduty ($FAKE_PAGERDUTY_BIN), over
+# Streamable HTTP with the fake's user token on every request. The native flags the tests pass
+# become the component's environment (component_env); the fake's dataset is the demo's.
+
+TARGET = os.environ.get("E2E_TARGET", "native")
+assert TARGET in ("native", "component"), f"E2E_TARGET must be native or component, not {TARGET!r}"
+
+# The token the fake accepts for its current user (fake_pagerduty::USER_TOKEN).
+FAKE_USER_TOKEN = "fake-user-token"
+
+
+def component_wasm(name: str = "pagerduty_mcp_http.wasm") -> str:
+    """A component of <target>/components (the MCP server component: $PAGERDUTY_MCP_HTTP_WASM
+    when set)."""
+    if name == "pagerduty_mcp_http.wasm" and os.environ.get("PAGERDUTY_MCP_HTTP_WASM"):
+        return os.environ["PAGERDUTY_MCP_HTTP_WASM"]
+    return str(pathlib.Path(os.environ.get("CARGO_TARGET_DIR", REPO_ROOT / "target")) / "components" / name)
+
+
+def wasmtime_bin() -> str:
+    """wasmtime-cli 48.0.8 ($WASMTIME_BIN, else scripts/install-wasmtime's, installed when missing)."""
+    found = os.environ.get("WASMTIME_BIN")
+    if found:
+        return found
+    proc = subprocess.run([str(REPO_ROOT / "scripts" / "install-wasmtime")], capture_output=True, text=True, check=True)
+    return proc.stdout.strip()
+
+
+def component_env(args: list[str]) -> dict[str, str]:
+    """The component's environment for the native server flags `args` (`--demo` is the fake)."""
+    env: dict[str, str] = {}
+    rest = iter(args)
+    for arg in rest:
+        if arg == "--demo":
+            continue
+        if arg == "--enable-write-tools":
+            env["PAGERDUTY_ENABLE_WRITE_TOOLS"] = "true"
+        elif arg == "--toolsets":
+            env["PAGERDUTY_TOOLSETS"] = next(rest)
+        else:
+            raise ValueError(f"the component has no equivalent of the server flag {arg!r}")
+    return env
+
+
+def _wait_for_line(proc: subprocess.Popen, log_path: pathlib.Path, prefix: str) -> str:
+    """The rest of the first line of `log_path` starting with `prefix` (within 60 s)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for line in log_path.read_text().splitlines():
+            if line.startswith(prefix):
+                return line[len(prefix):].strip()
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise RuntimeError(f"{proc.args[0]} did not start (exit {proc.poll()}):\n{server_log(log_path)}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def fake_pagerduty(log_path: pathlib.Path, *args: str) -> Iterator[str]:
+    """fake-pagerduty on a free port (its default dataset, the demo's); yields its base URL."""
+    url_path = log_path.with_suffix(".url")
+    with open(log_path, "w") as log, open(url_path, "w") as out:
+        proc = subprocess.Popen(
+            [binary_path("FAKE_PAGERDUTY_BIN", "fake-pagerduty"), "--port", "0", *args],
+            stdout=out, stderr=log, stdin=subprocess.DEVNULL,
+        )
+    try:
+        yield "http://" + _wait_for_line(proc, url_path, "http://")
+    finally:
+        _stop(proc)
+
+
+@contextmanager
+def wasmtime_serve(env: dict[str, str], log_path: pathlib.Path) -> Iterator[str]:
+    """The MCP server component under `wasmtime serve -Scli` on a free port, with `env`;
+    yields its base URL (MCP is at /mcp)."""
+    envs = [f"--env={name}={value}" for name, value in env.items()]
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [wasmtime_bin(), "serve", "-Scli", "--addr", "127.0.0.1:0", *envs, component_wasm()],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+    try:
+        yield _wait_for_line(proc, log_path, "Serving HTTP on ").rstrip("/")
+    finally:
+        _stop(proc)
+
+
+def authorized_http(**kwargs: Any) -> httpx2.AsyncClient:
+    """An HTTP client sending the fake's user token with every request, as a caller of the
+    component does (it answers 401 otherwise)."""
+    return httpx2.AsyncClient(headers={"Authorization": f"Token token={FAKE_USER_TOKEN}"}, timeout=30, **kwargs)
 
 
 # --- Driving the server ------------------------------------------------------------------
@@ -197,6 +310,18 @@ async def open_session(
     Only the SDK's default safe variables (HOME, PATH, ...) and `env` reach the server, so a
     PAGERDUTY_* variable of the calling shell cannot leak into a test.
     """
+    if TARGET == "component":
+        assert env is None, "the component's environment comes from the server flags"
+        fake_log = log_path.with_name(f"{log_path.stem}.fake.log")
+        with fake_pagerduty(fake_log) as api, wasmtime_serve(
+            {"PAGERDUTY_API_HOST": api, **component_env(args)}, log_path
+        ) as url:
+            async with authorized_http() as http:
+                transport = streamable_http_client(f"{url}/mcp", http_client=http)
+                async with Client(transport, mode=mode or ERAS[era], read_timeout_seconds=30) as client:
+                    check_negotiated_era(client, era)
+                    yield Session(client, era, log_path)
+        return
     params = StdioServerParameters(command=server_bin, args=args, env=env or {})
     with open(log_path, "w") as errlog:
         transport = stdio_client(params, errlog=errlog)

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-from support import CURRENT_USER_ID, MODERN_VERSION, READ_TOOLS, WRITE_TOOLS
+from support import CURRENT_USER_ID, MODERN_VERSION, READ_TOOLS, TARGET, WRITE_TOOLS
+
+pytestmark = pytest.mark.skipif(TARGET != "native", reason="the CLI of the native binary")
 
 CLEAN_ENV = {"PATH": "/usr/bin:/bin"}  # no PAGERDUTY_* variables
 

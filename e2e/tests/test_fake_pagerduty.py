@@ -6,37 +6,33 @@ PAGERDUTY_API_HOST and a token (no --demo), as a real deployment would.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import pytest
 
-from support import CURRENT_USER_EMAIL, CURRENT_USER_ID, ERAS, open_session
+from support import (
+    CURRENT_USER_EMAIL,
+    CURRENT_USER_ID,
+    ERAS,
+    FAKE_USER_TOKEN,
+    TARGET,
+    fake_pagerduty,
+    open_session,
+)
 
-pytestmark = pytest.mark.anyio
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.skipif(TARGET != "native", reason="configures the native binary through its environment"),
+]
 
-USER_TOKEN = "fake-user-token"
+USER_TOKEN = FAKE_USER_TOKEN
 ACCOUNT_TOKEN = "fake-account-token"
 
 
 @pytest.fixture(scope="module")
 def fake_url(fake_bin, logs_dir) -> Iterator[str]:
-    log = open(logs_dir / "fake-pagerduty.log", "w")
-    proc = subprocess.Popen(
-        [fake_bin, "--port", "0"], stdout=subprocess.PIPE, stderr=log, text=True, stdin=subprocess.DEVNULL
-    )
-    try:
-        url = proc.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:"), f"fake-pagerduty printed {url!r} (exit {proc.poll()})"
+    with fake_pagerduty(logs_dir / "fake-pagerduty.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.mark.parametrize("era", list(ERAS))

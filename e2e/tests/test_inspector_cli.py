@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from support import CURRENT_USER_EMAIL, CURRENT_USER_ID, E2E_DIR, READ_TOOLS
+from support import CURRENT_USER_EMAIL, CURRENT_USER_ID, E2E_DIR, READ_TOOLS, TARGET
+
+pytestmark = pytest.mark.skipif(TARGET != "native", reason="the Inspector drives the native binary over stdio")
 
 INSPECTOR_ERAS = ["legacy", "modern"]
 

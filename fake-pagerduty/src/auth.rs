@@ -37,17 +37,20 @@ pub fn caller_for(authorization: &str) -> Option<Caller> {
 }
 
 /// Rejects requests without a valid token (401) and stores the [`Caller`] in the
-/// request extensions.
+/// request extensions. Without an `Authorization` header the caller is the
+/// current user when the fake was started so ([`AppState::anonymous_is_current_user`]).
 pub async fn require(
-    State(_state): State<Arc<AppState>>,
+    State(state): State<Arc<AppState>>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let caller = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(caller_for);
+    let caller = match request.headers().get(axum::http::header::AUTHORIZATION) {
+        Some(value) => value.to_str().ok().and_then(caller_for),
+        None if state.anonymous_is_current_user() => {
+            Some(Caller::User(CURRENT_USER_ID.to_string()))
+        }
+        None => None,
+    };
     match caller {
         Some(caller) => {
             request.extensions_mut().insert(caller);

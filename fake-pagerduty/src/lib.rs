@@ -146,6 +146,11 @@ pub struct Options {
     /// runs. 0 keeps none (`--demo`, where nothing reads the log). Default:
     /// [`DEFAULT_REQUEST_LOG_CAPACITY`].
     pub request_log_capacity: usize,
+    /// Whether a request without an `Authorization` header acts as the current
+    /// user (instead of 401): for the tools component run by stock `wasmtime run`,
+    /// which never holds a token (the native host adds it). A wrong token is still
+    /// 401. Default: false.
+    pub anonymous_is_current_user: bool,
 }
 
 impl Default for Options {
@@ -155,6 +160,7 @@ impl Default for Options {
             seed: DEFAULT_SEED,
             port: 0,
             request_log_capacity: DEFAULT_REQUEST_LOG_CAPACITY,
+            anonymous_is_current_user: false,
         }
     }
 }

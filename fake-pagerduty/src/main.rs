@@ -7,7 +7,8 @@ use std::io::{IsTerminal, Write};
 use anyhow::{Context, bail};
 use fake_pagerduty::{FakePagerDuty, Options};
 
-const USAGE: &str = "usage: fake-pagerduty [--port N] [--seed S] [--now ISO8601]";
+const USAGE: &str =
+    "usage: fake-pagerduty [--port N] [--seed S] [--now ISO8601] [--anonymous-is-current-user]";
 
 fn parse_args() -> anyhow::Result<Options> {
     // Nothing can read the request log of this process (requests are logged to
@@ -46,6 +47,7 @@ fn parse_args() -> anyhow::Result<Options> {
                         .with_context(|| format!("--now: cannot parse '{v}'"))?,
                 );
             }
+            "--anonymous-is-current-user" => options.anonymous_is_current_user = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);

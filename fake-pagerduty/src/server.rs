@@ -34,7 +34,9 @@ impl FakePagerDuty {
         let base_url = format!("http://{addr}");
         let data = Dataset::generate(options.seed, options.resolved_now());
         let state = Arc::new(
-            AppState::new(data, base_url).with_request_log_capacity(options.request_log_capacity),
+            AppState::new(data, base_url)
+                .with_request_log_capacity(options.request_log_capacity)
+                .with_anonymous_is_current_user(options.anonymous_is_current_user),
         );
         let app = routes::router(state.clone());
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();

@@ -17,6 +17,7 @@ pub struct AppState {
     /// The last `request_log_capacity` requests, oldest first.
     requests: Mutex<VecDeque<RecordedRequest>>,
     request_log_capacity: usize,
+    anonymous_is_current_user: bool,
     fault: Mutex<Option<Fault>>,
     base_url: String,
     start: OffsetDateTime,
@@ -49,6 +50,7 @@ impl AppState {
             data: RwLock::new(Arc::new(data)),
             requests: Mutex::new(VecDeque::new()),
             request_log_capacity: DEFAULT_REQUEST_LOG_CAPACITY,
+            anonymous_is_current_user: false,
             fault: Mutex::new(None),
             base_url,
             start,
@@ -62,6 +64,18 @@ impl AppState {
     pub fn with_request_log_capacity(mut self, capacity: usize) -> AppState {
         self.request_log_capacity = capacity;
         self
+    }
+
+    /// The same state answering requests without `Authorization` as the current
+    /// user ([`crate::Options::anonymous_is_current_user`]).
+    pub fn with_anonymous_is_current_user(mut self, anonymous: bool) -> AppState {
+        self.anonymous_is_current_user = anonymous;
+        self
+    }
+
+    /// Whether requests without `Authorization` act as the current user.
+    pub fn anonymous_is_current_user(&self) -> bool {
+        self.anonymous_is_current_user
     }
 
     /// How many requests the log keeps at most.

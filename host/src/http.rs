@@ -57,21 +57,16 @@ use crate::mcp::{McpServer, TokenSource};
 /// The path MCP is served at.
 pub const MCP_PATH: &str = "/mcp";
 
-/// The environment variable with the allowed origins (comma-separated).
-pub const ALLOWED_ORIGINS_VAR: &str = "PAGERDUTY_MCP_ALLOWED_ORIGINS";
-
-/// The environment variable with the allowed `Host` names (comma-separated).
-pub const ALLOWED_HOSTS_VAR: &str = "PAGERDUTY_MCP_ALLOWED_HOSTS";
+use pagerduty_mcp_protocol::origin::any_port;
+pub use pagerduty_mcp_protocol::origin::{
+    ALLOWED_HOSTS_VAR, ALLOWED_ORIGINS_VAR, DEFAULT_ALLOWED_ORIGINS, parse_origin,
+};
 
 /// The session header of the legacy (session) protocol revisions.
 const SESSION_HEADER: &str = "mcp-session-id";
 
 /// The protocol version header.
 const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
-
-/// The origins allowed by default: local web pages on any port.
-pub const DEFAULT_ALLOWED_ORIGINS: [&str; 3] =
-    ["http://localhost", "http://127.0.0.1", "http://[::1]"];
 
 /// The `Host` names allowed by default on a loopback bind.
 pub const DEFAULT_ALLOWED_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
@@ -161,52 +156,6 @@ impl HttpConfig {
         };
         config
     }
-}
-
-/// `http://localhost` → `http://localhost:*`: an origin without a port matches
-/// any port (what rmcp does today for such entries, without its deprecation).
-fn any_port(origin: &str) -> String {
-    let origin = origin.trim().trim_end_matches('/');
-    let Some((_, rest)) = origin.split_once("://") else {
-        return origin.to_owned(); // e.g. `null`
-    };
-    let has_port = match rest.rfind(']') {
-        Some(end) => rest[end..].contains(':'),
-        None => rest.contains(':'),
-    };
-    if has_port {
-        origin.to_owned()
-    } else {
-        format!("{origin}:*")
-    }
-}
-
-/// Checks one `--allowed-origin` value: `null`, or `http(s)://host[:port|:*]`.
-pub fn parse_origin(text: &str) -> Result<String, String> {
-    let text = text.trim().trim_end_matches('/');
-    if text == "null" {
-        return Ok(text.to_owned());
-    }
-    let Some((scheme, rest)) = text.split_once("://") else {
-        return Err(format!(
-            "invalid origin {text:?}: expected scheme://host[:port], e.g. https://app.example.com"
-        ));
-    };
-    if !matches!(scheme, "http" | "https") {
-        return Err(format!(
-            "invalid origin {text:?}: the scheme must be http or https"
-        ));
-    }
-    let authority = rest.strip_suffix(":*").unwrap_or(rest);
-    if authority.is_empty() || authority.contains(['/', '?', '#', '@', ' ']) {
-        return Err(format!(
-            "invalid origin {text:?}: expected scheme://host[:port] with no path"
-        ));
-    }
-    if authority.parse::<http::uri::Authority>().is_err() {
-        return Err(format!("invalid origin {text:?}: not a valid host[:port]"));
-    }
-    Ok(text.to_owned())
 }
 
 /// Parses `--http`: `PORT`, `IP:PORT`, `[IPv6]:PORT` or `localhost:PORT`.
@@ -473,37 +422,6 @@ mod tests {
         // Authentication alone is not enough.
         config.allow_remote = false;
         assert!(config.validate().is_err());
-    }
-
-    #[test]
-    fn origins() {
-        assert_eq!(any_port("http://localhost"), "http://localhost:*");
-        assert_eq!(any_port("http://localhost:3000"), "http://localhost:3000");
-        assert_eq!(any_port("http://[::1]"), "http://[::1]:*");
-        assert_eq!(any_port("http://[::1]:8080"), "http://[::1]:8080");
-        assert_eq!(
-            any_port("https://app.example.com/"),
-            "https://app.example.com:*"
-        );
-        assert_eq!(any_port("null"), "null");
-        for ok in [
-            "https://app.example.com",
-            "http://localhost:3000",
-            "http://localhost:*",
-            "null",
-            "http://[::1]",
-        ] {
-            assert!(parse_origin(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "app.example.com",
-            "ftp://x",
-            "https://",
-            "https://a/b",
-            "https://u@a",
-        ] {
-            assert!(parse_origin(bad).is_err(), "{bad}");
-        }
     }
 
     #[test]

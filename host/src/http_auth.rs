@@ -44,6 +44,7 @@ use subtle::ConstantTimeEq as _;
 use crate::egress::{ApiToken, AuthScheme};
 use crate::http_conn::PeerAddr;
 use crate::http_sessions::{ClientKey, Sessions};
+use pagerduty_mcp_protocol::credential;
 
 /// The environment variable holding the HTTP access token.
 pub const ACCESS_TOKEN_VAR: &str = "PAGERDUTY_MCP_HTTP_TOKEN";
@@ -135,23 +136,12 @@ impl HttpAuth {
 /// case-insensitively. `None` for anything else, an empty token or one with
 /// spaces.
 pub fn pagerduty_token(authorization: &str) -> Option<ApiToken> {
-    let (scheme, rest) = authorization.trim().split_once(' ')?;
-    let rest = rest.trim();
-    let (token, scheme) = if scheme.eq_ignore_ascii_case("token") {
-        let (key, value) = rest.split_once('=')?;
-        if !key.trim().eq_ignore_ascii_case("token") {
-            return None;
-        }
-        (value.trim(), AuthScheme::Token)
-    } else if scheme.eq_ignore_ascii_case("bearer") {
-        (rest, AuthScheme::Bearer)
-    } else {
-        return None;
+    let credential = credential::parse_authorization(authorization)?;
+    let scheme = match credential.scheme() {
+        credential::Scheme::Token => AuthScheme::Token,
+        credential::Scheme::Bearer => AuthScheme::Bearer,
     };
-    if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
-        return None;
-    }
-    ApiToken::new(token, scheme).ok()
+    ApiToken::new(credential.token(), scheme).ok()
 }
 
 /// The `<token>` of `Authorization: Bearer <token>`.
@@ -254,11 +244,7 @@ async fn per_request(state: &Authenticator, mut request: Request<Body>, next: Ne
             method = %request.method(),
             "rejected an HTTP request without a PagerDuty token"
         );
-        return unauthorized(
-            &state.auth,
-            "Unauthorized: send your PagerDuty token as `Authorization: Token token=<API key>` \
-             or `Authorization: Bearer <OAuth token>`",
-        );
+        return unauthorized(&state.auth, credential::MISSING_CREDENTIAL);
     };
     let client = ClientKey::credential(token.authorization().as_bytes());
     let session = request

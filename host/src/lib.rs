@@ -61,7 +61,7 @@ pub mod http_cancel;
 pub mod http_check;
 pub mod http_conn;
 pub mod http_sessions;
-pub mod jsonrpc;
+pub use pagerduty_mcp_protocol::jsonrpc;
 pub mod mcp;
 pub mod sandbox;
 pub mod stdio;

@@ -40,9 +40,8 @@ use std::sync::Arc;
 
 use pagerduty_tools::catalog::{self, CallFault, ToolDescription};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, CustomRequest,
-    CustomResult, Implementation, ListToolsResult, PaginatedRequestParams, ServerCapabilities,
-    ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CustomRequest, CustomResult,
+    ListToolsResult, PaginatedRequestParams, ServerConfig, Tool,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData as McpError, ServerHandler, ServiceExt as _};
@@ -177,12 +176,7 @@ impl McpServer {
         cancel: &CancellationToken,
     ) -> Result<CallToolResult, McpError> {
         let name = params.name.as_ref();
-        let arguments = match &params.arguments {
-            Some(args) => serde_json::to_string(args).map_err(|e| {
-                McpError::invalid_params(format!("arguments are not valid JSON: {e}"), None)
-            })?,
-            None => "{}".to_owned(),
-        };
+        let arguments = pagerduty_mcp_protocol::tools::arguments_json(&params)?;
         let result = self
             .sandbox
             .call_tool_until(token, name, &arguments, cancel)
@@ -252,9 +246,7 @@ pub fn tool_description(tool: &ToolInfo) -> ToolDescription {
 /// The rmcp tool of a description, through the shared mapping
 /// ([`pagerduty_tools::mcp::tool`]).
 pub fn to_mcp_tool(description: &ToolDescription) -> anyhow::Result<Tool> {
-    Ok(serde_json::from_value(pagerduty_tools::mcp::tool(
-        description,
-    ))?)
+    Ok(pagerduty_mcp_protocol::tools::tool(description)?)
 }
 
 /// The MCP result of a tool outcome, through the shared mapping
@@ -262,11 +254,7 @@ pub fn to_mcp_tool(description: &ToolDescription) -> anyhow::Result<Tool> {
 /// and as one text block, `isError` as the component said (a malformed
 /// envelope becomes an `INTERNAL_ERROR` tool error).
 pub fn to_call_tool_result(outcome: &CallOutcome) -> CallToolResult {
-    let result = pagerduty_tools::mcp::tool_result(&outcome.structured_content, outcome.is_error);
-    let mut mcp = CallToolResult::success(vec![ContentBlock::text(result.text)]);
-    mcp.structured_content = Some(result.structured);
-    mcp.is_error = Some(result.is_error);
-    mcp
+    pagerduty_mcp_protocol::tools::call_tool_result(&outcome.structured_content, outcome.is_error)
 }
 
 /// The call fault of the component's WIT error.
@@ -281,21 +269,16 @@ pub fn call_fault(error: CallError) -> CallFault {
 /// The JSON-RPC error for a call that never reached a tool, through the shared
 /// mapping ([`pagerduty_tools::mcp::fault`]).
 pub fn call_error_to_mcp(name: &str, error: CallError) -> McpError {
-    let (code, message) = pagerduty_tools::mcp::fault(name, &call_fault(error));
-    McpError::new(rmcp::model::ErrorCode(code), message, None)
+    pagerduty_mcp_protocol::tools::fault_error(name, &call_fault(error))
 }
 
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(
-                Implementation::new(SERVER_NAME, env!("CARGO_PKG_VERSION"))
-                    .with_title("PagerDuty")
-                    .with_description(
-                        "PagerDuty incident-response tools, run in a WebAssembly sandbox",
-                    ),
-            )
-            .with_instructions(self.instructions())
+        pagerduty_mcp_protocol::tools::server_config(
+            env!("CARGO_PKG_VERSION"),
+            "PagerDuty incident-response tools, run in a WebAssembly sandbox",
+            self.instructions(),
+        )
     }
 
     async fn list_tools(
@@ -344,9 +327,10 @@ impl ServerHandler for McpServer {
         request: CustomRequest,
         _context: RequestContext<RoleServer>,
     ) -> Result<CustomResult, McpError> {
-        let (code, message) =
-            crate::jsonrpc::custom_request_error(&request.method, request.params.as_ref());
-        Err(McpError::new(rmcp::model::ErrorCode(code), message, None))
+        Err(crate::jsonrpc::custom_request_answer(
+            &request.method,
+            request.params.as_ref(),
+        ))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {

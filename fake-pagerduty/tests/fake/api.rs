@@ -29,6 +29,26 @@ fn auth_rejects_missing_and_unknown_tokens() {
 }
 
 #[test]
+fn anonymous_requests_act_as_the_current_user_only_when_started_so() {
+    let f = fake_pagerduty::FakePagerDuty::spawn(Options {
+        now: Some(NOW),
+        anonymous_is_current_user: true,
+        ..Options::default()
+    })
+    .unwrap();
+    let r = Client::with_token(&f, None).get("/users/me", &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["user"]["id"], json!(CURRENT_USER_ID));
+    // A wrong token is still refused.
+    assert_eq!(
+        Client::with_token(&f, Some("wrong"))
+            .get("/users/me", &[])
+            .status,
+        401
+    );
+}
+
+#[test]
 fn auth_accepts_user_oauth_and_account_tokens() {
     let f = fake();
     let mut h = default_headers(None);

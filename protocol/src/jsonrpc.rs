@@ -1,5 +1,5 @@
-//! JSON-RPC 2.0 exactness in front of rmcp, shared by the stdio framing
-//! ([`crate::stdio`]) and the HTTP request checks ([`crate::http_check`]).
+//! JSON-RPC 2.0 exactness in front of rmcp, shared by the native host's stdio
+//! framing and HTTP request checks and by the MCP server component.
 //!
 //! rmcp answers some malformed messages without the request's `id` (stdio),
 //! with a plain-text HTTP 415 (HTTP), or not at all. [`check`] looks at a
@@ -216,6 +216,12 @@ pub fn custom_request_error(method: &str, params: Option<&Value>) -> (i32, Strin
         return (METHOD_NOT_FOUND, format!("Method not found: {method}"));
     }
     (INVALID_PARAMS, invalid_params(method, params))
+}
+
+/// [`custom_request_error`] as rmcp's error, for a handler's `on_custom_request`.
+pub fn custom_request_answer(method: &str, params: Option<&Value>) -> rmcp::ErrorData {
+    let (code, message) = custom_request_error(method, params);
+    rmcp::ErrorData::new(rmcp::model::ErrorCode(code), message, None)
 }
 
 /// The message of -32602 for `params` that do not fit `method`.
