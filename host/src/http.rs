@@ -51,7 +51,7 @@ use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use crate::http_auth::{Authenticator, HttpAuth};
 use crate::http_check::Checker;
 use crate::http_conn::ConnectionLimits;
-use crate::http_sessions::{SessionLimits, Sessions};
+use crate::http_sessions::{SESSION_HEADER, SessionLimits, Sessions, session_header};
 use crate::mcp::{McpServer, TokenSource};
 
 /// The path MCP is served at.
@@ -61,9 +61,6 @@ use pagerduty_mcp_protocol::origin::any_port;
 pub use pagerduty_mcp_protocol::origin::{
     ALLOWED_HOSTS_VAR, ALLOWED_ORIGINS_VAR, DEFAULT_ALLOWED_ORIGINS, parse_origin,
 };
-
-/// The session header of the legacy (session) protocol revisions.
-const SESSION_HEADER: &str = "mcp-session-id";
 
 /// The protocol version header.
 const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
@@ -251,11 +248,7 @@ async fn end_session(
     if request.method() != Method::DELETE {
         return next.run(request).await;
     }
-    let session: Option<SessionId> = request
-        .headers()
-        .get(SESSION_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(SessionId::from);
+    let session = session_header(request.headers()).map(SessionId::from);
     let live = match &session {
         Some(id) => sessions.has_session(id).await.unwrap_or(false),
         None => false,

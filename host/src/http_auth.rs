@@ -43,7 +43,7 @@ use subtle::ConstantTimeEq as _;
 
 use crate::egress::{ApiToken, AuthScheme};
 use crate::http_conn::PeerAddr;
-use crate::http_sessions::{ClientKey, Sessions};
+use crate::http_sessions::{self, ClientKey, Sessions};
 use pagerduty_mcp_protocol::credential;
 
 /// The environment variable holding the HTTP access token.
@@ -51,9 +51,6 @@ pub const ACCESS_TOKEN_VAR: &str = "PAGERDUTY_MCP_HTTP_TOKEN";
 
 /// The shortest access token accepted, in bytes.
 pub const MIN_ACCESS_TOKEN_LEN: usize = 16;
-
-/// The session header of the Streamable HTTP transport.
-const SESSION_HEADER: &str = "mcp-session-id";
 
 /// The realm named in `WWW-Authenticate`.
 const REALM: &str = "pagerduty-mcp";
@@ -247,10 +244,7 @@ async fn per_request(state: &Authenticator, mut request: Request<Body>, next: Ne
         return unauthorized(&state.auth, credential::MISSING_CREDENTIAL);
     };
     let client = ClientKey::credential(token.authorization().as_bytes());
-    let session = request
-        .headers()
-        .get(SESSION_HEADER)
-        .and_then(|v| v.to_str().ok());
+    let session = http_sessions::session_header(request.headers());
     if let Some(owner) = session.and_then(|session| state.sessions.owner(session))
         && !owner.same(&client)
     {

@@ -54,9 +54,6 @@ pub const MAX_BODY_BYTES: usize = 4 << 20;
 /// in.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The session header of the legacy protocol revisions.
-const SESSION_HEADER: &str = "mcp-session-id";
-
 /// The state of [`check_request`].
 #[derive(Debug)]
 pub struct Checker {
@@ -84,11 +81,7 @@ pub async fn check_request(
     if request.method() != Method::POST || !is_json(request.headers()) {
         return next.run(request).await;
     }
-    let session: Option<SessionId> = request
-        .headers()
-        .get(SESSION_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(SessionId::from);
+    let session = http_sessions::session_header(request.headers()).map(SessionId::from);
     let client = request
         .extensions()
         .get::<ClientKey>()

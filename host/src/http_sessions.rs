@@ -49,6 +49,15 @@ use rmcp::transport::streamable_http_server::session::{ServerSseMessage, Session
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
+/// The session header of the legacy protocol revisions.
+pub const SESSION_HEADER: &str = "mcp-session-id";
+
+/// The legacy session a request names in its [`SESSION_HEADER`], if any (one
+/// reading of the header for the auth, check and `DELETE` layers).
+pub fn session_header(headers: &http::HeaderMap) -> Option<&str> {
+    headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok())
+}
+
 /// The most legacy sessions open at once, by default (some 55 MB).
 pub const DEFAULT_MAX_SESSIONS: usize = 1000;
 
