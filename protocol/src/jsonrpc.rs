@@ -127,12 +127,20 @@ impl Message {
 /// Checks one JSON-RPC message (a stdio line or an HTTP body): what it is, or
 /// the error to answer with.
 pub fn check(bytes: &[u8]) -> Result<Message, ErrorAnswer> {
-    if let Ok(message) = serde_json::from_slice::<ClientJsonRpcMessage>(bytes) {
-        return Ok(classify(message));
+    match serde_json::from_slice::<ClientJsonRpcMessage>(bytes) {
+        Ok(message) => Ok(classify(message)),
+        Err(_) => Err(refusal(bytes)),
     }
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ErrorAnswer::new(None, PARSE_ERROR, format!("Parse error: {e}")))?;
-    Err(invalid_message(&value))
+}
+
+/// The error answering `bytes` that are not a JSON-RPC message of MCP: -32700
+/// for text that is not JSON, else -32600 saying what is wrong (with the
+/// request's id when readable).
+pub fn refusal(bytes: &[u8]) -> ErrorAnswer {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(value) => invalid_message(&value),
+        Err(e) => ErrorAnswer::new(None, PARSE_ERROR, format!("Parse error: {e}")),
+    }
 }
 
 fn classify(message: ClientJsonRpcMessage) -> Message {
