@@ -9,35 +9,27 @@
 //!    what to send. The header is then taken off the request: the token lives on
 //!    only as the request's [`Credential`], which the handler hands to that
 //!    request's PagerDuty calls.
-//! 3. rmcp's [`StreamableHttpService`], stateless with JSON responses: `Host` (when
-//!    [`ALLOWED_HOSTS_VAR`] is set) and `Origin` checks (403; the allowed origins
-//!    from [`ALLOWED_ORIGINS_VAR`], default local pages only), 405 for `GET` and
-//!    `DELETE`, 406/415 for the wrong media types, the protocol headers and
-//!    per-request `_meta`, then the handler ([`McpComponent`]).
-//! 4. JSON-RPC exactness, as in the native host: a body that is not a JSON-RPC
-//!    message, which rmcp refuses with a plain-text 415, is 400 with the JSON-RPC
-//!    error (-32700 or -32600, with the request's `id` when readable); an
-//!    `initialize` whose params do not fit is 400 with -32602.
+//! 3. Stateless MCP ([`stateless::serve`]): `Host` (when [`ALLOWED_HOSTS_VAR`] is
+//!    set) and `Origin` checks (403; the allowed origins from
+//!    [`ALLOWED_ORIGINS_VAR`], default local pages only), 405 for `GET` and
+//!    `DELETE`, 406/415 for the wrong media types, JSON-RPC errors for bodies
+//!    that are not one message, the protocol headers and per-request `_meta`,
+//!    then the method ([`McpComponent`]).
 //!
 //! Nothing here logs: a request's token never reaches a log line or an answer.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
-use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt as _, Full};
+use http::{Request, Response, StatusCode};
 use pagerduty_mcp_protocol::credential::{self, Credential};
-use pagerduty_mcp_protocol::jsonrpc::{self, ErrorAnswer, Message};
 use pagerduty_mcp_protocol::origin::{self, ALLOWED_HOSTS_VAR, ALLOWED_ORIGINS_VAR};
 use pagerduty_tools::config::Config;
 use pagerduty_tools::http::Transport;
-use rmcp::transport::StreamableHttpServerConfig;
-use rmcp::transport::StreamableHttpService;
-use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 
 use crate::server::McpComponent;
+use crate::stateless::{self, Gate};
 
 /// The path MCP is served at.
 pub const MCP_PATH: &str = "/mcp";
@@ -100,7 +92,7 @@ pub fn handle<T: Transport + Send + Sync + 'static>(
         );
     }
     let allowed_origins = match &settings.allowed_origins {
-        Ok(origins) => origins.clone(),
+        Ok(origins) => origins,
         Err(why) => return text(StatusCode::INTERNAL_SERVER_ERROR, why.clone()),
     };
     let Some(credential) = bearer(&request) else {
@@ -113,69 +105,12 @@ pub fn handle<T: Transport + Send + Sync + 'static>(
     };
     let (mut parts, body) = request.into_parts();
     parts.headers.remove(AUTHORIZATION);
-    parts.extensions.insert(credential);
-    let checked = (parts.method == Method::POST).then(|| jsonrpc::check(&body));
-
-    let mut rmcp_config = StreamableHttpServerConfig::default()
-        .with_legacy_session_mode(false)
-        .with_json_response(true)
-        .with_sse_keep_alive(None)
-        .with_allowed_origins(allowed_origins)
-        .enforce_origin_validation();
-    rmcp_config = if settings.allowed_hosts.is_empty() {
-        rmcp_config.disable_allowed_hosts()
-    } else {
-        rmcp_config.with_allowed_hosts(settings.allowed_hosts.clone())
+    let gate = Gate {
+        allowed_origins,
+        allowed_hosts: &settings.allowed_hosts,
     };
-    let handler = McpComponent::new(settings.config.clone(), transport);
-    let service = StreamableHttpService::new(
-        move || Ok(handler.clone()),
-        Arc::new(NeverSessionManager::default()),
-        rmcp_config,
-    );
-    let request = Request::from_parts(parts, Full::new(body.clone()));
-
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            return text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("the server cannot start its runtime: {e}"),
-            );
-        }
-    };
-    let response = runtime.block_on(async move {
-        let response = service.handle(request).await;
-        let (parts, body) = response.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map_or_else(|e: Infallible| match e {}, |c| c.to_bytes());
-        Response::from_parts(parts, body)
-    });
-    match checked {
-        Some(Err(answer)) if response.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            json_error(StatusCode::BAD_REQUEST, &answer)
-        }
-        Some(Ok(Message::Request {
-            id,
-            method,
-            params_unfit: true,
-        })) if method == "initialize" && response.status() == StatusCode::BAD_REQUEST => {
-            let params = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|mut v| v.get_mut("params").map(serde_json::Value::take));
-            let message = jsonrpc::invalid_params(&method, params.as_ref());
-            json_error(
-                StatusCode::BAD_REQUEST,
-                &ErrorAnswer::new(Some(id), jsonrpc::INVALID_PARAMS, message),
-            )
-        }
-        _ => response,
-    }
+    let component = McpComponent::new(settings.config.clone(), transport);
+    stateless::serve(&parts, &body, &gate, &component, &credential)
 }
 
 /// The caller's PagerDuty credential in the request's `Authorization` header.
@@ -195,20 +130,11 @@ fn text(status: StatusCode, message: impl Into<String>) -> Response<Bytes> {
     response
 }
 
-/// `status` with the JSON-RPC error `answer` as its body.
-fn json_error(status: StatusCode, answer: &ErrorAnswer) -> Response<Bytes> {
-    let mut response = Response::new(Bytes::from(answer.to_json().to_string()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    response
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::Method;
+    use pagerduty_mcp_protocol::jsonrpc;
     use pagerduty_tools::catalog;
     use pagerduty_tools::http::{HttpRequest, HttpResponse, TransportError};
     use serde_json::{Value, json};

@@ -19,9 +19,10 @@ use bindings::wasi::http::types::{
 };
 use bindings::wasi::io::streams::StreamError;
 
-/// The most body bytes read: one more than rmcp accepts (4 MiB), so that rmcp
-/// answers an oversized body with its 413.
-const MAX_BODY_BYTES: usize = (4 << 20) + 1;
+/// The most body bytes read: one more than the server accepts
+/// ([`crate::stateless::MAX_BODY_BYTES`]), so that it answers an oversized body
+/// with its 413.
+const MAX_BODY_BYTES: usize = crate::stateless::MAX_BODY_BYTES + 1;
 
 /// How much is read or written at once (`blocking-write-and-flush` takes at most
 /// 4096 bytes).

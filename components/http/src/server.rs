@@ -1,53 +1,42 @@
-//! The MCP handler of the component: rmcp's [`ServerHandler`] over the
-//! `pagerduty-tools` catalog, with each call's PagerDuty credential taken from
-//! the HTTP request that carries it.
+//! The MCP methods of the component over the `pagerduty-tools` catalog, with each
+//! call's PagerDuty credential taken from the HTTP request that carries it
+//! ([`crate::stateless`] decides which method a request reaches).
 
 use std::sync::Arc;
 
 use pagerduty_mcp_protocol::credential::Credential;
-use pagerduty_mcp_protocol::{jsonrpc, tools};
+use pagerduty_mcp_protocol::tools;
 use pagerduty_tools::catalog::{self, CallFault};
 use pagerduty_tools::config::Config;
 use pagerduty_tools::http::{HttpRequest, HttpResponse, Transport, TransportError};
+use rmcp::ErrorData as McpError;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, ListToolsResult,
-    PaginatedRequestParams, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResult, DiscoverResult, ListToolsResult, ProtocolVersion,
+    ServerConfig, Tool,
 };
-use rmcp::service::{RequestContext, RoleServer};
-use rmcp::{ErrorData as McpError, ServerHandler};
 
 /// What the server announces about itself.
 const DESCRIPTION: &str = "PagerDuty incident-response tools, served by a WebAssembly component";
 
-/// The MCP handler: the catalog as `config` offers it, calls sent through
+/// The MCP methods: the catalog as `config` offers it, calls sent through
 /// `transport` with the credential of the request being served.
 pub struct McpComponent<T> {
-    config: Arc<Result<Config, String>>,
-    instructions: Arc<str>,
+    config: Result<Config, String>,
+    instructions: String,
     transport: Arc<T>,
 }
 
-impl<T> Clone for McpComponent<T> {
-    fn clone(&self) -> Self {
-        McpComponent {
-            config: self.config.clone(),
-            instructions: self.instructions.clone(),
-            transport: self.transport.clone(),
-        }
-    }
-}
-
-impl<T: Transport + Send + Sync + 'static> McpComponent<T> {
-    /// A handler for `config` (or the message of an unusable configuration, which
-    /// every `tools/list` and `tools/call` then reports) over `transport`.
+impl<T: Transport> McpComponent<T> {
+    /// The methods for `config` (or the message of an unusable configuration,
+    /// which every `tools/list` and `tools/call` then reports) over `transport`.
     pub fn new(config: Result<Config, String>, transport: Arc<T>) -> McpComponent<T> {
         let instructions = match &config {
             Ok(config) => pagerduty_tools::mcp::instructions(&config.selection),
             Err(why) => format!("This server is misconfigured: {why}"),
         };
         McpComponent {
-            config: Arc::new(config),
-            instructions: instructions.into(),
+            config,
+            instructions,
             transport,
         }
     }
@@ -56,80 +45,47 @@ impl<T: Transport + Send + Sync + 'static> McpComponent<T> {
     fn config(&self) -> Result<&Config, McpError> {
         self.config
             .as_ref()
-            .as_ref()
             .map_err(|why| tools::fault_error("", &CallFault::InvalidConfiguration(why.clone())))
     }
 
-    /// The MCP tools offered, in order.
-    fn offered(&self) -> Result<Vec<Tool>, McpError> {
-        catalog::available_tools(self.config()?)
-            .into_iter()
-            .map(|t| tools::tool(&t.describe()))
-            .collect::<Result<_, _>>()
-            .map_err(|e| McpError::internal_error(format!("a tool cannot be listed: {e}"), None))
-    }
-}
-
-impl<T: Transport + Send + Sync + 'static> ServerHandler for McpComponent<T> {
-    fn get_info(&self) -> ServerConfig {
+    /// What `initialize` answers (before its version is negotiated).
+    pub fn server_config(&self) -> ServerConfig {
         tools::server_config(env!("CARGO_PKG_VERSION"), DESCRIPTION, &self.instructions)
     }
 
-    async fn list_tools(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(self.offered()?))
+    /// What `server/discover` answers: the `supported` versions and the server.
+    pub fn discover(&self, supported: &[ProtocolVersion]) -> DiscoverResult {
+        DiscoverResult::from_server_info(supported.to_vec(), self.server_config())
     }
 
-    async fn call_tool(
+    /// `tools/list`: the tools offered, in order.
+    pub fn list_tools(&self) -> Result<ListToolsResult, McpError> {
+        let tools = catalog::available_tools(self.config()?)
+            .into_iter()
+            .map(|t| tools::tool(&t.describe()))
+            .collect::<Result<Vec<Tool>, _>>()
+            .map_err(|e| McpError::internal_error(format!("a tool cannot be listed: {e}"), None))?;
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    /// `tools/call`, its PagerDuty requests sent with `credential`.
+    pub fn call_tool(
         &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, McpError> {
-        let credential = context
-            .extensions
-            .get::<http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<Credential>())
-            .ok_or_else(|| {
-                // `front::handle` answers 401 before this; reaching it is a bug.
-                McpError::invalid_request(
-                    pagerduty_mcp_protocol::credential::MISSING_CREDENTIAL,
-                    None,
-                )
-            })?;
+        request: &CallToolRequestParams,
+        credential: &Credential,
+    ) -> Result<CallToolResult, McpError> {
         let config = self.config()?;
         let name = request.name.as_ref();
-        let arguments = tools::arguments_json(&request)?;
+        let arguments = tools::arguments_json(request)?;
         let transport = WithCredential {
             inner: self.transport.as_ref(),
             authorization: credential.authorization(),
         };
         let now = time::OffsetDateTime::now_utc();
         match catalog::call_tool(name, &arguments, &transport, config, now) {
-            Ok(outcome) => Ok(tools::call_tool_result(&outcome.json, outcome.is_error).into()),
+            Ok(outcome) => Ok(tools::call_tool_result(&outcome.json, outcome.is_error)),
             Err(fault) => Err(tools::fault_error(name, &fault)),
         }
-    }
-
-    async fn on_custom_request(
-        &self,
-        request: CustomRequest,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<CustomResult, McpError> {
-        Err(jsonrpc::custom_request_answer(
-            &request.method,
-            request.params.as_ref(),
-        ))
-    }
-
-    fn get_tool(&self, name: &str) -> Option<Tool> {
-        let config = self.config().ok()?;
-        let entry = catalog::available_tools(config)
-            .into_iter()
-            .find(|t| t.name == name)?;
-        tools::tool(&entry.describe()).ok()
     }
 }
 
