@@ -6,8 +6,9 @@
 //! * `pagerduty_mcp_http.wasm`, the `http-server` world (a complete MCP server for
 //!   any `wasi:http` engine: `wasmtime serve -Scli`, Spin, wasmCloud).
 //!
-//! Prints one line per component (path, bytes, SHA-256) and says when a component is
-//! past the size budget ([`SIZE_BUDGET`]); the budget is reported, not enforced.
+//! Prints one line per component (path, bytes, SHA-256) and fails when a component
+//! is not under the size budget ([`SIZE_BUDGET`]), so the README's test command
+//! holds every change to it.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -17,7 +18,8 @@ use component_build::{Crate, build};
 /// The components, by package name.
 const PACKAGES: [&str; 2] = ["pagerduty-mcp-tools", "pagerduty-mcp-http"];
 
-/// What a component should weigh at most (issue 11: each under 1 MiB).
+/// Every component must weigh less (each under 1 MiB: small enough to ship to
+/// an edge engine and to instantiate per request cheaply).
 const SIZE_BUDGET: u64 = 1 << 20;
 
 fn main() -> ExitCode {
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
         eprintln!("error: cannot create {}: {e}", out.display());
         return ExitCode::FAILURE;
     }
+    let mut over_budget = false;
     for package in PACKAGES {
         // The nested target dir the host's build script uses too, so the tools
         // component is built once and the shared crates once for both.
@@ -55,12 +58,16 @@ fn main() -> ExitCode {
         println!("{} {bytes} bytes sha256:{}", dest.display(), built.sha256);
         if bytes >= SIZE_BUDGET {
             eprintln!(
-                "warning: {} is {:.2} MiB, past the {} MiB budget",
+                "error: {} is {bytes} bytes ({:.2} MiB), not under the {} MiB budget",
                 dest.display(),
                 bytes as f64 / SIZE_BUDGET as f64,
                 SIZE_BUDGET >> 20
             );
+            over_budget = true;
         }
+    }
+    if over_budget {
+        return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
 }
