@@ -213,9 +213,10 @@ fn limits(c: &Comparison) -> String {
     format!(
         "**What limits throughput.** With one client the component's median call takes {} \
          against {} natively. Per request, `wasmtime serve` instantiates the component afresh, \
-         and the component builds rmcp's service and a current-thread runtime, reads its \
-         environment and parses the request; the native host keeps rmcp's service, its sessions \
-         and the compiled component, and instantiates only the tools, per call. With more \
+         reads its environment, checks the request and answers it in line (no async runtime, no \
+         service loop: `components/http/src/stateless.rs`); the native host keeps rmcp's \
+         service, its sessions and the compiled component, and instantiates only the tools, per \
+         call. With more \
          clients the component's calls/s change ×{first_growth:.2} from 1 to {} clients and \
          ×{growth:.2} from {} to {}, while latency grows with the queue: the {} CPUs are shared \
          by the load generator's threads, the server and the fake PagerDuty, which answers every \
