@@ -12,6 +12,8 @@
 mod compare;
 mod engines;
 mod http;
+mod instructions;
+mod raw;
 mod report;
 mod rpc;
 mod stats;
@@ -50,7 +52,7 @@ struct Cli {
     /// The wrapper that starts the original server against the fake (bench/original_server.py).
     #[arg(long)]
     original: PathBuf,
-    /// The component (target/component/wasm32-wasip2/release/pagerduty_mcp_tools.wasm), for its size.
+    /// The tools component (target/components/pagerduty_mcp_tools.wasm), for its size.
     #[arg(long)]
     component: Option<PathBuf>,
     /// Where to write the Markdown report.
@@ -249,6 +251,14 @@ pub struct Results {
     pub original_env: Vec<String>,
     /// The MCP server component under `wasmtime serve` vs our native HTTP server.
     pub engines: Option<engines::Comparison>,
+    /// The PagerDuty request of each timed call sent straight to the fake,
+    /// interleaved with the calls: `list_incidents`'s and `get_incident`'s.
+    pub raw_list: Summary,
+    pub raw_get: Summary,
+    /// Bytes of the raw `list_incidents` answer.
+    pub raw_list_bytes: usize,
+    /// Ours: instructions per call (callgrind); empty when not counted.
+    pub instructions: Vec<instructions::Count>,
 }
 
 fn main() {
@@ -539,6 +549,35 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     // --- One connection each: idle RSS, answer bytes, latency, RSS after N calls ---
     session(&mut r, &ours, &theirs, &chosen)?;
 
+    // --- Instructions per call (callgrind) ---------------------------------------------
+    if instructions::available() {
+        let (few, many) = if quick { (1, 3) } else { (2, 12) };
+        log(format!(
+            "instructions per call: callgrind, {few} and {many} calls of each kind"
+        ));
+        let ids = incident_ids(&ours, &chosen)?;
+        let calls = [
+            instructions::Call {
+                label: "`tools/list`".into(),
+                tool: None,
+            },
+            instructions::Call {
+                label: "`get_incident`".into(),
+                tool: Some(("get_incident".into(), get_args(&ids[0]))),
+            },
+            instructions::Call {
+                label: format!(
+                    "`list_incidents` ({} incidents)",
+                    r.bytes.first().map_or(0, |b| b.items.ours)
+                ),
+                tool: Some(("list_incidents".into(), list_args(&chosen))),
+            },
+        ];
+        r.instructions = instructions::count(&ours, &calls, few, many, &logs)?;
+    } else {
+        log("instructions per call: not counted (valgrind is not installed)");
+    }
+
     // --- HTTP throughput -------------------------------------------------------------
     http_phase(&mut r, cli, &ours, &theirs, &chosen, http_seconds)?;
     if cli.http_component.is_some() {
@@ -742,6 +781,8 @@ fn session(
     let expected = so.len();
     let mut lat_list: Pair<Vec<f64>> = Pair::default();
     let mut lat_get: Pair<Vec<f64>> = Pair::default();
+    let (mut raw_list, mut raw_get) = (Vec::new(), Vec::new());
+    let list_path = raw::list_incidents_path(teams);
     for i in 0..r.calls - 2 {
         let order = if i % 4 < 2 { [0, 1] } else { [1, 0] };
         for k in order {
@@ -772,10 +813,28 @@ fn session(
                 }
             }
         }
+        // The same PagerDuty request, straight to the fake.
+        if i / 2 >= r.warmup {
+            if i % 2 == 0 {
+                let (t, bytes) = raw::get(&r.fake_url, &list_path, FAKE_USER_TOKEN)?;
+                raw_list.push(ms(t));
+                r.raw_list_bytes = bytes;
+            } else {
+                let id = &so[(i / 2) % so.len()];
+                raw_get.push(ms(raw::get(
+                    &r.fake_url,
+                    &raw::get_incident_path(id),
+                    FAKE_USER_TOKEN,
+                )?
+                .0));
+            }
+        }
         if i % 200 == 199 {
             log(format!("  {} calls", i + 3));
         }
     }
+    r.raw_list = summarize(&raw_list);
+    r.raw_get = summarize(&raw_get);
     r.lat_list = Pair {
         ours: summarize(&lat_list.ours),
         theirs: summarize(&lat_list.theirs),

@@ -310,6 +310,62 @@ pub fn markdown(r: &Results) -> String {
     }
     m.push('\n');
 
+    // --- A call's own work: the raw request and instructions
+    let _ = writeln!(m, "## A call's own work (ours)\n");
+    let _ = writeln!(
+        m,
+        "**Raw request:** the PagerDuty request the call makes, sent straight to the fake PagerDuty \
+         (a new connection each time, as the sandbox's HTTP client does), interleaved with the calls \
+         above; the difference is this server's own work (parsing, projecting, writing the result, \
+         the sandbox, the JSON-RPC). `list_incidents` answer from the fake: {} bytes.\n",
+        r.raw_list_bytes
+    );
+    let _ = writeln!(
+        m,
+        "| call | ours p50 | raw request p50 | ours − raw |\n|---|---|---|---|"
+    );
+    for (label, ours, raw) in [
+        ("`list_incidents`", &r.lat_list.ours, &r.raw_list),
+        ("`get_incident`", &r.lat_get.ours, &r.raw_get),
+    ] {
+        let _ = writeln!(
+            m,
+            "| {label} | {} | {} | {} |",
+            f_ms(ours.p50),
+            f_ms(raw.p50),
+            f_ms(ours.p50 - raw.p50)
+        );
+    }
+    m.push('\n');
+    if r.instructions.is_empty() {
+        let _ = writeln!(
+            m,
+            "**Instructions per call:** not counted (valgrind is not installed).\n"
+        );
+    } else {
+        let _ = writeln!(
+            m,
+            "**Instructions per call** (`valgrind --tool=callgrind`, stable on a noisy machine): the \
+             whole server process, counted with few and with many calls of one kind after the same \
+             start-up; the difference per call. By where the code lives: the component's compiled \
+             code (**guest**: parsing PagerDuty's answer, projecting it, writing the envelope), the \
+             server binary (**host**: JSON-RPC, rmcp, wasmtime, the sandbox's HTTP client, building \
+             the MCP result from the envelope), **libc** (copies, allocation).\n"
+        );
+        let _ = writeln!(
+            m,
+            "| call | instructions per call | guest | host | libc | other | answer |\n|---|---|---|---|---|---|---|"
+        );
+        for c in &r.instructions {
+            let _ = writeln!(
+                m,
+                "| {} | {:.2} M | {:.2} M | {:.2} M | {:.2} M | {:.2} M | {} bytes |",
+                c.label, c.per_call_millions, c.guest, c.host, c.libc, c.other, c.answer_bytes
+            );
+        }
+        m.push('\n');
+    }
+
     // --- Sandbox overhead
     let _ = writeln!(m, "## Sandbox overhead per call (ours)\n");
     let _ = writeln!(

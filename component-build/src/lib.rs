@@ -1,5 +1,6 @@
-//! Builds a WASI 0.2 component (`wasm32-wasip2`, release profile) with a nested cargo,
-//! and returns the path of the `.wasm` file and its SHA-256.
+//! Builds a WASI 0.2 component (`wasm32-wasip2`; the tools component with the
+//! `component-fast` profile, for speed, the others with `release`, for size) with a
+//! nested cargo, and returns the path of the `.wasm` file and its SHA-256.
 //!
 //! One build step for every component of this workspace: `host/build.rs` builds the
 //! tools component it embeds, `host-tests/build.rs` the hostile test guest, and release
@@ -13,7 +14,7 @@
 //!   host target, profile settings, `RUSTFLAGS` for the host, the outer target
 //!   directory, `clippy-driver` as the workspace wrapper under `cargo clippy`, ...);
 //!   they are removed so the nested build behaves like a plain
-//!   `cargo build --target wasm32-wasip2 --release` run from the workspace. Kept: where
+//!   `cargo build --target wasm32-wasip2 --profile …` run from the workspace. Kept: where
 //!   cargo lives and how it reaches registries, and the jobserver, so the nested
 //!   build shares the outer build's job slots.
 //! * **The target installed on demand**: when the `wasm32-wasip2` standard library is
@@ -113,13 +114,26 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Builds `krate` for [`TARGET`] in release mode with a nested cargo run from
-/// `workspace` (so it sees the same `.cargo/config.toml` as the outer build), into
-/// `target_dir`, and returns the `.wasm` file with its SHA-256.
+/// The profile a component is built with: [`FAST_PROFILE`] for the tools component,
+/// whose code runs on every call's data, `release` (built for size) for the others.
+pub fn profile_of(krate: Crate<'_>) -> &'static str {
+    match krate.package() {
+        "pagerduty-mcp-tools" => FAST_PROFILE,
+        _ => "release",
+    }
+}
+
+/// The workspace profile that builds for speed (`opt-level = 3`, see `Cargo.toml`).
+pub const FAST_PROFILE: &str = "component-fast";
+
+/// Builds `krate` for [`TARGET`] with its profile ([`profile_of`]) with a nested
+/// cargo run from `workspace` (so it sees the same `.cargo/config.toml` as the outer
+/// build), into `target_dir`, and returns the `.wasm` file with its SHA-256.
 ///
 /// `target_dir` must be this build's own directory (see the crate docs), e.g.
 /// `<workspace>/target/component`.
 pub fn build(workspace: &Path, krate: Crate<'_>, target_dir: &Path) -> Result<Component, Error> {
+    let profile = profile_of(krate);
     ensure_target_installed()?;
 
     let cargo = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
@@ -128,7 +142,7 @@ pub fn build(workspace: &Path, krate: Crate<'_>, target_dir: &Path) -> Result<Co
         .current_dir(workspace)
         .arg("build")
         .args(krate.selector())
-        .args(["--target", TARGET, "--release", "--target-dir"])
+        .args(["--target", TARGET, "--profile", profile, "--target-dir"])
         .arg(target_dir);
     scrub_env(&mut command);
     command.stdout(stdout_to_stderr()).stderr(Stdio::inherit());
@@ -144,14 +158,14 @@ pub fn build(workspace: &Path, krate: Crate<'_>, target_dir: &Path) -> Result<Co
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
         return Err(Error(format!(
-            "building {package} failed ({status}); run `cargo build {} --target {TARGET} --release` to see why",
+            "building {package} failed ({status}); run `cargo build {} --target {TARGET} --profile {profile}` to see why",
             selector.join(" ")
         )));
     }
 
     let wasm = target_dir
         .join(TARGET)
-        .join("release")
+        .join(profile)
         .join(format!("{}.wasm", package.replace('-', "_")));
     if !wasm.is_file() {
         return Err(Error(format!(

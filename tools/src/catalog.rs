@@ -287,7 +287,20 @@ impl Tool {
                 project,
             } => {
                 let q = query.build(call, args)?;
-                tools::list_paged(call, &path(), &q, key, args, |r| project.apply(r))
+                match project {
+                    Projection::Fields(fields) => {
+                        let spec = crate::streamed::Spec {
+                            key,
+                            fields,
+                            shrink: None,
+                        };
+                        let page = tools::list_projected(call, &path(), &q, &spec, args)?;
+                        Ok(tools::projected_output(page))
+                    }
+                    Projection::With(_) => {
+                        tools::list_paged(call, &path(), &q, key, args, |r| project.apply(r))
+                    }
+                }
             }
             Run::Unpaged {
                 key,

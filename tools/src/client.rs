@@ -10,6 +10,7 @@
 use crate::config::redact_urls_in;
 use crate::error::{ErrorCode, ToolError, ToolResult, cut_text};
 use crate::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
+use crate::streamed;
 use serde_json::Value;
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -80,10 +81,10 @@ impl Query {
 }
 
 /// One stretch of a paginated list, as much as the caller asked for.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Page {
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T = Value> {
     /// The items, at most the requested limit.
-    pub items: Vec<Value>,
+    pub items: Vec<T>,
     /// PagerDuty has more items than were returned.
     pub has_more: bool,
     /// Paging stopped at PagerDuty's 10,000 offset cap while more existed.
@@ -135,19 +136,67 @@ impl<'t> Client<'t> {
 
     /// `GET path?query`, the decoded JSON body.
     pub fn get(&self, path: &str, query: &Query) -> ToolResult<Value> {
-        self.send(Method::Get, path, query, None, None)
+        self.send(Method::Get, path, query, None, None, &parse_value)
     }
 
     /// A write (`PUT`/`POST`) with a JSON body and the `From` header PagerDuty requires.
     pub fn write(&self, method: Method, path: &str, body: &Value, from: &str) -> ToolResult<Value> {
-        self.send(method, path, &Query::new(), Some(body), Some(from))
+        self.send(
+            method,
+            path,
+            &Query::new(),
+            Some(body),
+            Some(from),
+            &parse_value,
+        )
     }
 
     /// Pages through a classic offset-paginated list until `limit` items are collected
     /// or PagerDuty has no more. `key` is the list's field in the answer (`"incidents"`).
     /// Never asks for `offset + limit` beyond [`OFFSET_CAP`].
     pub fn list(&self, path: &str, query: &Query, key: &str, limit: usize) -> ToolResult<Page> {
-        let mut page = Page::default();
+        self.page_through(query, limit, |q| {
+            let body = self.get(path, q)?;
+            let more = body.get("more").and_then(Value::as_bool).unwrap_or(false);
+            Ok((take_list(body, key)?, more))
+        })
+    }
+
+    /// [`Client::list`], each item projected by `spec` as it is read
+    /// ([`crate::streamed`]: the cheap way through a long list).
+    pub fn list_projected(
+        &self,
+        path: &str,
+        query: &Query,
+        spec: &streamed::Spec<'_>,
+        limit: usize,
+    ) -> ToolResult<Page<streamed::Item>> {
+        let parse = |bytes: &[u8]| streamed::parse(bytes, spec);
+        self.page_through(query, limit, |q| {
+            let answer = self.send(Method::Get, path, q, None, None, &parse)?;
+            let more = answer
+                .rest
+                .get("more")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let items = answer.items.ok_or_else(|| no_list(spec.key))?;
+            Ok((items, more))
+        })
+    }
+
+    /// The paging of [`Client::list`]: `fetch` gets one page's query and returns its
+    /// items and PagerDuty's `more`.
+    fn page_through<T>(
+        &self,
+        query: &Query,
+        limit: usize,
+        fetch: impl Fn(&Query) -> ToolResult<(Vec<T>, bool)>,
+    ) -> ToolResult<Page<T>> {
+        let mut page = Page {
+            items: Vec::new(),
+            has_more: false,
+            truncated: false,
+        };
         let mut offset = 0;
         loop {
             let wanted = limit - page.items.len();
@@ -160,10 +209,8 @@ impl<'t> Client<'t> {
             let mut q = query.clone();
             q.push("limit", page_limit.to_string())
                 .push("offset", offset.to_string());
-            let body = self.get(path, &q)?;
-            let items = take_list(&body, key)?;
+            let (items, more) = fetch(&q)?;
             let received = items.len();
-            let more = body.get("more").and_then(Value::as_bool).unwrap_or(false);
             page.items.extend(items.into_iter().take(wanted));
             if page.items.len() >= limit {
                 page.has_more = more || received > wanted;
@@ -182,14 +229,15 @@ impl<'t> Client<'t> {
         Ok(self.list(path, query, key, OFFSET_CAP)?.items)
     }
 
-    fn send(
+    fn send<T>(
         &self,
         method: Method,
         path: &str,
         query: &Query,
         body: Option<&Value>,
         from: Option<&str>,
-    ) -> ToolResult<Value> {
+        parse: &dyn Fn(&[u8]) -> serde_json::Result<T>,
+    ) -> ToolResult<T> {
         let mut url = format!("{}{}", self.api_host, path);
         if !query.pairs().is_empty() {
             url.push('?');
@@ -248,7 +296,7 @@ impl<'t> Client<'t> {
                     self.spend(wait);
                     retries += 1;
                 }
-                _ => return self.finish(method, path, result, retries),
+                _ => return self.finish(method, path, result, retries, parse),
             }
         }
     }
@@ -271,13 +319,14 @@ impl<'t> Client<'t> {
     }
 
     /// The final answer of a request after `retries` retries.
-    fn finish(
+    fn finish<T>(
         &self,
         method: Method,
         path: &str,
         result: Result<HttpResponse, TransportError>,
         retries: u32,
-    ) -> ToolResult<Value> {
+        parse: &dyn Fn(&[u8]) -> serde_json::Result<T>,
+    ) -> ToolResult<T> {
         let after = match retries {
             0 => String::new(),
             n => format!(" (after {n} retries)"),
@@ -302,7 +351,7 @@ impl<'t> Client<'t> {
                 ),
             ),
         })?;
-        decode(method, path, &response).map_err(|mut e| {
+        decode(method, path, &response, parse).map_err(|mut e| {
             e.message.push_str(&after);
             e
         })
@@ -314,12 +363,24 @@ fn backoff(retries: u32) -> Duration {
     BASE_BACKOFF.mul_f64(f64::from(1u32 << retries.min(8)) * (0.5 + fastrand::f64()))
 }
 
-/// Maps a response to its JSON body or to the tool error its status means.
-fn decode(method: Method, path: &str, response: &HttpResponse) -> ToolResult<Value> {
+/// The JSON of a body, whole.
+fn parse_value(bytes: &[u8]) -> serde_json::Result<Value> {
+    serde_json::from_slice(bytes)
+}
+
+/// Maps a response to its JSON body (read by `parse`; an empty body is `null`) or
+/// to the tool error its status means.
+fn decode<T>(
+    method: Method,
+    path: &str,
+    response: &HttpResponse,
+    parse: &dyn Fn(&[u8]) -> serde_json::Result<T>,
+) -> ToolResult<T> {
     let status = response.status;
     if (200..300).contains(&status) {
         if response.body.is_empty() {
-            return Ok(Value::Null);
+            return parse(b"null")
+                .map_err(|e| ToolError::new(ErrorCode::UpstreamError, e.to_string()));
         }
         if let Some(content_type) = response.header("content-type")
             && !content_type.to_ascii_lowercase().contains("json")
@@ -333,7 +394,7 @@ fn decode(method: Method, path: &str, response: &HttpResponse) -> ToolResult<Val
                 ),
             ));
         }
-        return serde_json::from_slice(&response.body).map_err(|e| {
+        return parse(&response.body).map_err(|e| {
             ToolError::new(
                 ErrorCode::UpstreamError,
                 format!(
@@ -444,17 +505,25 @@ fn url_too_long(method: Method, path: &str, query: &Query, url_bytes: usize) -> 
     ))
 }
 
-/// The list under `key`, or `UPSTREAM_ERROR` when the answer has none.
-fn take_list(body: &Value, key: &str) -> ToolResult<Vec<Value>> {
-    body.get(key)
-        .and_then(Value::as_array)
-        .cloned()
-        .ok_or_else(|| {
-            ToolError::new(
-                ErrorCode::UpstreamError,
-                format!("PagerDuty's answer has no '{key}' list"),
-            )
-        })
+/// The list under `key` (taken, not copied), or `UPSTREAM_ERROR` when the answer
+/// has none.
+fn take_list(body: Value, key: &str) -> ToolResult<Vec<Value>> {
+    match body {
+        Value::Object(mut answer) => match answer.shift_remove(key) {
+            Some(Value::Array(items)) => Some(items),
+            _ => None,
+        },
+        _ => None,
+    }
+    .ok_or_else(|| no_list(key))
+}
+
+/// The error of an answer without its list.
+fn no_list(key: &str) -> ToolError {
+    ToolError::new(
+        ErrorCode::UpstreamError,
+        format!("PagerDuty's answer has no '{key}' list"),
+    )
 }
 
 #[cfg(test)]

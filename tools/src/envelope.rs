@@ -11,6 +11,9 @@ use serde_json::{Map, Value, json};
 pub struct Output {
     /// The projected resources.
     pub items: Vec<Value>,
+    /// Projected resources already written as JSON ([`crate::streamed`]), after
+    /// `items`.
+    pub rendered: Vec<String>,
     /// More results exist than were returned.
     pub has_more: bool,
     /// The list was cut (offset cap or output cap).
@@ -43,19 +46,19 @@ const NARROW: &str = "Narrow the query with filters (or a shorter time window) o
 /// Items are dropped from the end until it fits; `RESPONSE_TOO_LARGE` when not even
 /// one does.
 pub fn success(resource: &str, mut output: Output, max_bytes: usize) -> Result<String, ToolError> {
-    let sizes: Vec<usize> = output
-        .items
-        .iter()
-        .map(|item| serde_json::to_string(item).map(|s| s.len()).unwrap_or(0))
-        .collect();
-    let total = output.items.len();
+    // Each item is serialized once: its size decides the cut, its text goes into
+    // the envelope as it is.
+    let mut items: Vec<String> = output.items.iter().map(Value::to_string).collect();
+    items.extend(std::mem::take(&mut output.rendered));
+    let total = items.len();
     let mut keep = total;
-    loop {
-        let items_bytes: usize = sizes[..keep].iter().sum::<usize>() + keep.saturating_sub(1);
-        let frame = render(resource, &output, keep, total, Vec::new());
+    let frame = loop {
+        let items_bytes: usize =
+            items[..keep].iter().map(String::len).sum::<usize>() + keep.saturating_sub(1);
+        let frame = render(resource, &output, keep, total);
         // The frame renders an empty list ("[]"); the items and commas go inside it.
         if frame.len() + items_bytes <= max_bytes {
-            break;
+            break frame;
         }
         if keep <= 1 {
             return Err(ToolError::new(
@@ -70,16 +73,36 @@ pub fn success(resource: &str, mut output: Output, max_bytes: usize) -> Result<S
         let mut dropped = 0;
         let mut freed = 0;
         while freed < over && dropped < keep - 1 {
-            freed += sizes[keep - 1 - dropped] + 1;
+            freed += items[keep - 1 - dropped].len() + 1;
             dropped += 1;
         }
         keep -= dropped.max(1);
+    };
+    // The list is the envelope's last member, so the frame ends with `[]}`.
+    let Some(head) = frame.strip_suffix("[]}") else {
+        // Not reached: serde_json keeps insertion order here.
+        return Err(ToolError::new(
+            ErrorCode::InternalError,
+            "the envelope's list is not its last member",
+        ));
+    };
+    let items_bytes: usize = items[..keep].iter().map(String::len).sum();
+    let mut envelope = String::with_capacity(head.len() + items_bytes + keep + 3);
+    envelope.push_str(head);
+    envelope.push('[');
+    for (i, item) in items[..keep].iter().enumerate() {
+        if i > 0 {
+            envelope.push(',');
+        }
+        envelope.push_str(item);
     }
-    let items: Vec<Value> = output.items.drain(..keep).collect();
-    Ok(render(resource, &output, keep, total, items))
+    envelope.push_str("]}");
+    Ok(envelope)
 }
 
-fn render(resource: &str, output: &Output, keep: usize, total: usize, items: Vec<Value>) -> String {
+/// The envelope of `keep` of `total` results, with an empty list (the items are
+/// spliced into it).
+fn render(resource: &str, output: &Output, keep: usize, total: usize) -> String {
     let cut = keep < total;
     let has_more = output.has_more || cut;
     let truncated = output.truncated || cut;
@@ -110,7 +133,7 @@ fn render(resource: &str, output: &Output, keep: usize, total: usize, items: Vec
     }
     let mut envelope = Map::new();
     envelope.insert("metadata".into(), Value::Object(metadata));
-    envelope.insert(resource.to_string(), Value::Array(items));
+    envelope.insert(resource.to_string(), Value::Array(Vec::new()));
     Value::Object(envelope).to_string()
 }
 

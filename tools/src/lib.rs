@@ -12,7 +12,7 @@
 //!
 //! Reading order: [`catalog`] (what a tool is, the call path) → [`tools`] (one file per
 //! resource) → [`toolsets`] (what is offered) → [`args`], [`context`], [`client`],
-//! [`projection`], [`envelope`] → [`mcp`].
+//! [`streamed`], [`projection`], [`envelope`] → [`mcp`].
 
 #![warn(missing_docs)]
 
@@ -26,6 +26,7 @@ pub mod error;
 pub mod http;
 pub mod mcp;
 pub mod projection;
+pub mod streamed;
 pub mod tools;
 pub mod toolsets;
 

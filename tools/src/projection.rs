@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 /// Fields whose references can point at more than one kind of resource, so they keep
 /// their kind (`"user"`, `"schedule"`, `"service"`).
-const POLYMORPHIC_FIELDS: &[&str] = &[
+pub const POLYMORPHIC_FIELDS: &[&str] = &[
     "targets",
     "last_status_change_by",
     "assignee",

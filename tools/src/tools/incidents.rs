@@ -1,7 +1,7 @@
 //! Incidents: listing and reading them, their notes, alerts, past and related
 //! incidents, and (write tools) acknowledging, resolving and annotating them.
 
-use super::{SINCE, UNTIL, list_paged, push_lists};
+use super::{SINCE, UNTIL, list_projected, projected_output, push_lists};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
 use crate::catalog::{Access, Operation, Projection, QueryFrom, Run, Tool, UserContextRule};
 use crate::client::Query;
@@ -10,6 +10,7 @@ use crate::envelope::Output;
 use crate::error::ToolResult;
 use crate::http::Method;
 use crate::projection::{clean, project};
+use crate::streamed::Spec;
 use crate::toolsets::Toolset;
 use serde_json::{Map, Value, json};
 
@@ -37,14 +38,19 @@ pub const INCIDENT_FIELDS: &[&str] = &[
     "html_url",
 ];
 
-/// An incident projected to [`INCIDENT_FIELDS`]; its priority shrinks to its name.
+/// An incident's priority shrinks to its `summary`, else its `name`.
+const PRIORITY_BY_NAME: (&str, &[&str]) = ("priority", &["summary", "name"]);
+
+/// An incident projected to [`INCIDENT_FIELDS`]; its priority shrinks to its name
+/// ([`PRIORITY_BY_NAME`]).
 pub fn project_incident(incident: &Value) -> Value {
     let mut out = project(incident, INCIDENT_FIELDS);
+    let (field, members) = PRIORITY_BY_NAME;
     if let Some(priority) = incident
-        .get("priority")
-        .and_then(|p| p.get("summary").or_else(|| p.get("name")))
+        .get(field)
+        .and_then(|p| members.iter().find_map(|m| p.get(*m)))
     {
-        out["priority"] = priority.clone();
+        out[field] = priority.clone();
     }
     out
 }
@@ -322,16 +328,23 @@ fn list_incidents(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
         }
     };
     q.push("sort_by", "created_at:desc");
-    let mut output = list_paged(call, "/incidents", &q, "incidents", args, project_incident)?;
+    let spec = Spec {
+        key: "incidents",
+        fields: INCIDENT_FIELDS,
+        shrink: Some(PRIORITY_BY_NAME),
+    };
+    let page = list_projected(call, "/incidents", &q, &spec, args)?;
     let mut counts = Map::new();
     for status in STATUSES {
-        let n = output
+        let quoted = format!("\"{status}\"");
+        let n = page
             .items
             .iter()
-            .filter(|i| i["status"] == *status)
+            .filter(|i| i.field("status") == Some(quoted.as_str()))
             .count();
         counts.insert(status.to_string(), json!(n));
     }
+    let mut output = projected_output(page);
     output
         .extra
         .insert("status_counts".into(), Value::Object(counts));

@@ -11,10 +11,11 @@ pub mod users;
 
 use crate::args::{Args, Param, ParamKind, format_timestamp};
 use crate::catalog::Tool;
-use crate::client::Query;
+use crate::client::{Page, Query};
 use crate::context::Call;
 use crate::envelope::Output;
 use crate::error::{ToolError, ToolResult};
+use crate::streamed::{Item, Spec};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -115,6 +116,29 @@ pub fn list_paged(
         truncated: page.truncated,
         ..Output::items(page.items.iter().map(each).collect())
     })
+}
+
+/// [`list_paged`] for a projection to fields ([`crate::projection::project`], and
+/// `spec.shrink`): each item projected as it is read ([`crate::streamed`]), the
+/// cheap way through a long list. [`projected_output`] makes the output of it.
+pub fn list_projected(
+    call: &mut Call<'_>,
+    path: &str,
+    query: &Query,
+    spec: &Spec<'_>,
+    args: &Args,
+) -> ToolResult<Page<Item>> {
+    call.client.list_projected(path, query, spec, args.limit())
+}
+
+/// The output of projected items.
+pub fn projected_output(page: Page<Item>) -> Output {
+    Output {
+        has_more: page.has_more,
+        truncated: page.truncated,
+        rendered: page.items.into_iter().map(|item| item.json).collect(),
+        ..Output::default()
+    }
 }
 
 /// A list PagerDuty does not paginate: fetched whole, projected, cut to `limit`.

@@ -1,14 +1,13 @@
 //! Services: what is monitored, who owns it, and how it escalates.
 
-use super::{QUERY, list_paged, search_query, team_filter};
+use super::{QUERY, list_projected, projected_output, search_query, team_filter};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
 use crate::catalog::{Access, Operation, Projection, QueryFrom, Run, Tool, UserContextRule};
 use crate::context::Call;
 use crate::envelope::Output;
 use crate::error::ToolResult;
-use crate::projection::project;
+use crate::streamed::Spec;
 use crate::toolsets::Toolset;
-use serde_json::Value;
 
 /// The fields of a service an on-call engineer needs.
 pub const SERVICE_FIELDS: &[&str] = &[
@@ -23,10 +22,6 @@ pub const SERVICE_FIELDS: &[&str] = &[
     "last_incident_timestamp",
     "html_url",
 ];
-
-fn project_service(service: &Value) -> Value {
-    project(service, SERVICE_FIELDS)
-}
 
 /// The service tools.
 pub const TOOLS: &[Tool] = &[
@@ -93,7 +88,13 @@ fn list_services(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     let mut q = search_query(args);
     q.push_all("team_ids[]", &team_filter(call, args)?);
     q.push("sort_by", "name");
-    list_paged(call, "/services", &q, "services", args, project_service)
+    let spec = Spec {
+        key: "services",
+        fields: SERVICE_FIELDS,
+        shrink: None,
+    };
+    let page = list_projected(call, "/services", &q, &spec, args)?;
+    Ok(projected_output(page))
 }
 
 #[cfg(test)]
