@@ -46,15 +46,14 @@ pub struct Item {
     pub json: String,
     /// Where each kept field's value is in `json`, by field (in the spec's order).
     fields: Vec<Option<Range<usize>>>,
-    /// The spec's fields, to look them up by name.
-    names: Vec<String>,
 }
 
 impl Item {
-    /// The JSON text of the projected `field`, if the projection kept it.
-    pub fn field(&self, field: &str) -> Option<&str> {
-        let index = self.names.iter().position(|name| name == field)?;
-        let range = self.fields[index].clone()?;
+    /// The JSON text of the projected `field` (one of `spec`'s fields, the spec
+    /// this item was projected by), if the projection kept it.
+    pub fn field(&self, spec: &Spec<'_>, field: &str) -> Option<&str> {
+        let index = spec.fields.iter().position(|name| *name == field)?;
+        let range = self.fields.get(index)?.clone()?;
         Some(&self.json[range])
     }
 }
@@ -304,7 +303,6 @@ impl ItemSeed<'_, '_> {
             // Only JSON text (valid UTF-8) was written.
             json: String::from_utf8(json).unwrap_or_default(),
             fields,
-            names: spec.fields.iter().map(|f| (*f).to_owned()).collect(),
         }
     }
 }
@@ -682,12 +680,13 @@ mod tests {
             *json!({"limit": 2, "more": true}).as_object().unwrap()
         );
         let item = &parsed.items.unwrap()[0];
-        assert_eq!(item.field("status"), Some("\"triggered\""));
-        assert_eq!(item.field("incident_key"), None);
+        assert_eq!(item.field(&spec, "status"), Some("\"triggered\""));
+        assert_eq!(item.field(&spec, "incident_key"), None);
         assert_eq!(
-            item.field("service"),
+            item.field(&spec, "service"),
             Some(r#"{"id":"PS","summary":"API"}"#)
         );
+        assert_eq!(item.field(&spec, "not a field"), None);
         for no_list in [
             json!({"more": false}),
             json!({"incidents": {"a": 1}}),

@@ -340,7 +340,7 @@ fn list_incidents(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
         let n = page
             .items
             .iter()
-            .filter(|i| i.field("status") == Some(quoted.as_str()))
+            .filter(|i| i.field(&spec, "status") == Some(quoted.as_str()))
             .count();
         counts.insert(status.to_string(), json!(n));
     }
