@@ -29,7 +29,7 @@ pub struct Count {
     /// Instructions per call, in millions.
     pub per_call_millions: f64,
     /// Per call, in millions, by where the code lives: the component's compiled
-    /// code (wasmtime maps it anonymously, so callgrind sees no object), the
+    /// code (wasmtime maps it anonymously: callgrind's `???` object), the
     /// server's binary (host, wasmtime, rmcp, the HTTP client), libc (memory
     /// copies, allocation), anything else.
     pub guest: f64,
@@ -100,7 +100,8 @@ fn by_object(text: &str, program: &str) -> ByObject {
             .nth(1)
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
-        let slot = if current.is_empty() {
+        // wasmtime maps the component's code anonymously: callgrind names it `???`.
+        let slot = if current.is_empty() || current == "???" {
             &mut sums.guest
         } else if current == program {
             &mut sums.host
@@ -217,7 +218,7 @@ mod tests {
     #[test]
     fn self_costs_are_summed_by_object_and_calls_left_out() {
         let profile = "events: Ir\nsummary: 40\n\nob=(3) /usr/lib/libc.so.6\nfl=(1) a.c\nfn=(1) f\n\
-            34 5\n+1 2\ncob=(6) /bin/server\ncfn=(9) k\ncalls=1 0\n* 100\nob=(2)\nfn=(2) g\n-3 7\n\
+            34 5\n+1 2\ncob=(6) /bin/server\ncfn=(9) k\ncalls=1 0\n* 100\nob=(2) ???\nfn=(2) g\n-3 7\n\
             ob=(6)\nfn=(3) h\n1 10\nob=(3)\nfn=(4) i\n2 6\nob=(5) /lib/ld.so\n3 10\n";
         let sums = by_object(profile, "/bin/server");
         assert_eq!(
