@@ -41,49 +41,24 @@ pub fn get(base: &str, path_and_query: &str, token: &str) -> anyhow::Result<(Dur
 }
 
 /// The query of `list_incidents` with `team_ids` and `limit` 100, as the tool
-/// writes it (statuses, teams, order, then the page).
+/// writes it (statuses, teams, order, then the page; encoded as the tools encode
+/// queries, with `form_urlencoded`).
 pub fn list_incidents_path(teams: &[String]) -> String {
-    let mut query = form_pairs(&[
-        ("statuses[]", "triggered"),
-        ("statuses[]", "acknowledged"),
-        ("statuses[]", "resolved"),
-    ]);
-    for team in teams {
-        query.push('&');
-        query.push_str(&form_pairs(&[("team_ids[]", team)]));
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for status in ["triggered", "acknowledged", "resolved"] {
+        query.append_pair("statuses[]", status);
     }
-    query.push('&');
-    query.push_str(&form_pairs(&[
-        ("sort_by", "created_at:desc"),
-        ("limit", "100"),
-        ("offset", "0"),
-    ]));
-    format!("/incidents?{query}")
+    for team in teams {
+        query.append_pair("team_ids[]", team);
+    }
+    query
+        .append_pair("sort_by", "created_at:desc")
+        .append_pair("limit", "100")
+        .append_pair("offset", "0");
+    format!("/incidents?{}", query.finish())
 }
 
 /// `get_incident`'s request.
 pub fn get_incident_path(id: &str) -> String {
     format!("/incidents/{id}")
-}
-
-fn form_pairs(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// Percent-encoding of a query component (unreserved characters kept).
-fn encode(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }

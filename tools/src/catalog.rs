@@ -289,13 +289,7 @@ impl Tool {
                 let q = query.build(call, args)?;
                 match project {
                     Projection::Fields(fields) => {
-                        let spec = crate::streamed::Spec {
-                            key,
-                            fields,
-                            shrink: None,
-                        };
-                        let page = tools::list_projected(call, &path(), &q, &spec, args)?;
-                        Ok(tools::projected_output(page))
+                        tools::list_fields(call, &path(), &q, key, fields, args)
                     }
                     Projection::With(_) => {
                         tools::list_paged(call, &path(), &q, key, args, |r| project.apply(r))

@@ -131,6 +131,25 @@ pub fn list_projected(
     call.client.list_projected(path, query, spec, args.limit())
 }
 
+/// [`list_projected`] to `fields` (nothing shrunk), as the tool's output.
+pub fn list_fields(
+    call: &mut Call<'_>,
+    path: &str,
+    query: &Query,
+    key: &str,
+    fields: &[&str],
+    args: &Args,
+) -> ToolResult<Output> {
+    let spec = Spec {
+        key,
+        fields,
+        shrink: None,
+    };
+    Ok(projected_output(list_projected(
+        call, path, query, &spec, args,
+    )?))
+}
+
 /// The output of projected items.
 pub fn projected_output(page: Page<Item>) -> Output {
     Output {

@@ -1,13 +1,12 @@
 //! On-calls: who is on call, for which policy level and schedule, and until when.
 
-use super::{SINCE, UNTIL, list_projected, projected_output, push_lists};
+use super::{SINCE, UNTIL, list_fields, push_lists};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
 use crate::catalog::{Access, Operation, Run, Tool, UserContextRule};
 use crate::client::Query;
 use crate::context::Call;
 use crate::envelope::Output;
 use crate::error::{ErrorCode, ToolError, ToolResult};
-use crate::streamed::Spec;
 use crate::toolsets::Toolset;
 
 /// The fields of an on-call entry.
@@ -108,13 +107,7 @@ fn list_oncalls(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     if args.flag("earliest") {
         q.push("earliest", "true");
     }
-    let spec = Spec {
-        key: "oncalls",
-        fields: ONCALL_FIELDS,
-        shrink: None,
-    };
-    let page = list_projected(call, "/oncalls", &q, &spec, args)?;
-    Ok(projected_output(page))
+    list_fields(call, "/oncalls", &q, "oncalls", ONCALL_FIELDS, args)
 }
 
 #[cfg(test)]

@@ -1,12 +1,11 @@
 //! Services: what is monitored, who owns it, and how it escalates.
 
-use super::{QUERY, list_projected, projected_output, search_query, team_filter};
+use super::{QUERY, list_fields, search_query, team_filter};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
 use crate::catalog::{Access, Operation, Projection, QueryFrom, Run, Tool, UserContextRule};
 use crate::context::Call;
 use crate::envelope::Output;
 use crate::error::ToolResult;
-use crate::streamed::Spec;
 use crate::toolsets::Toolset;
 
 /// The fields of a service an on-call engineer needs.
@@ -88,13 +87,7 @@ fn list_services(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     let mut q = search_query(args);
     q.push_all("team_ids[]", &team_filter(call, args)?);
     q.push("sort_by", "name");
-    let spec = Spec {
-        key: "services",
-        fields: SERVICE_FIELDS,
-        shrink: None,
-    };
-    let page = list_projected(call, "/services", &q, &spec, args)?;
-    Ok(projected_output(page))
+    list_fields(call, "/services", &q, "services", SERVICE_FIELDS, args)
 }
 
 #[cfg(test)]

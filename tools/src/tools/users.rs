@@ -1,6 +1,6 @@
 //! Users: the caller (`get_current_user`), the user directory and one user's details.
 
-use super::{QUERY, list_projected, projected_output, search_query, team_filter};
+use super::{QUERY, list_fields, search_query, team_filter};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
 use crate::catalog::{Access, Operation, Projection, QueryFrom, Run, Tool, UserContextRule};
 use crate::client::Query;
@@ -8,7 +8,6 @@ use crate::context::Call;
 use crate::envelope::Output;
 use crate::error::ToolResult;
 use crate::projection::project;
-use crate::streamed::Spec;
 use crate::toolsets::Toolset;
 use serde_json::{Value, json};
 
@@ -146,13 +145,7 @@ fn get_current_user(call: &mut Call<'_>, _args: &Args) -> ToolResult<Output> {
 fn list_users(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     let mut q = search_query(args);
     q.push_all("team_ids[]", &team_filter(call, args)?);
-    let spec = Spec {
-        key: "users",
-        fields: USER_LIST_FIELDS,
-        shrink: None,
-    };
-    let page = list_projected(call, "/users", &q, &spec, args)?;
-    Ok(projected_output(page))
+    list_fields(call, "/users", &q, "users", USER_LIST_FIELDS, args)
 }
 
 #[cfg(test)]
