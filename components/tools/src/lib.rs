@@ -12,9 +12,14 @@ use pagerduty_tools::config::Config;
 use pagerduty_tools::http::WasiHttp;
 use pagerduty_tools::toolsets::Toolset as CatalogToolset;
 
-wit_bindgen::generate!({ path: "../../wit", world: "server" });
+/// The generated bindings of the `server` world (in their own module, so the lint on
+/// missing docs does not apply to generated items).
+#[allow(missing_docs)]
+mod bindings {
+    wit_bindgen::generate!({ path: "../../wit", world: "server" });
+}
 
-use exports::pagerduty::mcp::tools::{
+use bindings::exports::pagerduty::mcp::tools::{
     Annotations, CallError, CallResult, CatalogTool, Guest, Tool, Toolset,
 };
 
@@ -88,4 +93,4 @@ impl Guest for Component {
     }
 }
 
-export!(Component);
+bindings::export!(Component with_types_in bindings);
