@@ -41,6 +41,19 @@ fn ratio(ours: f64, theirs: f64) -> String {
     }
 }
 
+/// A table row `| what, median of n) | p50 (min …, max …) |`: `what` opens the
+/// parenthesis the row closes with the sample size.
+fn timing_row(m: &mut String, what: &str, s: &Summary) {
+    let _ = writeln!(
+        m,
+        "| {what}, median of {}) | {} (min {}, max {}) |",
+        s.n,
+        f_ms(s.p50),
+        f_ms(s.min),
+        f_ms(s.max)
+    );
+}
+
 fn spread(s: &Summary) -> String {
     if s.n == 0 {
         return "–".into();
@@ -218,34 +231,25 @@ pub fn markdown(r: &Results) -> String {
         "| `pagerduty-mcp` binary (component and its precompiled artifact embedded) | {} |",
         f_bytes(r.binary_bytes)
     );
-    let _ = writeln!(
-        m,
-        "| compile time (wasmtime/Cranelift, host log, median of {}) | {} (min {}, max {}) |",
-        r.compile_ms.n,
-        f_ms(r.compile_ms.p50),
-        f_ms(r.compile_ms.min),
-        f_ms(r.compile_ms.max)
+    timing_row(
+        &mut m,
+        "compile time (wasmtime/Cranelift, host log",
+        &r.compile_ms,
     );
-    let _ = writeln!(
-        m,
-        "| load time of the embedded artifact (run in place, median of {}) | {} (min {}, max {}) |",
-        r.load_ms.n,
-        f_ms(r.load_ms.p50),
-        f_ms(r.load_ms.min),
-        f_ms(r.load_ms.max)
+    timing_row(
+        &mut m,
+        "load time of the embedded artifact (run in place",
+        &r.load_ms,
     );
     let _ = writeln!(
         m,
         "| sandbox ready with the embedded artifact (engine + load + link, median) | {} |",
         f_ms(r.sandbox_ready_ms.p50)
     );
-    let _ = writeln!(
-        m,
-        "| load time of the cached artifact without the embedded one (read, verify, deserialize; median of {}) | {} (min {}, max {}) |",
-        r.cache_load_ms.n,
-        f_ms(r.cache_load_ms.p50),
-        f_ms(r.cache_load_ms.min),
-        f_ms(r.cache_load_ms.max)
+    timing_row(
+        &mut m,
+        "load time of the cached artifact without the embedded one (read, verify, deserialize",
+        &r.cache_load_ms,
     );
     let _ = writeln!(
         m,
