@@ -13,6 +13,7 @@
 //! serializing `project(item, fields)` gives (tested against it).
 
 use crate::projection::POLYMORPHIC_FIELDS;
+use serde::Deserialize as _;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use std::fmt;
@@ -60,7 +61,13 @@ impl Item {
 
 /// Reads `bytes` (one JSON document) as a list answer projected by `spec`.
 pub fn parse(bytes: &[u8], spec: &Spec<'_>) -> serde_json::Result<Answer> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    // UTF-8 checked once for the whole answer, not string by string.
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        <serde_json::Error as serde::de::Error>::custom(format_args!(
+            "the answer is not UTF-8: {e}"
+        ))
+    })?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let answer = AnswerSeed(spec).deserialize(&mut deserializer)?;
     deserializer.end()?;
     Ok(answer)
@@ -87,6 +94,9 @@ macro_rules! visit_scalars {
         fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
             Ok($wrap(self, Scalar::Str(v)))
         }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok($wrap(self, Scalar::Unescaped(v)))
+        }
         fn visit_unit<E>(self) -> Result<Self::Value, E> {
             Ok($wrap(self, Scalar::Null))
         }
@@ -102,6 +112,10 @@ enum Scalar<'s> {
     Bool(bool),
     Number(Number),
     Str(&'s str),
+    /// A string borrowed from the answer: it had no escapes, so it has no `"`,
+    /// `\` or control character (the parser refuses those unescaped), and its
+    /// JSON text is itself in quotes, as serde_json would write it.
+    Unescaped(&'s str),
 }
 
 impl Scalar<'_> {
@@ -109,8 +123,9 @@ impl Scalar<'_> {
     /// string.
     fn write_cleaned(self, out: &mut Vec<u8>) -> bool {
         match self {
-            Scalar::Null | Scalar::Str("") => return false,
+            Scalar::Null | Scalar::Str("") | Scalar::Unescaped("") => return false,
             Scalar::Str(s) => write_json(out, s),
+            Scalar::Unescaped(s) => write_unescaped(out, s),
             Scalar::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
             Scalar::Number(n) => write_json(out, &n),
         }
@@ -124,10 +139,135 @@ fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     let _ = serde_json::to_writer(out, value);
 }
 
+/// Appends a string borrowed from the answer ([`Scalar::Unescaped`]) as JSON:
+/// itself in quotes.
+fn write_unescaped(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
 /// Appends `"name":`.
 fn write_name(out: &mut Vec<u8>, name: &str) {
-    write_json(out, name);
-    out.push(b':');
+    // Names are nearly always plain (PagerDuty's, the spec's): copied as they
+    // are when serde_json would not escape a byte of them.
+    if name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
+    } else {
+        write_json(out, name);
+        out.push(b':');
+    }
+}
+
+/// A value kept whole (a reference's `id`, `summary` or `type`, to collapse it
+/// once the object is read): a scalar as the parser hands it over, borrowed from
+/// the answer when unescaped; an array or object (never seen there) parsed.
+enum Whole<'de> {
+    Null,
+    Bool(bool),
+    Number(Number),
+    /// As [`Scalar::Unescaped`].
+    Unescaped(&'de str),
+    Str(String),
+    Other(Value),
+}
+
+impl Whole<'_> {
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Whole::Unescaped(s) => Some(s),
+            Whole::Str(s) => Some(s),
+            Whole::Other(value) => value.as_str(),
+            _ => None,
+        }
+    }
+
+    /// Writes the value as serializing its [`Value`] writes it.
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Whole::Null => out.extend_from_slice(b"null"),
+            Whole::Bool(b) => write_json(out, b),
+            Whole::Number(n) => write_json(out, n),
+            Whole::Unescaped(s) => write_unescaped(out, s),
+            Whole::Str(s) => write_json(out, s),
+            Whole::Other(value) => write_json(out, value),
+        }
+    }
+
+    /// Writes the value cleaned as [`crate::projection::clean`] cleans it under
+    /// `field`; `false` (nothing written) when it cleans away.
+    fn write_cleaned(&self, field: &str, out: &mut Vec<u8>) -> bool {
+        match self {
+            Whole::Null | Whole::Unescaped("") => false,
+            Whole::Str(s) if s.is_empty() => false,
+            Whole::Other(value) => match crate::projection::clean(field, value) {
+                Some(cleaned) => {
+                    write_json(out, &cleaned);
+                    true
+                }
+                None => false,
+            },
+            _ => {
+                self.write(out);
+                true
+            }
+        }
+    }
+}
+
+struct WholeSeed;
+
+impl<'de> DeserializeSeed<'de> for WholeSeed {
+    type Value = Whole<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for WholeSeed {
+    type Value = Whole<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Whole::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Whole::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Whole::Number(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Number::from_f64(v).map_or(Whole::Null, Whole::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Whole::Str(v.to_owned()))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Whole::Unescaped(v))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Whole::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Whole::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let value = Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(Whole::Other(value))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let value = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(Whole::Other(value))
+    }
 }
 
 /// A key as the parser hands it over: borrowed from the answer when it has no
@@ -466,17 +606,14 @@ impl<'de> Visitor<'de> for Cleaned<'_, '_> {
             write_name(out, name);
             let written = match name {
                 "id" | "summary" | "type" => {
-                    let value = map.next_value::<Value>()?;
-                    let cleaned = crate::projection::clean(name, &value);
-                    if let Some(cleaned) = &cleaned {
-                        write_json(out, cleaned);
-                    }
+                    let value = map.next_value_seed(WholeSeed)?;
+                    let written = value.write_cleaned(name, out);
                     match name {
                         "id" => id = Some(value),
                         "summary" => summary = Some(value),
                         _ => kind = Some(value),
                     }
-                    cleaned.is_some()
+                    written
                 }
                 _ => map.next_value_seed(Cleaned {
                     field: name,
@@ -505,7 +642,7 @@ impl<'de> Visitor<'de> for Cleaned<'_, '_> {
         }
         if let Some(kind) = kind
             .as_ref()
-            .and_then(Value::as_str)
+            .and_then(Whole::as_str)
             .and_then(|t| t.strip_suffix("_reference"))
         {
             // A reference: {id, summary} (non-null), with its kind where the field
@@ -513,12 +650,12 @@ impl<'de> Visitor<'de> for Cleaned<'_, '_> {
             out.truncate(start);
             out.push(b'{');
             for (name, value) in [("id", &id), ("summary", &summary)] {
-                if let Some(value) = value.as_ref().filter(|v| !v.is_null()) {
+                if let Some(value) = value.as_ref().filter(|v| !matches!(v, Whole::Null)) {
                     if out.len() > start + 1 {
                         out.push(b',');
                     }
                     write_name(out, name);
-                    write_json(out, value);
+                    value.write(out);
                 }
             }
             if POLYMORPHIC_FIELDS.contains(&self.field) {
@@ -663,6 +800,44 @@ mod tests {
         let got: Vec<String> = parsed.items.unwrap().into_iter().map(|i| i.json).collect();
         assert_eq!(got, want);
         assert_eq!(parsed.rest["more"], true);
+    }
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them_however_the_answer_spelled_them() {
+        // Escaped (copied by serde_json's writer) and unescaped (copied as they
+        // are) strings, with what serde_json escapes and what it leaves.
+        let text = r#"{"incidents": [
+            {"id": "P1", "title": "caf\u00e9 \/ \u2028 \t \u001f \ud83d\ude00 \"q\"",
+             "description": "plain é ☃ 😀 </script> \u007f", "status": "\u0074riggered",
+             "body": {"details": {"k\u0065y": "v", "é": ["\\", "", "x"], "q\"k": 1, "\u0001\\": 2},
+               "refs": [
+                 {"id": {"a": "", "b": 1}, "type": "user\u005freference", "summary": "A \"B\""},
+                 {"id": 7, "type": "x_reference", "summary": ["", "s"], "id": 8.5},
+                 {"id": null, "summary": null, "type": "y_reference", "self": "z"},
+                 {"id": [1, ""], "summary": {"x": null, "y": "z"}, "type": "plain", "n": ""},
+                 {"id": "", "summary": "", "type": ["a_reference"]}
+               ],
+               "agent": {"id": "\u0050U", "type": "user_reference", "summary": "\u00c9"}}}
+        ]}"#;
+        let whole: Value = serde_json::from_str(text).unwrap();
+        let fields = &["id", "title", "description", "status", "body"][..];
+        let spec = Spec {
+            key: "incidents",
+            fields,
+            shrink: None,
+        };
+        let got: Vec<String> = parse(text.as_bytes(), &spec)
+            .unwrap()
+            .items
+            .unwrap()
+            .into_iter()
+            .map(|i| i.json)
+            .collect();
+        assert_eq!(got, [project(&whole["incidents"][0], fields).to_string()]);
+        // Bytes that are not UTF-8 are refused, wherever they are.
+        let mut bytes = br#"{"incidents": [{"id": "P1", "x": "a"#.to_vec();
+        bytes.extend_from_slice(&[0xff, b'"', b'}', b']', b'}']);
+        assert!(parse(&bytes, &spec).is_err());
     }
 
     #[test]
