@@ -25,7 +25,10 @@
 //! * [`http_check`] — the checks of a JSON-RPC POST before rmcp: body limits,
 //!   400 with JSON-RPC errors, duplicate ids, session admission.
 //! * [`jsonrpc`] — JSON-RPC message checks shared by stdio and HTTP.
-//! * [`stdio`] — the stdio transport's framing guard.
+//! * [`stdio`] — the stdio transport: its framing guard, and the transport
+//!   that writes rmcp's answers.
+//! * [`verbatim`] — tool results written into the stdio answer as the
+//!   component wrote them (no parsing into a `Value` and back).
 //! * [`cli`] — the `pagerduty-mcp` command line (stdio or HTTP server, `tools`,
 //!   `call`, `--demo`).
 //! * [`demo`] — the in-process fake PagerDuty behind `--demo`.
@@ -65,6 +68,7 @@ pub use pagerduty_mcp_protocol::jsonrpc;
 pub mod mcp;
 pub mod sandbox;
 pub mod stdio;
+pub mod verbatim;
 
 pub use egress::{ApiToken, AuthScheme};
 pub use mcp::McpServer;

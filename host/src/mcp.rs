@@ -91,6 +91,7 @@ pub struct McpServer {
     tools: Arc<tokio::sync::OnceCell<Arc<Vec<Tool>>>>,
     instructions: Arc<str>,
     token_source: TokenSource,
+    verbatim_results: bool,
 }
 
 impl McpServer {
@@ -103,7 +104,15 @@ impl McpServer {
             tools: Arc::default(),
             instructions: instructions.into(),
             token_source: TokenSource::Sandbox,
+            verbatim_results: false,
         }
+    }
+
+    /// This handler with tool results handed over for [`crate::verbatim`] writing:
+    /// only for a transport that writes them ([`crate::stdio::StdioTransport`]).
+    pub fn with_verbatim_results(mut self) -> McpServer {
+        self.verbatim_results = true;
+        self
     }
 
     /// This handler with calls authenticated as `source` says.
@@ -182,6 +191,13 @@ impl McpServer {
             .call_tool_until(token, name, &arguments, cancel)
             .await;
         match result {
+            Ok(Ok(outcome)) if self.verbatim_results => Ok(crate::verbatim::result(
+                outcome.structured_content,
+                outcome.is_error,
+            )
+            .unwrap_or_else(|envelope| {
+                pagerduty_mcp_protocol::tools::call_tool_result(&envelope, outcome.is_error)
+            })),
             Ok(Ok(outcome)) => Ok(to_call_tool_result(&outcome)),
             Ok(Err(error)) => Err(call_error_to_mcp(name, error)),
             Err(fault) if fault.is::<Cancelled>() => Err(cancelled_error(name)),
@@ -358,10 +374,12 @@ fn request_token(context: &RequestContext<RoleServer>) -> Result<&ApiToken, McpE
         })
 }
 
-/// Serves MCP over stdin/stdout until the client disconnects.
+/// Serves MCP over stdin/stdout until the client disconnects. Tool results are
+/// written verbatim ([`crate::verbatim`]) by the stdio transport.
 pub async fn serve_stdio(server: McpServer) -> anyhow::Result<()> {
     let stdio = crate::stdio::guard(tokio::io::stdin(), tokio::io::stdout());
-    let running = match server.serve((stdio.to_server, stdio.from_server)).await {
+    let (transport, done) = stdio.into_transport();
+    let running = match server.with_verbatim_results().serve(transport).await {
         Ok(running) => running,
         // A client that goes away before starting a session (or `< /dev/null`) is
         // a normal end, not a failure.
@@ -374,6 +392,6 @@ pub async fn serve_stdio(server: McpServer) -> anyhow::Result<()> {
     let reason = running.waiting().await?;
     tracing::info!(?reason, "MCP session ended");
     // Flush the last answers before the process exits.
-    let _ = stdio.done.await;
+    let _ = done.await;
     Ok(())
 }

@@ -13,8 +13,20 @@
 //! not reach rmcp (which would let it replace the first, and leave one of the
 //! two unanswered). The ids in flight are those passed on and not yet seen in
 //! an answer on the way out.
+//!
+//! rmcp serves on a [`StdioTransport`]: its own line transport reads the checked
+//! lines, and what it sends is written by the transport here, tool results
+//! verbatim ([`crate::verbatim`]).
 
-use rmcp::model::RequestId;
+use std::future::Future;
+
+use rmcp::model::{
+    ClientJsonRpcMessage, JsonRpcMessage, JsonRpcResponse, RequestId, ServerJsonRpcMessage,
+    ServerResult,
+};
+use rmcp::service::RoleServer;
+use rmcp::transport::Transport;
+use rmcp::transport::async_rw::AsyncRwTransport;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, DuplexStream};
@@ -37,6 +49,90 @@ pub struct GuardedStdio {
     pub from_server: DuplexStream,
     /// Ends when rmcp's output and the input have both ended; await it to flush.
     pub done: JoinHandle<()>,
+    /// Where answers written without `from_server` go ([`StdioTransport`]).
+    pub answers: Answers,
+}
+
+/// The output queue and the ids in flight, for a transport that writes answers
+/// itself: its lines are queued like those copied from `from_server`.
+#[derive(Clone)]
+pub struct Answers {
+    lines: mpsc::Sender<Vec<u8>>,
+    in_flight: InFlight<RequestId>,
+}
+
+impl GuardedStdio {
+    /// The transport rmcp serves on, and the task to await (to flush) once it ended.
+    pub fn into_transport(self) -> (StdioTransport, JoinHandle<()>) {
+        let transport = StdioTransport {
+            read: AsyncRwTransport::new(self.to_server, self.from_server),
+            answers: self.answers,
+        };
+        (transport, self.done)
+    }
+}
+
+/// rmcp's transport over the guarded stdio. Reading is rmcp's own line transport
+/// over the checked lines (its answers to lines it cannot parse go out through
+/// `from_server`); every message rmcp sends is encoded here and queued directly:
+/// a [`crate::verbatim`] tool result as that module writes it, anything else as
+/// rmcp's codec writes it (compact JSON, one line). An answer's id leaves the ids
+/// in flight before its line is queued, as the copier does.
+pub struct StdioTransport {
+    read: AsyncRwTransport<RoleServer, DuplexStream, DuplexStream>,
+    answers: Answers,
+}
+
+impl Transport<RoleServer> for StdioTransport {
+    type Error = std::io::Error;
+
+    fn send(
+        &mut self,
+        message: ServerJsonRpcMessage,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        let line = encode(&message);
+        let answered = match message {
+            JsonRpcMessage::Response(response) => Some(response.id),
+            JsonRpcMessage::Error(error) => error.id,
+            JsonRpcMessage::Request(_) | JsonRpcMessage::Notification(_) => None,
+        };
+        let Answers { lines, in_flight } = self.answers.clone();
+        async move {
+            let line = line?;
+            if let Some(id) = answered {
+                in_flight.end(&id);
+            }
+            lines.send(line).await.map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the output has closed")
+            })
+        }
+    }
+
+    fn receive(&mut self) -> impl Future<Output = Option<ClientJsonRpcMessage>> + Send {
+        Transport::<RoleServer>::receive(&mut self.read)
+    }
+
+    fn close(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        Transport::<RoleServer>::close(&mut self.read)
+    }
+}
+
+/// One message as a line (with its newline).
+fn encode(message: &ServerJsonRpcMessage) -> Result<Vec<u8>, serde_json::Error> {
+    let mut line = Vec::new();
+    let verbatim = match message {
+        JsonRpcMessage::Response(JsonRpcResponse {
+            id,
+            result: ServerResult::CallToolResult(result),
+            ..
+        }) => crate::verbatim::write(id, result, &mut line),
+        _ => false,
+    };
+    if !verbatim {
+        serde_json::to_writer(&mut line, message)?;
+    }
+    line.push(b'\n');
+    Ok(line)
 }
 
 /// Puts the framing between `input`/`output` (stdin/stdout) and rmcp.
@@ -49,6 +145,10 @@ where
     let (server_output, from_server) = tokio::io::duplex(PIPE_BYTES);
     let (lines, mut outgoing) = mpsc::channel::<Vec<u8>>(64);
     let in_flight = InFlight::<RequestId>::default();
+    let answers = Answers {
+        lines: lines.clone(),
+        in_flight: in_flight.clone(),
+    };
 
     let errors = lines.clone();
     let answered = in_flight.clone();
@@ -123,6 +223,7 @@ where
         to_server,
         from_server,
         done,
+        answers,
     }
 }
 
@@ -254,6 +355,7 @@ mod tests {
             to_server,
             from_server,
             done,
+            ..
         } = guard(stdin, stdout);
         let server = spawn_server(to_server, from_server);
         client.write_all(&input).await.unwrap();
@@ -401,6 +503,71 @@ mod tests {
         let again: Value =
             serde_json::from_str(&client.send(request(json!(7), "answer")).await).unwrap();
         assert!(again["result"].is_object(), "{again}");
+    }
+
+    #[tokio::test]
+    async fn the_transport_writes_answers_verbatim_and_frees_their_ids() {
+        let (mut client, stdin) = tokio::io::duplex(1 << 16);
+        let (stdout, output) = tokio::io::duplex(1 << 16);
+        let (mut transport, _done) = guard(stdin, stdout).into_transport();
+        let mut output = BufReader::new(output).lines();
+        let call = r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"t"}}"#;
+        client
+            .write_all(format!("{call}\n").as_bytes())
+            .await
+            .unwrap();
+        let Some(JsonRpcMessage::Request(request)) = transport.receive().await else {
+            panic!("the call did not reach rmcp");
+        };
+        assert_eq!(request.id, RequestId::Number(9));
+
+        // While 9 is in flight, another 9 is refused by the guard.
+        client
+            .write_all(format!("{call}\n").as_bytes())
+            .await
+            .unwrap();
+        let refused: Value =
+            serde_json::from_str(&output.next_line().await.unwrap().unwrap()).unwrap();
+        assert_eq!(refused["error"]["code"], -32600, "{refused}");
+
+        let envelope = r#"{"metadata":{"count":1},"users":[{"id":"P1","name":"A \"B\""}]}"#;
+        let result = crate::verbatim::result(envelope.to_owned(), false).unwrap();
+        let answer = JsonRpcMessage::Response(JsonRpcResponse {
+            jsonrpc: rmcp::model::JsonRpcVersion2_0,
+            id: RequestId::Number(9),
+            result: ServerResult::CallToolResult(result),
+        });
+        transport.send(answer).await.unwrap();
+        let line = output.next_line().await.unwrap().unwrap();
+        let expected = serde_json::to_string(&ServerJsonRpcMessage::Response(JsonRpcResponse {
+            jsonrpc: rmcp::model::JsonRpcVersion2_0,
+            id: RequestId::Number(9),
+            result: ServerResult::CallToolResult(pagerduty_mcp_protocol::tools::call_tool_result(
+                envelope, false,
+            )),
+        }))
+        .unwrap();
+        assert_eq!(line, expected);
+        assert!(!line.contains(crate::verbatim::MARK), "{line}");
+
+        // Answered: 9 is free again and reaches rmcp.
+        client
+            .write_all(format!("{call}\n").as_bytes())
+            .await
+            .unwrap();
+        assert!(matches!(
+            transport.receive().await,
+            Some(JsonRpcMessage::Request(_))
+        ));
+        // Other messages are written as rmcp's codec writes them.
+        let ping = ServerJsonRpcMessage::Request(rmcp::model::JsonRpcRequest {
+            jsonrpc: rmcp::model::JsonRpcVersion2_0,
+            id: RequestId::Number(1),
+            request: rmcp::model::ServerRequest::PingRequest(Default::default()),
+        });
+        transport.send(ping.clone()).await.unwrap();
+        let line = output.next_line().await.unwrap().unwrap();
+        assert_eq!(line, serde_json::to_string(&ping).unwrap());
     }
 
     #[test]

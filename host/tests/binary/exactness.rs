@@ -411,3 +411,55 @@ async fn http_a_request_id_in_flight_in_a_session_is_refused_until_answered() {
         "{answer}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Both transports
+
+/// Tool results are the same bytes over stdio (which writes the envelope verbatim,
+/// `host/src/verbatim.rs`) and over Streamable HTTP (rmcp's own writing of the
+/// parsed envelope): results, tool errors, and an envelope with text to escape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_result_is_the_same_bytes_over_stdio_and_http() {
+    let calls = [
+        ("list_incidents", json!({"limit": 100})),
+        ("get_current_user", json!({})),
+        ("list_services", json!({"query": "a \"quoted\" \\ query"})),
+        ("get_incident", json!({"incident_id": "PNOSUCHTHING"})),
+    ];
+    let mut stdio = stdio_client(&["--demo"], &[]);
+    for (id, (tool, arguments)) in (1..).zip(&calls) {
+        stdio.send(&tools_call(json!(id), tool, arguments.clone()));
+    }
+    let transcript = stdio.finish();
+    let server = demo_server();
+    let session = Session::open(&server.url, None).await;
+    for (id, (tool, arguments)) in (1..).zip(&calls) {
+        let prefix = format!(r#"{{"jsonrpc":"2.0","id":{id},"result":"#);
+        let over_stdio = transcript
+            .stdout
+            .lines()
+            .find(|line| line.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no answer {id} over stdio: {}", transcript.stdout));
+        let reply = session
+            .post(&tools_call(json!(id), tool, arguments.clone()))
+            .await;
+        assert_eq!(reply.status, 200, "{reply:?}");
+        let over_http = reply
+            .body
+            .lines()
+            .filter_map(|line| line.strip_prefix("data:"))
+            .map(str::trim)
+            .find(|data| data.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no answer {id} over HTTP: {reply:?}"));
+        assert_eq!(over_stdio, over_http, "{tool}");
+        let answer: Value = serde_json::from_str(over_stdio).unwrap();
+        let result = &answer["result"];
+        let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap())
+            .unwrap_or_else(|e| panic!("{e}: {answer}"));
+        assert_eq!(text, result["structuredContent"], "{tool}");
+        assert!(
+            !over_stdio.contains("envelope-verbatim"),
+            "{over_stdio:.300}"
+        );
+    }
+}
