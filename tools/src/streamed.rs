@@ -151,14 +151,26 @@ fn write_unescaped(out: &mut Vec<u8>, s: &str) {
 fn write_name(out: &mut Vec<u8>, name: &str) {
     // Names are nearly always plain (PagerDuty's, the spec's): copied as they
     // are when serde_json would not escape a byte of them.
-    if name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push(b'"');
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b"\":");
+    if is_plain(name) {
+        write_plain_name(out, name);
     } else {
         write_json(out, name);
         out.push(b':');
     }
+}
+
+/// Whether serde_json would write `name` as it is, in quotes (no `"`, `\\` or
+/// control character).
+fn is_plain(name: &str) -> bool {
+    name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
+}
+
+/// Appends `"name":` for a name known to need no escapes (borrowed from the
+/// answer, as [`Scalar::Unescaped`], or one of this module's own).
+fn write_plain_name(out: &mut Vec<u8>, name: &str) {
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
 }
 
 /// A value kept whole (a reference's `id`, `summary` or `type`, to collapse it
@@ -379,17 +391,44 @@ impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(item) = seq.next_element_seed(ItemSeed(self.0))? {
+        let mut scratch = Scratch {
+            plain_fields: self.0.fields.iter().all(|name| is_plain(name)),
+            ..Scratch::default()
+        };
+        while let Some(item) = seq.next_element_seed(ItemSeed {
+            spec: self.0,
+            scratch: &mut scratch,
+        })? {
             items.push(item);
         }
         Ok(Some(items))
     }
 }
 
-/// One item: its spec fields, cleaned, then written in the spec's order.
-struct ItemSeed<'s, 'a>(&'s Spec<'a>);
+/// Buffers reused from item to item, so reading one allocates little more than
+/// its own text.
+#[derive(Default)]
+struct Scratch<'de> {
+    /// Whether the spec's field names need no escapes (checked once a list).
+    plain_fields: bool,
+    /// An item's kept fields, cleaned ([`ItemSeed`]).
+    values: Vec<u8>,
+    /// The members of the objects being cleaned, innermost last ([`Cleaned`]).
+    members: Members<'de>,
+}
 
-impl<'de> DeserializeSeed<'de> for ItemSeed<'_, '_> {
+/// Each object's members so far (name, text in `out`), a stack shared by the
+/// nested objects: an object's are above the length it found, and removed when
+/// it is done.
+type Members<'de> = Vec<(Key<'de>, Range<usize>)>;
+
+/// One item: its spec fields, cleaned, then written in the spec's order.
+struct ItemSeed<'s, 'a, 'k, 'de> {
+    spec: &'s Spec<'a>,
+    scratch: &'k mut Scratch<'de>,
+}
+
+impl<'de> DeserializeSeed<'de> for ItemSeed<'_, '_, '_, 'de> {
     type Value = Item;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Item, D::Error> {
@@ -397,7 +436,7 @@ impl<'de> DeserializeSeed<'de> for ItemSeed<'_, '_> {
     }
 }
 
-impl ItemSeed<'_, '_> {
+impl ItemSeed<'_, '_, '_, '_> {
     /// The item's text from each field's cleaned text (ranges of `values`) and the
     /// shrunk field's replacement (written in place of the field, or last when the
     /// field itself cleaned away, as inserting into a map appends).
@@ -407,7 +446,7 @@ impl ItemSeed<'_, '_> {
         slots: &[Option<Range<usize>>],
         replacement: Option<Value>,
     ) -> Item {
-        let spec = self.0;
+        let spec = self.spec;
         let mut json = Vec::with_capacity(values.len() + 16 * spec.fields.len() + 2);
         json.push(b'{');
         let mut fields = vec![None; spec.fields.len()];
@@ -417,7 +456,11 @@ impl ItemSeed<'_, '_> {
             if json.len() > 1 {
                 json.push(b',');
             }
-            write_name(json, spec.fields[index]);
+            if self.scratch.plain_fields {
+                write_plain_name(json, spec.fields[index]);
+            } else {
+                write_name(json, spec.fields[index]);
+            }
             let start = json.len();
             text(json);
             fields[index] = Some(start..json.len());
@@ -447,7 +490,7 @@ impl ItemSeed<'_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for ItemSeed<'_, '_> {
+impl<'de> Visitor<'de> for ItemSeed<'_, '_, '_, 'de> {
     type Value = Item;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -463,10 +506,13 @@ impl<'de> Visitor<'de> for ItemSeed<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Item, A::Error> {
-        let spec = self.0;
+        let spec = self.spec;
         // Each kept field's cleaned text, in one buffer; a later duplicate of a
         // field replaces the earlier one, as in a parsed map.
-        let mut values = Vec::new();
+        let Scratch {
+            values, members, ..
+        } = &mut *self.scratch;
+        values.clear();
         let mut slots: Vec<Option<Range<usize>>> = vec![None; spec.fields.len()];
         let mut replacement = None;
         while let Some(index) = map.next_key_seed(FieldIndex(spec.fields))? {
@@ -487,7 +533,7 @@ impl<'de> Visitor<'de> for ItemSeed<'_, '_> {
                         .cloned();
                     match crate::projection::clean(name, &value) {
                         Some(cleaned) => {
-                            write_json(&mut values, &cleaned);
+                            write_json(values, &cleaned);
                             true
                         }
                         None => false,
@@ -495,12 +541,13 @@ impl<'de> Visitor<'de> for ItemSeed<'_, '_> {
                 }
                 _ => map.next_value_seed(Cleaned {
                     field: name,
-                    out: &mut values,
+                    out: &mut *values,
+                    members: &mut *members,
                 })?,
             };
             slots[index] = written.then_some(start..values.len());
         }
-        Ok(self.write(&values, &slots, replacement))
+        Ok(self.write(&self.scratch.values, &slots, replacement))
     }
 }
 
@@ -531,12 +578,13 @@ impl<'de> Visitor<'de> for FieldIndex<'_> {
 /// A value found under `field`, cleaned as [`crate::projection::clean`] cleans it,
 /// appended to `out` as JSON text; `true` when anything was worth keeping (else
 /// `out` is left as it was).
-struct Cleaned<'f, 'o> {
+struct Cleaned<'f, 'o, 'de> {
     field: &'f str,
     out: &'o mut Vec<u8>,
+    members: &'o mut Members<'de>,
 }
 
-impl<'de> DeserializeSeed<'de> for Cleaned<'_, '_> {
+impl<'de> DeserializeSeed<'de> for Cleaned<'_, '_, 'de> {
     type Value = bool;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
@@ -544,7 +592,7 @@ impl<'de> DeserializeSeed<'de> for Cleaned<'_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for Cleaned<'_, '_> {
+impl<'de> Visitor<'de> for Cleaned<'_, '_, 'de> {
     type Value = bool;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -565,6 +613,7 @@ impl<'de> Visitor<'de> for Cleaned<'_, '_> {
             let Some(written) = seq.next_element_seed(Cleaned {
                 field: self.field,
                 out: &mut *out,
+                members: &mut *self.members,
             })?
             else {
                 out.truncate(mark);
@@ -583,13 +632,18 @@ impl<'de> Visitor<'de> for Cleaned<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        let out = self.out;
+        let Cleaned {
+            field,
+            out,
+            members,
+        } = self;
         let start = out.len();
         out.push(b'{');
         // Members written in the answer's order; a later duplicate replaces an
         // earlier one in place, as in a parsed map. A reference's raw id, summary
-        // and type are kept to collapse it at the end.
-        let mut members: Vec<(Key<'de>, Range<usize>)> = Vec::new();
+        // and type are kept to collapse it at the end. This object's members are
+        // `members[base..]`.
+        let base = members.len();
         let (mut id, mut summary, mut kind) = (None, None, None);
         let mut duplicated = false;
         while let Some(key) = map.next_key_seed(KeySeed)? {
@@ -603,7 +657,10 @@ impl<'de> Visitor<'de> for Cleaned<'_, '_> {
                 out.push(b',');
             }
             let value_start = out.len();
-            write_name(out, name);
+            match key {
+                Key::Borrowed(plain) => write_plain_name(out, plain),
+                Key::Owned(_) => write_name(out, name),
+            }
             let written = match name {
                 "id" | "summary" | "type" => {
                     let value = map.next_value_seed(WholeSeed)?;
@@ -618,6 +675,7 @@ impl<'de> Visitor<'de> for Cleaned<'_, '_> {
                 _ => map.next_value_seed(Cleaned {
                     field: name,
                     out: &mut *out,
+                    members: &mut *members,
                 })?,
             };
             let text = if written {
@@ -625,11 +683,11 @@ impl<'de> Visitor<'de> for Cleaned<'_, '_> {
             } else {
                 mark..mark
             };
-            match members.iter().position(|(k, _)| k.as_str() == name) {
+            match members[base..].iter().position(|(k, _)| k.as_str() == name) {
                 // A later duplicate: the earlier member now stands for this text
                 // (left where it is; the object is rebuilt below).
                 Some(earlier) => {
-                    members[earlier].1 = text;
+                    members[base + earlier].1 = text;
                     duplicated = true;
                 }
                 None => {
@@ -647,6 +705,7 @@ impl<'de> Visitor<'de> for Cleaned<'_, '_> {
         {
             // A reference: {id, summary} (non-null), with its kind where the field
             // can point at several kinds.
+            members.truncate(base);
             out.truncate(start);
             out.push(b'{');
             for (name, value) in [("id", &id), ("summary", &summary)] {
@@ -654,15 +713,15 @@ impl<'de> Visitor<'de> for Cleaned<'_, '_> {
                     if out.len() > start + 1 {
                         out.push(b',');
                     }
-                    write_name(out, name);
+                    write_plain_name(out, name);
                     value.write(out);
                 }
             }
-            if POLYMORPHIC_FIELDS.contains(&self.field) {
+            if POLYMORPHIC_FIELDS.contains(&field) {
                 if out.len() > start + 1 {
                     out.push(b',');
                 }
-                write_name(out, "type");
+                write_plain_name(out, "type");
                 write_json(out, kind);
             }
             out.push(b'}');
@@ -671,13 +730,14 @@ impl<'de> Visitor<'de> for Cleaned<'_, '_> {
         if duplicated {
             let body = out[start..].to_vec();
             out.truncate(start + 1);
-            for (_, range) in members.iter().filter(|(_, r)| !r.is_empty()) {
+            for (_, range) in members[base..].iter().filter(|(_, r)| !r.is_empty()) {
                 if out.len() > start + 1 {
                     out.push(b',');
                 }
                 out.extend_from_slice(&body[range.start - start..range.end - start]);
             }
         }
+        members.truncate(base);
         if out.len() == start + 1 {
             out.truncate(start);
             return Ok(false);
@@ -808,7 +868,7 @@ mod tests {
         // are) strings, with what serde_json escapes and what it leaves.
         let text = r#"{"incidents": [
             {"id": "P1", "title": "caf\u00e9 \/ \u2028 \t \u001f \ud83d\ude00 \"q\"",
-             "description": "plain é ☃ 😀 </script> \u007f", "status": "\u0074riggered",
+             "description": "plain é ☃ 😀 </script> \u007f", "we\"ird": 1, "status": "\u0074riggered",
              "body": {"details": {"k\u0065y": "v", "é": ["\\", "", "x"], "q\"k": 1, "\u0001\\": 2},
                "refs": [
                  {"id": {"a": "", "b": 1}, "type": "user\u005freference", "summary": "A \"B\""},
@@ -820,20 +880,30 @@ mod tests {
                "agent": {"id": "\u0050U", "type": "user_reference", "summary": "\u00c9"}}}
         ]}"#;
         let whole: Value = serde_json::from_str(text).unwrap();
-        let fields = &["id", "title", "description", "status", "body"][..];
+        for fields in [
+            &["id", "title", "description", "status", "body"][..],
+            // A field name serde_json escapes.
+            &["id", "we\"ird", "body"][..],
+        ] {
+            let spec = Spec {
+                key: "incidents",
+                fields,
+                shrink: None,
+            };
+            let got: Vec<String> = parse(text.as_bytes(), &spec)
+                .unwrap()
+                .items
+                .unwrap()
+                .into_iter()
+                .map(|i| i.json)
+                .collect();
+            assert_eq!(got, [project(&whole["incidents"][0], fields).to_string()]);
+        }
         let spec = Spec {
             key: "incidents",
-            fields,
+            fields: &["id"],
             shrink: None,
         };
-        let got: Vec<String> = parse(text.as_bytes(), &spec)
-            .unwrap()
-            .items
-            .unwrap()
-            .into_iter()
-            .map(|i| i.json)
-            .collect();
-        assert_eq!(got, [project(&whole["incidents"][0], fields).to_string()]);
         // Bytes that are not UTF-8 are refused, wherever they are.
         let mut bytes = br#"{"incidents": [{"id": "P1", "x": "a"#.to_vec();
         bytes.extend_from_slice(&[0xff, b'"', b'}', b']', b'}']);
