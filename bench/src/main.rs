@@ -13,6 +13,7 @@ mod compare;
 mod engines;
 mod http;
 mod instructions;
+mod phases;
 mod raw;
 mod report;
 mod rpc;
@@ -259,6 +260,8 @@ pub struct Results {
     pub raw_list_bytes: usize,
     /// Ours: instructions per call (callgrind); empty when not counted.
     pub instructions: Vec<instructions::Count>,
+    /// The `list_incidents` call by phase (callgrind, natively); empty when not counted.
+    pub phases: Vec<phases::Phase>,
 }
 
 fn main() {
@@ -574,6 +577,23 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             },
         ];
         r.instructions = instructions::count(&ours, &calls, few, many, &logs)?;
+        log("the list call by phase: callgrind, natively");
+        let answer = logs.join("list-incidents-answer.json");
+        let (_, body) = raw::fetch(
+            &r.fake_url,
+            &raw::list_incidents_path(&chosen),
+            FAKE_USER_TOKEN,
+        )?;
+        fs::write(&answer, body)?;
+        let program = std::env::current_exe()?.with_file_name("pagerduty-mcp-bench-phase");
+        r.phases = phases::count(
+            &program,
+            &answer,
+            &list_args(&chosen).to_string(),
+            few,
+            many,
+            &logs,
+        )?;
     } else {
         log("instructions per call: not counted (valgrind is not installed)");
     }

@@ -12,6 +12,12 @@ use anyhow::{Context as _, bail};
 /// `GET path_and_query` on the fake at `base` (`http://host:port`) with `token`:
 /// the time and the body's size.
 pub fn get(base: &str, path_and_query: &str, token: &str) -> anyhow::Result<(Duration, usize)> {
+    let (elapsed, body) = fetch(base, path_and_query, token)?;
+    Ok((elapsed, body.len()))
+}
+
+/// [`get`], with the body.
+pub fn fetch(base: &str, path_and_query: &str, token: &str) -> anyhow::Result<(Duration, Vec<u8>)> {
     let authority = base
         .strip_prefix("http://")
         .with_context(|| format!("not an http:// URL: {base}"))?
@@ -37,7 +43,7 @@ pub fn get(base: &str, path_and_query: &str, token: &str) -> anyhow::Result<(Dur
             head.lines().next().unwrap_or("")
         );
     }
-    Ok((elapsed, response.len() - head_end - 4))
+    Ok((elapsed, response.split_off(head_end + 4)))
 }
 
 /// The query of `list_incidents` with `team_ids` and `limit` 100, as the tool

@@ -369,6 +369,9 @@ pub fn markdown(r: &Results) -> String {
         }
         m.push('\n');
     }
+    if !r.phases.is_empty() {
+        phase_table(&mut m, r);
+    }
 
     // --- Sandbox overhead
     let _ = writeln!(m, "## Sandbox overhead per call (ours)\n");
@@ -747,4 +750,79 @@ pub fn markdown(r: &Results) -> String {
         m.push_str(&crate::engines::markdown(engines));
     }
     m
+}
+
+/// The list call by phase (`bench/src/phases.rs`), next to the server's own split.
+fn phase_table(m: &mut String, r: &Results) {
+    let phase = |name: &str| {
+        r.phases
+            .iter()
+            .find(|p| p.name == name)
+            .map_or(f64::NAN, |p| p.per_run_millions)
+    };
+    let list = r
+        .instructions
+        .iter()
+        .find(|c| c.label.contains("list_incidents"));
+    let _ = writeln!(
+        m,
+        "**The list call by phase** (the same `list_incidents` answer, {} bytes): each phase is the \
+         project's own code path, compiled natively and repeated under callgrind by \
+         `pagerduty-mcp-bench-phase` (the server's binary is stripped and the component's compiled \
+         code is anonymous to callgrind, so the table above splits only by where code lives). \
+         The component's phases cost more as compiled WebAssembly: compare them with the guest \
+         column above.\n",
+        r.raw_list_bytes
+    );
+    let _ = writeln!(m, "| phase | runs in | instructions |\n|---|---|---|");
+    let (project, call) = (phase("project"), phase("call"));
+    let rows = [
+        (
+            "parse PagerDuty's answer and project it, in one pass (`streamed::parse`)",
+            "component",
+            project,
+        ),
+        (
+            "the rest of the tool call: arguments, the request, the envelope around the items",
+            "component",
+            call - project,
+        ),
+        (
+            "**the whole tool call** (`catalog::call_tool`)",
+            "component",
+            call,
+        ),
+        (
+            "the MCP answer line from the envelope, written verbatim (stdio, `verbatim.rs`)",
+            "host",
+            phase("verbatim"),
+        ),
+        (
+            "the MCP answer line from the envelope parsed into a `Value` and written by rmcp (Streamable HTTP)",
+            "host",
+            phase("parsed"),
+        ),
+        (
+            "for comparison: PagerDuty's answer parsed whole into a `Value` (what the projection no longer does)",
+            "—",
+            phase("value"),
+        ),
+    ];
+    for (what, runs_in, millions) in rows {
+        let _ = writeln!(m, "| {what} | {runs_in} | {millions:.2} M |");
+    }
+    if let Some(list) = list {
+        let _ = writeln!(
+            m,
+            "\nIn the server (stdio, the table above), the rest of the host and libc share of a list call, \
+             {:.2} M − {:.2} M = **{:.2} M**, is the transport and JSON-RPC, the sandbox (a fresh instance), \
+             the copies across the component boundary (the answer's body in, the envelope out) and the \
+             HTTP client.\n",
+            list.host + list.libc,
+            phase("verbatim"),
+            list.host + list.libc - phase("verbatim")
+        );
+    } else {
+        m.push('\n');
+    }
 }

@@ -39,7 +39,7 @@ pub const INCIDENT_FIELDS: &[&str] = &[
 ];
 
 /// An incident's priority shrinks to its `summary`, else its `name`.
-const PRIORITY_BY_NAME: (&str, &[&str]) = ("priority", &["summary", "name"]);
+pub const PRIORITY_BY_NAME: (&str, &[&str]) = ("priority", &["summary", "name"]);
 
 /// An incident projected to [`INCIDENT_FIELDS`]; its priority shrinks to its name
 /// ([`PRIORITY_BY_NAME`]).
