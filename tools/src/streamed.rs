@@ -73,6 +73,33 @@ pub fn parse(bytes: &[u8], spec: &Spec<'_>) -> serde_json::Result<Answer> {
     Ok(answer)
 }
 
+/// `DeserializeSeed` for seeds that are their own [`Visitor`]: the seed's value is the
+/// visitor's, read with the given method of the deserializer.
+macro_rules! seeds_visit_themselves {
+    ($($seed:ty => $read:ident),* $(,)?) => {$(
+        impl<'de> DeserializeSeed<'de> for $seed {
+            type Value = <Self as Visitor<'de>>::Value;
+
+            fn deserialize<D: Deserializer<'de>>(
+                self,
+                deserializer: D,
+            ) -> Result<Self::Value, D::Error> {
+                deserializer.$read(self)
+            }
+        }
+    )*};
+}
+
+seeds_visit_themselves!(
+    WholeSeed => deserialize_any,
+    KeySeed => deserialize_str,
+    AnswerSeed<'_, '_> => deserialize_any,
+    ItemsSeed<'_, '_> => deserialize_any,
+    ItemSeed<'_, '_, '_, 'de> => deserialize_any,
+    FieldIndex<'_> => deserialize_str,
+    Cleaned<'_, '_, 'de> => deserialize_any,
+);
+
 /// Visitor methods turning scalars into `$out` via `$wrap`.
 macro_rules! visit_scalars {
     ($wrap:expr) => {
@@ -231,14 +258,6 @@ impl Whole<'_> {
 
 struct WholeSeed;
 
-impl<'de> DeserializeSeed<'de> for WholeSeed {
-    type Value = Whole<'de>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
 impl<'de> Visitor<'de> for WholeSeed {
     type Value = Whole<'de>;
 
@@ -300,14 +319,6 @@ impl Key<'_> {
 
 struct KeySeed;
 
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Key<'de>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
 impl<'de> Visitor<'de> for KeySeed {
     type Value = Key<'de>;
 
@@ -325,14 +336,6 @@ impl<'de> Visitor<'de> for KeySeed {
 }
 
 struct AnswerSeed<'s, 'a>(&'s Spec<'a>);
-
-impl<'de> DeserializeSeed<'de> for AnswerSeed<'_, '_> {
-    type Value = Answer;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Answer, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
 
 impl<'de> Visitor<'de> for AnswerSeed<'_, '_> {
     type Value = Answer;
@@ -366,14 +369,6 @@ impl<'de> Visitor<'de> for AnswerSeed<'_, '_> {
 
 /// The list: `None` when the member is not an array.
 struct ItemsSeed<'s, 'a>(&'s Spec<'a>);
-
-impl<'de> DeserializeSeed<'de> for ItemsSeed<'_, '_> {
-    type Value = Option<Vec<Item>>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
 
 impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
     type Value = Option<Vec<Item>>;
@@ -426,14 +421,6 @@ type Members<'de> = Vec<(Key<'de>, Range<usize>)>;
 struct ItemSeed<'s, 'a, 'k, 'de> {
     spec: &'s Spec<'a>,
     scratch: &'k mut Scratch<'de>,
-}
-
-impl<'de> DeserializeSeed<'de> for ItemSeed<'_, '_, '_, 'de> {
-    type Value = Item;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Item, D::Error> {
-        deserializer.deserialize_any(self)
-    }
 }
 
 impl ItemSeed<'_, '_, '_, '_> {
@@ -555,14 +542,6 @@ impl<'de> Visitor<'de> for ItemSeed<'_, '_, '_, 'de> {
 /// allocating).
 struct FieldIndex<'a>(&'a [&'a str]);
 
-impl<'de> DeserializeSeed<'de> for FieldIndex<'_> {
-    type Value = Option<usize>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
 impl<'de> Visitor<'de> for FieldIndex<'_> {
     type Value = Option<usize>;
 
@@ -582,14 +561,6 @@ struct Cleaned<'f, 'o, 'de> {
     field: &'f str,
     out: &'o mut Vec<u8>,
     members: &'o mut Members<'de>,
-}
-
-impl<'de> DeserializeSeed<'de> for Cleaned<'_, '_, 'de> {
-    type Value = bool;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
-        deserializer.deserialize_any(self)
-    }
 }
 
 impl<'de> Visitor<'de> for Cleaned<'_, '_, 'de> {
