@@ -166,6 +166,25 @@ fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     let _ = serde_json::to_writer(out, value);
 }
 
+/// Appends the `,` before a member or element, unless it is the first of the
+/// object or array opened at `start`.
+fn separate(out: &mut Vec<u8>, start: usize) {
+    if out.len() > start + 1 {
+        out.push(b',');
+    }
+}
+
+/// Closes the object or array opened at `start` with `closer`: `true`; or, when
+/// nothing was written into it, removes it (cleaned away): `false`.
+fn close(out: &mut Vec<u8>, start: usize, closer: u8) -> bool {
+    if out.len() == start + 1 {
+        out.truncate(start);
+        return false;
+    }
+    out.push(closer);
+    true
+}
+
 /// Appends a string borrowed from the answer ([`Scalar::Unescaped`]) as JSON:
 /// itself in quotes.
 fn write_unescaped(out: &mut Vec<u8>, s: &str) {
@@ -578,9 +597,7 @@ impl<'de> Visitor<'de> for Cleaned<'_, '_, 'de> {
         out.push(b'[');
         loop {
             let mark = out.len();
-            if mark > start + 1 {
-                out.push(b',');
-            }
+            separate(out, start);
             let Some(written) = seq.next_element_seed(Cleaned {
                 field: self.field,
                 out: &mut *out,
@@ -594,12 +611,7 @@ impl<'de> Visitor<'de> for Cleaned<'_, '_, 'de> {
                 out.truncate(mark);
             }
         }
-        if out.len() == start + 1 {
-            out.truncate(start);
-            return Ok(false);
-        }
-        out.push(b']');
-        Ok(true)
+        Ok(close(out, start, b']'))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
@@ -624,9 +636,7 @@ impl<'de> Visitor<'de> for Cleaned<'_, '_, 'de> {
                 continue;
             }
             let mark = out.len();
-            if mark > start + 1 {
-                out.push(b',');
-            }
+            separate(out, start);
             let value_start = out.len();
             match key {
                 Key::Borrowed(plain) => write_plain_name(out, plain),
@@ -681,17 +691,13 @@ impl<'de> Visitor<'de> for Cleaned<'_, '_, 'de> {
             out.push(b'{');
             for (name, value) in [("id", &id), ("summary", &summary)] {
                 if let Some(value) = value.as_ref().filter(|v| !matches!(v, Whole::Null)) {
-                    if out.len() > start + 1 {
-                        out.push(b',');
-                    }
+                    separate(out, start);
                     write_plain_name(out, name);
                     value.write(out);
                 }
             }
             if POLYMORPHIC_FIELDS.contains(&field) {
-                if out.len() > start + 1 {
-                    out.push(b',');
-                }
+                separate(out, start);
                 write_plain_name(out, "type");
                 write_json(out, kind);
             }
@@ -702,19 +708,12 @@ impl<'de> Visitor<'de> for Cleaned<'_, '_, 'de> {
             let body = out[start..].to_vec();
             out.truncate(start + 1);
             for (_, range) in members[base..].iter().filter(|(_, r)| !r.is_empty()) {
-                if out.len() > start + 1 {
-                    out.push(b',');
-                }
+                separate(out, start);
                 out.extend_from_slice(&body[range.start - start..range.end - start]);
             }
         }
         members.truncate(base);
-        if out.len() == start + 1 {
-            out.truncate(start);
-            return Ok(false);
-        }
-        out.push(b'}');
-        Ok(true)
+        Ok(close(out, start, b'}'))
     }
 }
 
