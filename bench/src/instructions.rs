@@ -134,18 +134,8 @@ pub fn count(
 ) -> anyhow::Result<Vec<Count>> {
     let mut counts = Vec::new();
     for (k, call) in calls.iter().enumerate() {
-        let (low, _) = total(
-            launch,
-            call,
-            few,
-            &work.join(format!("callgrind-{k}-{few}")),
-        )?;
-        let (high, answer_bytes) = total(
-            launch,
-            call,
-            many,
-            &work.join(format!("callgrind-{k}-{many}")),
-        )?;
+        let run = |n: usize| total(launch, call, n, &work.join(format!("callgrind-{k}-{n}")));
+        let ((low, _), (high, answer_bytes)) = (run(few)?, run(many)?);
         let per_call = |high: u64, low: u64| (high as f64 - low as f64) / (many - few) as f64 / 1e6;
         counts.push(Count {
             label: call.label.clone(),
