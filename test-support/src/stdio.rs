@@ -79,6 +79,11 @@ impl StdioClient {
         self
     }
 
+    /// The child's process id (to read its `/proc` entries, say).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Writes `line` and a newline as is: for malformed traffic.
     pub fn send_line(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().expect("stdin is open");

@@ -1077,7 +1077,7 @@ mod tests {
     }
 
     fn engine() -> &'static Engine {
-        super::super::engine().unwrap()
+        super::super::engine(1).unwrap().0
     }
 
     fn identity_of(wasm: &str) -> Identity {

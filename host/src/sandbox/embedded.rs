@@ -159,7 +159,7 @@ mod tests {
 
     #[test]
     fn the_artifact_fits_the_sandbox_engine_and_is_loaded_once() {
-        let engine = super::super::engine().unwrap();
+        let engine = super::super::engine(1).unwrap().0;
         let first = component(engine).unwrap();
         let again = component(engine).unwrap();
         assert!(Engine::same(first.engine(), again.engine()));

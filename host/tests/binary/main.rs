@@ -12,6 +12,7 @@ mod docs_up_to_date;
 mod exactness;
 mod http;
 mod http_limits;
+mod pool;
 mod sandbox_limits;
 mod secrets;
 mod toolsets;
