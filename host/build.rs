@@ -14,6 +14,11 @@
 //!
 //! Set `PAGERDUTY_COMPONENT_WASM=/path/to/pagerduty_mcp_tools.wasm` to embed a
 //! prebuilt component instead of building one.
+//!
+//! Built from the crate `cargo package` makes (`scripts/package`), there is no
+//! workspace around the host: the package ships the component as
+//! `component/pagerduty_mcp_tools.wasm` with its SHA-256 in `component/SHA256`
+//! (`sha256sum` format), and the build embeds it only if the digest matches.
 
 use std::env;
 use std::fs;
@@ -25,6 +30,9 @@ use component_build::{Component, Crate, fail};
 mod engine_config;
 
 const PACKAGE: &str = "pagerduty-mcp-tools";
+
+/// The component's file name, built or shipped.
+const WASM: &str = "pagerduty_mcp_tools.wasm";
 
 fn main() {
     let manifest_dir =
@@ -39,11 +47,18 @@ fn main() {
         println!("cargo:rerun-if-changed={}", workspace.join(path).display());
     }
 
+    // A package made by `cargo package` has no workspace around it (see above).
+    let in_workspace = workspace.join("components/tools/Cargo.toml").is_file();
     let component = match env::var_os("PAGERDUTY_COMPONENT_WASM") {
         Some(path) if !path.is_empty() => {
             let path = PathBuf::from(path);
             println!("cargo:rerun-if-changed={}", path.display());
             Component::from_file(&path)
+        }
+        _ if !in_workspace => {
+            let shipped = manifest_dir.join("component");
+            println!("cargo:rerun-if-changed={}", shipped.display());
+            Component::shipped(&shipped, WASM)
         }
         _ => component_build::build(
             &workspace,

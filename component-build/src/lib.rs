@@ -102,6 +102,34 @@ impl Component {
     }
 }
 
+impl Component {
+    /// The component file `name` shipped in `dir` (as a package ships a prebuilt
+    /// component), once its digest is the one `dir/SHA256` records for `name`
+    /// (`sha256sum` format: `<hex>  <name>`, or `<hex> *<name>`).
+    pub fn shipped(dir: &Path, name: &str) -> Result<Component, Error> {
+        let sums = dir.join("SHA256");
+        let recorded = std::fs::read_to_string(&sums)
+            .map_err(|e| Error(format!("cannot read {}: {e}", sums.display())))?;
+        let expected = recorded
+            .lines()
+            .find_map(|line| {
+                let (digest, file) = line.split_once(' ')?;
+                (file.trim_start_matches([' ', '*']) == name).then_some(digest)
+            })
+            .ok_or_else(|| Error(format!("{} records no digest for {name}", sums.display())))?;
+        let component = Component::from_file(&dir.join(name))?;
+        if !component.sha256.eq_ignore_ascii_case(expected) {
+            return Err(Error(format!(
+                "the shipped component {} has SHA-256 {}, but {} records {expected}",
+                component.wasm.display(),
+                component.sha256,
+                sums.display()
+            )));
+        }
+        Ok(component)
+    }
+}
+
 /// Why a build failed: one line for the user, naming the command to run by hand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error(pub String);
@@ -288,6 +316,61 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A directory with `wasm` as `c.wasm` and `sums` as its `SHA256`.
+    fn shipped_dir(name: &str, wasm: &[u8], sums: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("component-build-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("c.wasm"), wasm).unwrap();
+        std::fs::write(dir.join("SHA256"), sums).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_shipped_component_is_taken_only_with_the_digest_recorded_for_it() {
+        let digest = hex(&Sha256::digest(b"component"));
+        for sums in [
+            format!("{digest}  c.wasm\n"),
+            format!("{digest} *c.wasm\n"),
+            format!("{}  other.wasm\n{digest}  c.wasm\n", "0".repeat(64)),
+            format!("{}  c.wasm\n", digest.to_uppercase()),
+        ] {
+            let dir = shipped_dir("ok", b"component", &sums);
+            let component =
+                Component::shipped(&dir, "c.wasm").unwrap_or_else(|e| panic!("{sums}: {e}"));
+            assert_eq!(component.sha256, digest);
+            assert_eq!(component.wasm, dir.join("c.wasm"));
+        }
+        let cases = [
+            (
+                "changed",
+                b"c0mponent".as_slice(),
+                format!("{digest}  c.wasm\n"),
+                "has SHA-256",
+            ),
+            (
+                "unnamed",
+                b"component".as_slice(),
+                format!("{digest}  other.wasm\n"),
+                "records no digest for c.wasm",
+            ),
+            (
+                "empty",
+                b"component".as_slice(),
+                String::new(),
+                "records no digest",
+            ),
+        ];
+        for (name, wasm, sums, needle) in cases {
+            let dir = shipped_dir(name, wasm, &sums);
+            let error = Component::shipped(&dir, "c.wasm").unwrap_err();
+            assert!(error.0.contains(needle), "{name}: {error}");
+        }
+        let missing = std::env::temp_dir().join("component-build-no-such-dir");
+        let error = Component::shipped(&missing, "c.wasm").unwrap_err();
+        assert!(error.0.contains("cannot read"), "{error}");
+    }
 
     #[test]
     fn the_outer_builds_settings_are_scrubbed() {

@@ -92,10 +92,11 @@ use self::pool::InstancePool;
 pub use crate::egress::AuthScheme;
 use crate::egress::{ApiBase, ApiToken, EgressPolicy};
 
-/// Bindings generated from `wit/world.wit`.
+/// Bindings generated from `wit/world.wit` (read through the link `host/wit`, so
+/// that the crate `cargo package` makes carries the WIT too).
 mod bindings {
     wasmtime::component::bindgen!({
-        path: "../wit",
+        path: "wit",
         world: "server",
         exports: { default: async },
     });
