@@ -3,15 +3,20 @@
 the way a registry client reads it.
 
 usage:
-  server_json.py write MANIFEST BUNDLE --name NAME --url BASE_URL --schema SCHEMA OUT
+  server_json.py write MANIFEST BUNDLE --name NAME --url BASE_URL --schema SCHEMA
+                       [--binary PLATFORM=FILE ...] OUT
   server_json.py fetch SERVER_JSON OUT_FILE
+  server_json.py fetch-binary SERVER_JSON PLATFORM OUT_FILE
 
 `write` describes BUNDLE (the .mcpb file) as an `mcpb` package downloaded from
 BASE_URL/<bundle file name>, with its SHA-256, the version and description of the bundle's
 MANIFEST and the environment variables its `user_config` maps to, and validates the result
-against SCHEMA (the registry's server.schema.json). `fetch` downloads the package a
-server.json names and checks it against the `fileSha256` there, as a client must before
-running it.
+against SCHEMA (the registry's server.schema.json). The registry has no package type for a
+plain executable, so each `--binary` (e.g. `linux-x86_64=pagerduty-mcp-x86_64-unknown-linux-musl`)
+is described in the publisher-provided metadata (`_meta`), as BINARIES_KEY: its platform,
+download URL (BASE_URL/<file name>) and SHA-256. `fetch` downloads the package a server.json
+names and `fetch-binary` the binary for a platform, each checked against the `fileSha256`
+there, as a client must before running it.
 """
 import argparse
 import hashlib
@@ -22,6 +27,8 @@ import sys
 import urllib.request
 
 SCHEMA_ID = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
+PUBLISHER_PROVIDED = "io.modelcontextprotocol.registry/publisher-provided"
+BINARIES_KEY = "pagerduty-mcp/binaries"
 
 
 def sha256(path):
@@ -78,6 +85,18 @@ def write(args):
             "environmentVariables": environment(manifest),
         }],
     }
+    binaries = []
+    for spec in args.binary:
+        platform, sep, path = spec.partition("=")
+        if not sep or not platform or not path:
+            sys.exit(f"--binary {spec!r}: expected PLATFORM=FILE")
+        binaries.append({
+            "platform": platform,
+            "url": f"{args.url.rstrip('/')}/{os.path.basename(path)}",
+            "fileSha256": sha256(path),
+        })
+    if binaries:
+        server["_meta"] = {PUBLISHER_PROVIDED: {BINARIES_KEY: binaries}}
     validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
     errors = sorted(validator.iter_errors(server), key=lambda e: list(e.path))
     if errors:
@@ -90,15 +109,31 @@ def write(args):
     print(f"{args.out}: valid against {SCHEMA_ID}", file=sys.stderr)
 
 
+def download(url, expected_sha256, out):
+    """Downloads `url` to `out` and exits unless its SHA-256 is `expected_sha256`."""
+    with urllib.request.urlopen(url, timeout=30) as answer, open(out, "wb") as f:
+        f.write(answer.read())
+    got = sha256(out)
+    if got != expected_sha256:
+        sys.exit(f"{url}: SHA-256 {got}, server.json says {expected_sha256}")
+    print(f"downloaded {url}: SHA-256 matches server.json", file=sys.stderr)
+
+
 def fetch(args):
     with open(args.server_json) as f:
         package = json.load(f)["packages"][0]
-    with urllib.request.urlopen(package["identifier"], timeout=30) as answer, open(args.out, "wb") as out:
-        out.write(answer.read())
-    got = sha256(args.out)
-    if got != package["fileSha256"]:
-        sys.exit(f"{package['identifier']}: SHA-256 {got}, server.json says {package['fileSha256']}")
-    print(f"downloaded {package['identifier']}: SHA-256 matches server.json", file=sys.stderr)
+    download(package["identifier"], package["fileSha256"], args.out)
+
+
+def fetch_binary(args):
+    with open(args.server_json) as f:
+        server = json.load(f)
+    binaries = server.get("_meta", {}).get(PUBLISHER_PROVIDED, {}).get(BINARIES_KEY, [])
+    matching = [b for b in binaries if b["platform"] == args.platform]
+    if not matching:
+        sys.exit(f"{args.server_json}: no binary for {args.platform}")
+    download(matching[0]["url"], matching[0]["fileSha256"], args.out)
+    os.chmod(args.out, 0o755)
 
 
 def main():
@@ -110,12 +145,18 @@ def main():
     w.add_argument("--name", required=True, help="the registry name, e.g. io.github.OWNER/pagerduty-mcp")
     w.add_argument("--url", required=True, help="where the bundle will be downloaded from (its directory)")
     w.add_argument("--schema", required=True)
+    w.add_argument("--binary", action="append", default=[], metavar="PLATFORM=FILE",
+                   help="a static binary downloaded from the same place, e.g. linux-x86_64=FILE")
     w.add_argument("out")
     f = commands.add_parser("fetch")
     f.add_argument("server_json")
     f.add_argument("out")
+    b = commands.add_parser("fetch-binary")
+    b.add_argument("server_json")
+    b.add_argument("platform")
+    b.add_argument("out")
     args = parser.parse_args()
-    {"write": write, "fetch": fetch}[args.command](args)
+    {"write": write, "fetch": fetch, "fetch-binary": fetch_binary}[args.command](args)
 
 
 if __name__ == "__main__":
