@@ -77,31 +77,32 @@ fn a_call_reuses_the_memory_of_the_calls_before_it() {
 )]
 fn without_address_space_for_the_pool_instances_are_allocated_on_demand() {
     // 16 GB of address space: room for an instance on demand (a 4 GiB memory
-    // reservation), not for the pool's 1024 of them.
-    let output = common::pagerduty_mcp_after("ulimit -v 16000000")
-        .args(["--demo", "call", "get_current_user"])
-        .env("RUST_LOG", "pagerduty_mcp_host=debug")
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
+    // reservation), not for a pool of 64 slots (about 512 GiB).
+    let stderr = demo_call(common::pagerduty_mcp_after("ulimit -v 16000000"));
     assert!(
         stderr.contains("instances are allocated on demand"),
         "the fallback is logged: {stderr}"
     );
     assert!(!stderr.contains("instances come from a pool"), "{stderr}");
+
+    let stderr = demo_call(common::pagerduty_mcp());
+    assert!(stderr.contains("instances come from a pool"), "{stderr}");
+}
+
+/// Runs `command` as `--demo call get_current_user` with the sandbox's debug
+/// log, asserts that the call was answered and returns the log.
+fn demo_call(mut command: std::process::Command) -> String {
+    let output = command
+        .args(["--demo", "call", "get_current_user"])
+        .env("RUST_LOG", "pagerduty_mcp_host=debug")
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout.contains("\"email\""),
         "the call was answered: {stdout}"
     );
-
-    let pooled = common::pagerduty_mcp()
-        .args(["--demo", "call", "get_current_user"])
-        .env("RUST_LOG", "pagerduty_mcp_host=debug")
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&pooled.stderr);
-    assert!(pooled.status.success(), "{stderr}");
-    assert!(stderr.contains("instances come from a pool"), "{stderr}");
+    stderr
 }
