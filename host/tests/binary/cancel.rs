@@ -106,13 +106,7 @@ fn stdio_server(api_host: &str, extra_env: &[(&str, &str)]) -> StdioClient {
         .env("PAGERDUTY_API_TOKEN", USER_TOKEN)
         .env("PAGERDUTY_API_HOST", api_host)
         .envs(extra_env.iter().copied());
-    let mut client = StdioClient::spawn(command).with_timeout(Duration::from_secs(60));
-    let answer = client.request(&json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
-        "params": {"protocolVersion": LEGACY, "capabilities": {},
-                   "clientInfo": {"name": "cancel-test", "version": "1"}}}));
-    assert!(answer["result"].is_object(), "{answer}");
-    client.notify("notifications/initialized");
-    client
+    common::initialized_stdio(command, "cancel-test")
 }
 
 fn tools_call(id: u64, tool: &str, arguments: Value) -> Value {

@@ -5,6 +5,11 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use serde_json::json;
+use test_support::stdio::StdioClient;
+
+use crate::http::LEGACY;
+
 /// The environment variables `pagerduty-mcp` reads, but for its cache directory
 /// (set by [`pagerduty_mcp`]).
 const ENV_VARS: &[&str] = &[
@@ -117,4 +122,16 @@ fn remove_stale_scratch_dirs() {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
+}
+
+/// `command` (a [`pagerduty_mcp`]) spoken to over stdio, initialized in the
+/// [`LEGACY`] protocol (the `initialize` handshake) as the client `client_name`, with a 60 s timeout per answer.
+pub fn initialized_stdio(command: Command, client_name: &str) -> StdioClient {
+    let mut client = StdioClient::spawn(command).with_timeout(Duration::from_secs(60));
+    let answer = client.request(&json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {"protocolVersion": LEGACY, "capabilities": {},
+                   "clientInfo": {"name": client_name, "version": "1"}}}));
+    assert!(answer["result"].is_object(), "{answer}");
+    client.notify("notifications/initialized");
+    client
 }

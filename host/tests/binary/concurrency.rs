@@ -11,7 +11,6 @@ use fake_pagerduty::{FakePagerDuty, Fault, Options, USER_TOKEN, ids};
 use pagerduty_mcp_host::mcp::SERVER_BUSY;
 use pagerduty_mcp_host::{Busy, Cancelled, Sandbox, SandboxConfig};
 use serde_json::{Value, json};
-use test_support::stdio::StdioClient;
 use tokio_util::sync::CancellationToken;
 
 use crate::common;
@@ -270,12 +269,7 @@ fn stdio_a_busy_server_answers_server_busy_and_keeps_serving() {
         .env("PAGERDUTY_MCP_QUEUE_TIMEOUT", "0")
         .env("PAGERDUTY_API_TOKEN", USER_TOKEN)
         .env("PAGERDUTY_API_HOST", fake.base_url());
-    let mut client = StdioClient::spawn(command).with_timeout(Duration::from_secs(60));
-    let answer = client.request(&json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
-        "params": {"protocolVersion": "2025-06-18", "capabilities": {},
-                   "clientInfo": {"name": "concurrency-test", "version": "1"}}}));
-    assert!(answer["result"].is_object(), "{answer}");
-    client.notify("notifications/initialized");
+    let mut client = common::initialized_stdio(command, "concurrency-test");
     // The tool list is asked once, then cached: from here on only calls take the slot.
     let answer = client.request(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}));
     assert!(answer["result"]["tools"].is_array(), "{answer}");

@@ -13,7 +13,7 @@ use test_support::stdio::StdioClient;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::common;
-use crate::http::{LEGACY, STATELESS, Server, Session, demo_server, envelope, stateless_meta};
+use crate::http::{STATELESS, Server, Session, demo_server, envelope, stateless_meta};
 
 // ---------------------------------------------------------------------------
 // stdio
@@ -21,13 +21,7 @@ use crate::http::{LEGACY, STATELESS, Server, Session, demo_server, envelope, sta
 fn stdio_client(args: &[&str], env: &[(&str, &str)]) -> StdioClient {
     let mut command = common::pagerduty_mcp();
     command.args(args).envs(env.iter().copied());
-    let mut client = StdioClient::spawn(command).with_timeout(Duration::from_secs(60));
-    let answer = client.request(&json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
-        "params": {"protocolVersion": LEGACY, "capabilities": {},
-                   "clientInfo": {"name": "exactness-test", "version": "1"}}}));
-    assert!(answer["result"].is_object(), "{answer}");
-    client.notify("notifications/initialized");
-    client
+    common::initialized_stdio(command, "exactness-test")
 }
 
 fn tools_call(id: Value, tool: &str, arguments: Value) -> Value {

@@ -2,12 +2,9 @@
 //! reuses memory that an earlier call's instance had, instead of faulting in
 //! new pages. Counted as the server process's minor page faults per call.
 
-use std::time::Duration;
-
 use fake_pagerduty::ids::{TEAM_MOBILE, TEAM_PAYMENTS, TEAM_SECURITY};
 use fake_pagerduty::{FakePagerDuty, Options, USER_TOKEN};
 use serde_json::json;
-use test_support::stdio::StdioClient;
 
 use crate::common;
 
@@ -32,12 +29,7 @@ fn a_call_reuses_the_memory_of_the_calls_before_it() {
     command
         .args(["--api-host", &fake.base_url()])
         .env("PAGERDUTY_API_TOKEN", USER_TOKEN);
-    let mut client = StdioClient::spawn(command).with_timeout(Duration::from_secs(60));
-    let answer = client.request(&json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
-        "params": {"protocolVersion": "2025-06-18", "capabilities": {},
-                   "clientInfo": {"name": "pool-test", "version": "1"}}}));
-    assert!(answer["result"].is_object(), "{answer}");
-    client.notify("notifications/initialized");
+    let mut client = common::initialized_stdio(command, "pool-test");
     let pid = client.id();
     let mut call = |id: u64| {
         let answer = client.request(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
