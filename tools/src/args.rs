@@ -67,6 +67,46 @@ pub mod ids {
         code: "ESCALATION_POLICY",
         noun: "escalation policy",
     };
+    /// Alerts.
+    pub const ALERT: IdKind = IdKind {
+        code: "ALERT",
+        noun: "alert",
+    };
+    /// Log entries (an incident's timeline).
+    pub const LOG_ENTRY: IdKind = IdKind {
+        code: "LOG_ENTRY",
+        noun: "log entry",
+    };
+    /// Incident priorities.
+    pub const PRIORITY: IdKind = IdKind {
+        code: "PRIORITY",
+        noun: "priority",
+    };
+    /// Maintenance windows.
+    pub const MAINTENANCE_WINDOW: IdKind = IdKind {
+        code: "MAINTENANCE_WINDOW",
+        noun: "maintenance window",
+    };
+    /// Schedule overrides.
+    pub const OVERRIDE: IdKind = IdKind {
+        code: "OVERRIDE",
+        noun: "override",
+    };
+    /// Change events.
+    pub const CHANGE_EVENT: IdKind = IdKind {
+        code: "CHANGE_EVENT",
+        noun: "change event",
+    };
+    /// Business services.
+    pub const BUSINESS_SERVICE: IdKind = IdKind {
+        code: "BUSINESS_SERVICE",
+        noun: "business service",
+    };
+    /// Service integrations.
+    pub const INTEGRATION: IdKind = IdKind {
+        code: "INTEGRATION",
+        noun: "integration",
+    };
 }
 
 /// What an argument holds.
@@ -74,8 +114,19 @@ pub mod ids {
 pub enum ParamKind {
     /// One PagerDuty ID.
     Id(IdKind),
-    /// A list of PagerDuty IDs.
+    /// A list of PagerDuty IDs (at most [`MAX_LIST_ITEMS`]).
     IdList(IdKind),
+    /// A list of PagerDuty IDs with its own bound on the number of items, for
+    /// arguments whose PagerDuty operation allows another count (a bulk update of up
+    /// to 250 incidents, a merge of up to 25).
+    IdListUpTo {
+        /// The resource kind.
+        id: IdKind,
+        /// The most items accepted.
+        max_items: usize,
+    },
+    /// One value from a fixed set.
+    Enum(&'static [&'static str]),
     /// A list of values from a fixed set.
     EnumList(&'static [&'static str]),
     /// Free text (a search query, a note).
@@ -85,6 +136,13 @@ pub enum ParamKind {
     },
     /// An ISO 8601 timestamp with a UTC offset or `Z`.
     Timestamp,
+    /// A whole number within bounds (a duration in seconds, an escalation level).
+    Integer {
+        /// The smallest value accepted.
+        min: u64,
+        /// The largest value accepted.
+        max: u64,
+    },
     /// A boolean with its default.
     Bool {
         /// The value when the argument is absent.
@@ -270,6 +328,14 @@ impl Args {
         }
     }
 
+    /// An integer argument, if present.
+    pub fn number(&self, name: &str) -> Option<u64> {
+        match self.value(name) {
+            Some(Arg::Number(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
     /// The `limit` argument (default applied); panics for a tool without one.
     pub fn limit(&self) -> usize {
         match self.value(LIMIT.name) {
@@ -302,30 +368,29 @@ fn parse_one(param: &Param, kind: ParamKind, value: &Value) -> ToolResult<Option
             check_id(id, s)?;
             Ok(Some(Arg::Text(s.to_string())))
         }
-        ParamKind::IdList(id) => {
-            let items = expect_array(name, value, "a list of PagerDuty ID strings")?;
-            check_list_length(
-                name,
-                items,
-                &format!("each a PagerDuty ID of at most {MAX_ID_BYTES} characters"),
-            )?;
-            let mut seen = HashSet::with_capacity(items.len());
-            let mut ids = Vec::with_capacity(items.len());
-            for item in items {
-                let s = item.as_str().ok_or_else(|| {
-                    ToolError::new(
-                        ErrorCode::InvalidId(id.code),
-                        format!("Invalid {} ID in '{name}': {}", id.noun, describe(item)),
-                    )
-                })?;
-                check_id(id, s)?;
-                // A set keeps deduplication linear in the list's length.
-                if seen.insert(s) {
-                    ids.push(s.to_string());
-                }
+        ParamKind::IdList(id) => parse_id_list(name, id, MAX_LIST_ITEMS, value),
+        ParamKind::IdListUpTo { id, max_items } => parse_id_list(name, id, max_items, value),
+        ParamKind::Enum(allowed) => {
+            let s = expect_str(name, value, &format!("one of: {}", allowed.join(", ")))?;
+            if s.trim().is_empty() {
+                return Ok(None);
             }
-            Ok(Some(Arg::List(ids)))
+            if !allowed.contains(&s) {
+                return Err(ToolError::invalid(format!(
+                    "Invalid value {} for '{name}'. Valid values: {}",
+                    describe(value),
+                    allowed.join(", ")
+                )));
+            }
+            Ok(Some(Arg::Text(s.to_string())))
         }
+        ParamKind::Integer { min, max } => match value.as_u64() {
+            Some(n) if (min..=max).contains(&n) => Ok(Some(Arg::Number(n))),
+            _ => Err(ToolError::invalid(format!(
+                "'{name}' must be an integer from {min} to {max}, got {}",
+                describe(value)
+            ))),
+        },
         ParamKind::EnumList(allowed) => {
             let items = expect_array(
                 name,
@@ -391,6 +456,42 @@ fn parse_one(param: &Param, kind: ParamKind, value: &Value) -> ToolResult<Option
             ))),
         },
     }
+}
+
+/// Parses a list of IDs of kind `id`: at most `max_items`, each a valid ID,
+/// duplicates dropped (first occurrence kept). An empty list is blank.
+fn parse_id_list(
+    name: &str,
+    id: IdKind,
+    max_items: usize,
+    value: &Value,
+) -> ToolResult<Option<Arg>> {
+    let items = expect_array(name, value, "a list of PagerDuty ID strings")?;
+    if items.len() > max_items {
+        return Err(ToolError::invalid(format!(
+            "'{name}' has {} items; at most {max_items} are accepted, each a PagerDuty ID of at most {MAX_ID_BYTES} characters. Pass fewer values (split the query into several calls if needed).",
+            items.len()
+        )));
+    }
+    if items.is_empty() {
+        return Ok(None);
+    }
+    let mut seen = HashSet::with_capacity(items.len());
+    let mut ids = Vec::with_capacity(items.len());
+    for item in items {
+        let s = item.as_str().ok_or_else(|| {
+            ToolError::new(
+                ErrorCode::InvalidId(id.code),
+                format!("Invalid {} ID in '{name}': {}", id.noun, describe(item)),
+            )
+        })?;
+        check_id(id, s)?;
+        // A set keeps deduplication linear in the list's length.
+        if seen.insert(s) {
+            ids.push(s.to_string());
+        }
+    }
+    Ok(Some(Arg::List(ids)))
 }
 
 /// Parses an ISO 8601 timestamp that carries an offset (or `Z`).
@@ -498,6 +599,16 @@ pub fn input_schema(params: &[Param]) -> Value {
                 "maxItems": MAX_LIST_ITEMS,
                 "items": {"type": "string", "maxLength": MAX_ID_BYTES}
             }),
+            ParamKind::IdListUpTo { max_items, .. } => json!({
+                "type": "array",
+                "minItems": 1,
+                "maxItems": max_items,
+                "items": {"type": "string", "maxLength": MAX_ID_BYTES}
+            }),
+            ParamKind::Enum(values) => json!({"type": "string", "enum": values}),
+            ParamKind::Integer { min, max } => {
+                json!({"type": "integer", "minimum": min, "maximum": max})
+            }
             ParamKind::EnumList(values) => json!({
                 "type": "array",
                 "maxItems": MAX_LIST_ITEMS,

@@ -56,6 +56,30 @@ impl Operation {
         }
     }
 
+    /// `POST path`.
+    pub const fn post(path: &'static str) -> Operation {
+        Operation {
+            method: Method::Post,
+            path,
+        }
+    }
+
+    /// `PUT path`.
+    pub const fn put(path: &'static str) -> Operation {
+        Operation {
+            method: Method::Put,
+            path,
+        }
+    }
+
+    /// `DELETE path`.
+    pub const fn delete(path: &'static str) -> Operation {
+        Operation {
+            method: Method::Delete,
+            path,
+        }
+    }
+
     /// Whether a request `method path` (no query) is an instance of this operation:
     /// each `{...}` of the template matches one non-empty segment.
     pub fn matches(&self, method: Method, path: &str) -> bool {

@@ -13,6 +13,8 @@ pub enum Method {
     Put,
     /// Creation (`POST /incidents/{id}/notes`).
     Post,
+    /// Removal (`DELETE /schedules/{id}/overrides/{override_id}`).
+    Delete,
 }
 
 impl Method {
@@ -22,6 +24,7 @@ impl Method {
             Method::Get => "GET",
             Method::Put => "PUT",
             Method::Post => "POST",
+            Method::Delete => "DELETE",
         }
     }
 }
@@ -105,6 +108,7 @@ impl Transport for WasiHttp {
             Method::Get => client.get(&request.url),
             Method::Put => client.put(&request.url),
             Method::Post => client.post(&request.url),
+            Method::Delete => client.delete(&request.url),
         };
         let mut builder = builder.headers(request.headers.iter().map(|(k, v)| (*k, v.as_str())));
         if let Some(body) = &request.body {

@@ -37,7 +37,9 @@ pub mod users;
 /// Every resource's record types, re-exported by [`crate::dataset`].
 pub mod records {
     pub use super::escalation_policies::{EscalationPolicy, EscalationRule, Target};
-    pub use super::incidents::{Agent, Alert, Incident, Note, Status};
+    pub use super::incidents::{
+        Agent, Alert, Incident, LogEntry, LogKind, Note, ResponderRequest, Status, StatusUpdate,
+    };
     pub use super::priorities::Priority;
     pub use super::schedules::{Layer, Restriction, Schedule};
     pub use super::services::Service;

@@ -181,6 +181,12 @@ pub(crate) fn generate(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<In
             first_trigger_log_entry_id: pd_id('R', 26, &mut rng),
             notes: vec![],
             alerts: vec![],
+            log: vec![],
+            escalation_level: 1,
+            snoozed_until: None,
+            responder_requests: vec![],
+            status_updates: vec![],
+            body_details: None,
         };
         // Alerts: 1-5, mostly 1-2.
         let alert_count = *rng.pick(&[1usize, 1, 1, 2, 2, 3, 4, 5]);

@@ -108,6 +108,128 @@ pub struct Incident {
     pub notes: Vec<Note>,
     /// Alerts, oldest first.
     pub alerts: Vec<Alert>,
+    /// The timeline (`/log_entries`), oldest first: every change above has its entry.
+    pub log: Vec<LogEntry>,
+    /// The escalation level now notified (1 = the policy's first rule).
+    pub escalation_level: u32,
+    /// Until when it is snoozed (an acknowledged incident re-triggers then).
+    pub snoozed_until: Option<OffsetDateTime>,
+    /// Responders requested to join (`POST /incidents/{id}/responder_requests`).
+    pub responder_requests: Vec<ResponderRequest>,
+    /// Status updates posted (`POST /incidents/{id}/status_updates`), oldest first.
+    pub status_updates: Vec<StatusUpdate>,
+    /// The details text given when the incident was created (`body.details`).
+    pub body_details: Option<String>,
+}
+
+/// One entry of an incident's timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntry {
+    /// PagerDuty ID (26 characters, starts with R).
+    pub id: String,
+    /// When it happened.
+    pub at: OffsetDateTime,
+    /// Who did it: a user, or the service (PagerDuty acting for it).
+    pub agent: Agent,
+    /// How it came in: PagerDuty's channel type (`api`, `website`, `auto`,
+    /// `timeout`, `note`, `email`, ...).
+    pub channel: String,
+    /// What happened.
+    pub kind: LogKind,
+}
+
+/// What a log entry records; each maps to one of the spec's log entry types.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogKind {
+    /// The incident triggered (`trigger_log_entry`).
+    Trigger,
+    /// A user was notified (`notify_log_entry`): user ID, method (`sms`, `email`,
+    /// `phone`, `push_notification`).
+    Notify {
+        /// Who was notified.
+        user_id: String,
+        /// How.
+        method: String,
+    },
+    /// Acknowledged (`acknowledge_log_entry`).
+    Acknowledge,
+    /// Un-acknowledged, e.g. when a snooze ends (`unacknowledge_log_entry`).
+    Unacknowledge,
+    /// Assigned to users (`assign_log_entry`).
+    Assign {
+        /// The new assignees.
+        user_ids: Vec<String>,
+    },
+    /// Escalated to a level (`escalate_log_entry`).
+    Escalate {
+        /// The level escalated to (1-based).
+        level: u32,
+        /// Who it is assigned to now.
+        user_ids: Vec<String>,
+    },
+    /// Reassigned to another escalation policy (`delegate_log_entry`).
+    Delegate {
+        /// The policy it now follows.
+        escalation_policy_id: String,
+        /// Who it is assigned to now.
+        user_ids: Vec<String>,
+    },
+    /// A note was added (`annotate_log_entry`).
+    Annotate {
+        /// The note's text.
+        note: String,
+    },
+    /// Snoozed (`snooze_log_entry`).
+    Snooze {
+        /// Until when.
+        until: OffsetDateTime,
+    },
+    /// Urgency changed (`urgency_change_log_entry`).
+    UrgencyChange {
+        /// The old urgency.
+        from: String,
+        /// The new urgency.
+        to: String,
+    },
+    /// Another field changed, e.g. the priority, a responder request, a status
+    /// update or a merge (`field_value_change_log_entry`): the field and a
+    /// human-readable description of the change.
+    FieldChange {
+        /// The field, e.g. `priority`, `responders`, `status_update`, `merge`.
+        field: String,
+        /// What changed, in words.
+        summary: String,
+    },
+    /// Resolved (`resolve_log_entry`).
+    Resolve,
+}
+
+/// A responder request on an incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponderRequest {
+    /// Who asked (user ID).
+    pub requester_id: String,
+    /// When.
+    pub at: OffsetDateTime,
+    /// The message sent to the responders.
+    pub message: String,
+    /// The users asked (IDs).
+    pub user_ids: Vec<String>,
+    /// The escalation policies asked (IDs).
+    pub escalation_policy_ids: Vec<String>,
+}
+
+/// A status update posted on an incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusUpdate {
+    /// PagerDuty ID.
+    pub id: String,
+    /// Who posted it (user ID).
+    pub user_id: String,
+    /// The message.
+    pub message: String,
+    /// When.
+    pub at: OffsetDateTime,
 }
 
 /// A note on an incident.
@@ -143,6 +265,19 @@ pub struct Alert {
 }
 
 impl Incident {
+    /// Appends a timeline entry; its ID is derived from the incident and the
+    /// entry's position, so the same history always has the same IDs.
+    pub fn log_event(&mut self, at: OffsetDateTime, agent: Agent, channel: &str, kind: LogKind) {
+        let id = crate::rng::stable_id('R', 26, &format!("log:{}:{}", self.id, self.log.len()));
+        self.log.push(LogEntry {
+            id,
+            at,
+            agent,
+            channel: channel.to_string(),
+            kind,
+        });
+    }
+
     /// Resolves the incident the way PagerDuty does: clears assignments and
     /// acknowledgements and resolves its alerts.
     pub(crate) fn resolve(&mut self, at: OffsetDateTime, by: Agent) {
