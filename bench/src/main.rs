@@ -11,6 +11,7 @@
 
 mod compare;
 mod engines;
+mod handoff;
 mod http;
 mod instructions;
 mod phases;
@@ -262,6 +263,8 @@ pub struct Results {
     pub instructions: Vec<instructions::Count>,
     /// The `list_incidents` call by phase (callgrind, natively); empty when not counted.
     pub phases: Vec<phases::Phase>,
+    /// `get_oncall_handoff` (ours only): requests per call and latency.
+    pub handoff: Option<handoff::Handoff>,
 }
 
 fn main() {
@@ -551,6 +554,13 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
 
     // --- One connection each: idle RSS, answer bytes, latency, RSS after N calls ---
     session(&mut r, &ours, &theirs, &chosen)?;
+    log("get_oncall_handoff: requests per call and latency (ours only)");
+    r.handoff = Some(handoff::measure(
+        &ours,
+        if quick { 20 } else { 200 },
+        r.warmup,
+        &logs,
+    )?);
 
     // --- Instructions per call (callgrind) ---------------------------------------------
     if instructions::available() {

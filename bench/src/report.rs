@@ -401,6 +401,33 @@ pub fn markdown(r: &Results) -> String {
         f_ms(r.overhead_call.p50 - r.overhead_ping.p50)
     );
 
+    // --- The on-call handoff
+    if let Some(h) = &r.handoff {
+        let _ = writeln!(m, "## `get_oncall_handoff` (ours only)\n");
+        let _ = writeln!(
+            m,
+            "The default call (`current_user_context`, the last 12 hours) on one stdio connection; the \
+             original server has no such tool. PagerDuty requests counted from the host's egress log of \
+             one call: {}.\n",
+            h.requests
+                .iter()
+                .map(|r| format!("`{r}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let _ = writeln!(m, "| | value |\n|---|---|");
+        let _ = writeln!(m, "| PagerDuty requests per call | {} |", h.requests.len());
+        let _ = writeln!(m, "| escalation policies in the answer | {} |", h.policies);
+        let _ = writeln!(m, "| answer | {} |", f_bytes(h.bytes as u64));
+        let _ = writeln!(
+            m,
+            "| latency p50 ({} calls) | {} ({}) |\n",
+            h.latency.n,
+            f_ms(h.latency.p50),
+            spread(&h.latency)
+        );
+    }
+
     // --- Memory
     let _ = writeln!(m, "## Memory and CPU\n");
     let _ = writeln!(

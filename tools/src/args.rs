@@ -107,6 +107,24 @@ pub mod ids {
         code: "INTEGRATION",
         noun: "integration",
     };
+
+    /// Every kind, in the order the conventions page lists their codes.
+    pub const ALL: &[IdKind] = &[
+        INCIDENT,
+        USER,
+        TEAM,
+        SERVICE,
+        SCHEDULE,
+        ESCALATION_POLICY,
+        ALERT,
+        LOG_ENTRY,
+        PRIORITY,
+        MAINTENANCE_WINDOW,
+        OVERRIDE,
+        CHANGE_EVENT,
+        BUSINESS_SERVICE,
+        INTEGRATION,
+    ];
 }
 
 /// What an argument holds.

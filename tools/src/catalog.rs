@@ -560,6 +560,33 @@ mod tests {
     }
 
     #[test]
+    fn every_id_kind_is_listed_and_documented_with_its_code() {
+        let conventions = include_str!("../../docs/conventions.md");
+        for kind in crate::args::ids::ALL {
+            let code = format!("`INVALID_{}_ID`", kind.code);
+            assert!(
+                conventions.contains(&code),
+                "docs/conventions.md lacks {code}"
+            );
+        }
+        for t in all_tools() {
+            for p in t.params {
+                if let ParamKind::Id(kind)
+                | ParamKind::IdList(kind)
+                | ParamKind::IdListUpTo { id: kind, .. } = p.kind
+                {
+                    assert!(
+                        crate::args::ids::ALL.contains(&kind),
+                        "{}.{}: its ID kind is not in ids::ALL",
+                        t.name,
+                        p.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn declarative_tools_fill_their_path_from_one_required_id() {
         for t in all_tools() {
             if let Run::Custom(_) = t.run {

@@ -2,6 +2,7 @@
 //! against the fake PagerDuty. One test binary, so wasmtime is linked once.
 
 mod call_limits;
+mod catalog_examples;
 mod component;
 mod fuzz;
 mod sandbox;
