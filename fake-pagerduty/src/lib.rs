@@ -56,7 +56,11 @@
 //! the current user's teams have open incidents: one triggered incident assigned
 //! to the current user, one they acknowledged, and an acknowledged Data incident
 //! older than the default one-month window. Past and related incidents are derived
-//! from the history. The organisation's IDs are constants in [`ids`] (e.g.
+//! from the history. Alerts carry a monitoring payload (metric, threshold, value,
+//! host, runbook and dashboard links). About 550 change events (deploys and config
+//! changes, two change integrations per service) span the same 8 weeks; every open
+//! incident and about a third of the others have a deploy on their service 2–60
+//! minutes before they triggered (`related_change_events`). The organisation's IDs are constants in [`ids`] (e.g.
 //! [`ids::TEAM_PLATFORM`]); use [`FakePagerDuty::dataset`] and the [`Dataset`]
 //! accessors (`incidents_with_notes`, `open_incidents_of_teams`,
 //! `incidents_assigned_to`, `on_call_at`, ...) to find incidents for assertions.
@@ -64,7 +68,7 @@
 //! ## Layout
 //!
 //! One module per resource under `src/resources/` (users, teams, services,
-//! escalation policies, schedules, on-calls, incidents, priorities): its
+//! escalation policies, schedules, on-calls, incidents, priorities, change events): its
 //! records, its part of the generated data, its JSON rendering (an `impl`
 //! block of [`render::Render`]) and its routes. What they share: [`handlers`]
 //! (list pagination with `more`/`total` and the 10,000 cap, get-by-ID with

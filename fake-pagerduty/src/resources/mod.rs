@@ -25,6 +25,7 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::organisation::organisation;
 use crate::state::AppState;
 
+pub mod change_events;
 pub mod escalation_policies;
 pub mod incidents;
 pub mod oncalls;
@@ -36,6 +37,7 @@ pub mod users;
 
 /// Every resource's record types, re-exported by [`crate::dataset`].
 pub mod records {
+    pub use super::change_events::{ChangeEvent, ChangeKind, ChangeLink};
     pub use super::escalation_policies::{EscalationPolicy, EscalationRule, Target};
     pub use super::incidents::{
         Agent, Alert, Incident, LogEntry, LogKind, Note, ResponderRequest, Status, StatusUpdate,
@@ -47,7 +49,7 @@ pub mod records {
     pub use super::users::{ContactKind, ContactMethod, NotificationRule, User};
 }
 
-use records::{EscalationPolicy, Incident, Priority, Schedule, Service, Team, User};
+use records::{ChangeEvent, EscalationPolicy, Incident, Priority, Schedule, Service, Team, User};
 
 /// Everything the fake account holds: one field per resource (on-calls are
 /// computed from the schedules, so they have none).
@@ -71,6 +73,8 @@ pub struct Dataset {
     pub priorities: Vec<Priority>,
     /// Incidents, oldest first (ascending `incident_number`).
     pub incidents: Vec<Incident>,
+    /// Change events (deploys, config changes), oldest first.
+    pub change_events: Vec<ChangeEvent>,
 }
 
 impl Dataset {
@@ -97,13 +101,14 @@ pub fn generate(seed: u64, now: OffsetDateTime) -> Dataset {
         schedules: schedules::generate(org, now),
         priorities: priorities::generate(org),
         incidents: Vec::new(),
+        change_events: Vec::new(),
     };
     data.incidents = incidents::history::generate(&data, seed, now);
+    data.change_events = change_events::generate(&data, seed, now);
     data
 }
 
-/// Every resource's routes (priorities have none: they only appear embedded
-/// in incidents).
+/// Every resource's routes.
 pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
         .merge(users::router())
@@ -113,4 +118,6 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .merge(escalation_policies::router())
         .merge(oncalls::router())
         .merge(schedules::router())
+        .merge(priorities::router())
+        .merge(change_events::router())
 }

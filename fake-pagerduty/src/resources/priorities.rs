@@ -1,13 +1,21 @@
-//! Incident priorities (P1–P5). The fake serves no `/priorities` route: they
-//! only appear embedded in incidents.
+//! Incident priorities (P1–P5, from the organisation table): `GET /priorities`,
+//! and embedded in incidents.
 
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::dataset::Dataset;
+use crate::errors::ApiResult;
+use crate::handlers::ListRequest;
 use crate::organisation::Organisation;
 use crate::render::Render;
 use crate::rng::stable_id;
+use crate::state::AppState;
 
 /// An incident priority.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,4 +76,16 @@ impl Render<'_> {
             "color": p.color,
         })
     }
+}
+
+/// `/priorities`.
+pub(crate) fn router() -> Router<Arc<AppState>> {
+    Router::new().route("/priorities", get(list))
+}
+
+/// `GET /priorities`: the account's priorities, highest first, paginated.
+async fn list(State(st): State<Arc<AppState>>, list: ListRequest) -> ApiResult<Json<Value>> {
+    let data = st.snapshot();
+    let r = st.render(&data);
+    Ok(list.answer("priorities", &data.priorities, |p| r.priority(p)))
 }

@@ -4,4 +4,5 @@
 mod common;
 
 mod api;
+mod incident_context;
 mod spec_conformance;

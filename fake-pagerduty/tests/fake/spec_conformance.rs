@@ -506,6 +506,94 @@ fn error_answers_conform() {
 }
 
 #[test]
+fn incident_context_and_change_events_conform() {
+    let f = fake();
+    let data = f.dataset();
+    let mut c = Checker::new(&f);
+    c.get("/priorities", &[]);
+    c.get(
+        "/priorities",
+        &[("limit", "2"), ("offset", "1"), ("total", "true")],
+    );
+    for (n, i) in data.incidents.iter().enumerate() {
+        if n % 5 != 0 && !i.status.is_open() {
+            continue;
+        }
+        let path = format!("/incidents/{}", i.id);
+        for a in &i.alerts {
+            c.get(&format!("{path}/alerts/{}", a.id), &[]);
+        }
+        c.get(&format!("{path}/outlier_incident"), &[]);
+        c.get(
+            &format!("{path}/outlier_incident"),
+            &[
+                ("since", "2026-10-01T00:00:00Z"),
+                ("additional_details[]", "incident"),
+            ],
+        );
+        c.get(&format!("{path}/related_change_events"), &[]);
+        c.get(&format!("{path}/related_change_events"), &[("limit", "1")]);
+    }
+    c.get("/change_events", &[]);
+    for offset in ["0", "100", "200"] {
+        c.get(
+            "/change_events",
+            &[("limit", "100"), ("offset", offset), ("total", "true")],
+        );
+    }
+    c.get(
+        "/change_events",
+        &[
+            ("since", W_SINCE),
+            ("until", W_UNTIL),
+            ("team_ids[]", &data.teams[0].id),
+            ("team_ids[]", &data.teams[1].id),
+            ("integration_ids[]", &data.change_events[0].integration_id),
+        ],
+    );
+    for e in data.change_events.iter().step_by(25) {
+        c.get(&format!("/change_events/{}", e.id), &[]);
+    }
+    for s in &data.services {
+        let path = format!("/services/{}/change_events", s.id);
+        c.get(&path, &[]);
+        c.get(
+            &path,
+            &[
+                ("since", W_SINCE),
+                ("until", W_UNTIL),
+                ("limit", "5"),
+                ("total", "true"),
+            ],
+        );
+    }
+    // Errors: unknown IDs, a window the wrong way round, a bad limit.
+    let incident = &data.incidents[0];
+    c.get(
+        &format!("/incidents/{}/alerts/QDOESNOTEXIST1", incident.id),
+        &[],
+    );
+    c.get(
+        &format!("/incidents/QDOESNOTEXIST1/alerts/{}", incident.alerts[0].id),
+        &[],
+    );
+    c.get("/incidents/QDOESNOTEXIST1/outlier_incident", &[]);
+    c.get("/incidents/QDOESNOTEXIST1/related_change_events", &[]);
+    c.get("/change_events/0DOESNOTEXIST", &[]);
+    c.get("/services/PNOPE00/change_events", &[]);
+    c.get("/change_events", &[("since", W_UNTIL), ("until", W_SINCE)]);
+    c.get(
+        &format!("/incidents/{}/related_change_events", incident.id),
+        &[("limit", "0")],
+    );
+    c.get(
+        &format!("/incidents/{}/outlier_incident", incident.id),
+        &[("since", "2099-01-01T00:00:00Z")],
+    );
+    c.finish();
+}
+
+#[test]
 fn the_checker_is_not_vacuous() {
     let bad =
         serde_json::json!({"incidents": [{"id": "Q1", "type": "incident", "status": "sleeping"}]});

@@ -1,7 +1,9 @@
 //! The PagerDuty tools, one file per resource. Each tool is one declarative
 //! [`Tool`](crate::catalog::Tool) entry; the mechanics they share are below.
 
+pub mod change_events;
 pub mod escalation_policies;
+pub mod incident_context;
 pub mod incidents;
 pub mod oncalls;
 pub mod schedules;
@@ -23,10 +25,12 @@ use time::OffsetDateTime;
 /// order; toolsets are listed in [`crate::toolsets::Toolset::ALL`] order).
 pub const ALL: &[&[Tool]] = &[
     incidents::TOOLS,
+    incident_context::TOOLS,
     oncalls::TOOLS,
     schedules::TOOLS,
     escalation_policies::TOOLS,
     services::TOOLS,
+    change_events::TOOLS,
     users::TOOLS,
     teams::TOOLS,
 ];

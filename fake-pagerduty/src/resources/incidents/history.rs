@@ -206,8 +206,16 @@ pub(crate) fn generate(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<In
             } else {
                 rng.pick(&row.hosts).as_str()
             };
+            let alert_id = pd_id('Q', 14, &mut rng);
+            let details = super::alert_details::generate(
+                seed,
+                &alert_id,
+                &service.name,
+                title_template,
+                alert_host,
+            );
             incident.alerts.push(Alert {
-                id: pd_id('Q', 14, &mut rng),
+                id: alert_id,
                 resolved: false,
                 created_at: (created_at + offset).min(now),
                 alert_key: hex(&mut rng, 32),
@@ -218,6 +226,7 @@ pub(crate) fn generate(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<In
                     format!("{title_template} ({alert_host})")
                 },
                 source: alert_host.to_string(),
+                details,
             });
         }
         incident.alerts.sort_by_key(|a| a.created_at);

@@ -11,6 +11,8 @@ use time::OffsetDateTime;
 
 use crate::dataset::Dataset;
 
+pub mod alert_details;
+mod context;
 pub mod history;
 pub mod relations;
 mod render;
@@ -262,6 +264,9 @@ pub struct Alert {
     pub summary: String,
     /// Source host or component.
     pub source: String,
+    /// What the monitoring tool sent (`body.details`): metric, threshold, value,
+    /// host, runbook and dashboard links ([`alert_details`]).
+    pub details: serde_json::Value,
 }
 
 impl Incident {

@@ -134,7 +134,7 @@ pub fn related_incidents<'a>(data: &'a Dataset, incident: &Incident) -> Vec<Rela
 }
 
 /// The title without a trailing ` (host)`.
-fn base_title(title: &str) -> &str {
+pub fn base_title(title: &str) -> &str {
     match title.rfind(" (") {
         Some(i) if title.ends_with(')') => &title[..i],
         _ => title,

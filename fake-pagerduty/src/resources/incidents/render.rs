@@ -252,20 +252,46 @@ impl Render<'_> {
             "incident": self.incident_ref(i),
             "suppressed": false,
             "severity": a.severity,
-            "body": {
-                "type": "alert_body",
-                "contexts": [],
-                "details": {
-                    "summary": a.summary,
-                    "source": a.source,
-                    "severity": a.severity,
-                    "component": self.data.service(&i.service_id).map(|s| s.name.as_str()).unwrap_or(""),
-                },
-            },
+            "body": self.alert_body(i, a),
         });
         if !integration.is_null() {
             v["integration"] = integration;
         }
         v
+    }
+
+    /// An alert's `body`: the monitoring tool's payload (`details`), its links
+    /// (`contexts`) and the Common Event Format fields PagerDuty normalizes the
+    /// event to (`cef_details`, which repeat the payload and the summary).
+    fn alert_body(&self, i: &Incident, a: &Alert) -> Value {
+        let contexts = super::alert_details::contexts(&a.details);
+        let service = self.data.service(&i.service_id);
+        let mut cef = json!({
+            "version": "1.0",
+            "client": "Prometheus Alertmanager",
+            "contexts": contexts,
+            "creation_time": self.time(a.created_at),
+            "dedup_key": a.alert_key,
+            "description": a.summary,
+            "details": a.details,
+            "message": a.summary,
+            "mutations": [],
+            "priority": Value::Null,
+            "severity": a.severity,
+            "source_component": service.map(|s| s.name.as_str()).unwrap_or(""),
+            "source_origin": a.source,
+        });
+        if let Some(url) = a.details.get("dashboard_url") {
+            cef["client_url"] = url.clone();
+        }
+        if let Some(metric) = a.details.get("metric") {
+            cef["event_class"] = metric.clone();
+        }
+        json!({
+            "type": "alert_body",
+            "contexts": contexts,
+            "details": a.details,
+            "cef_details": cef,
+        })
     }
 }

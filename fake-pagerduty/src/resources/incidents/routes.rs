@@ -26,6 +26,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .route("/incidents/{id}/alerts", get(alerts))
         .route("/incidents/{id}/past_incidents", get(past))
         .route("/incidents/{id}/related_incidents", get(related))
+        .merge(super::context::router())
 }
 
 const STATUSES: &[&str] = &["triggered", "acknowledged", "resolved"];
