@@ -25,8 +25,10 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::organisation::organisation;
 use crate::state::AppState;
 
+pub mod business_services;
 pub mod escalation_policies;
 pub mod incidents;
+pub mod maintenance_windows;
 pub mod oncalls;
 pub mod priorities;
 pub mod schedules;
@@ -36,10 +38,14 @@ pub mod users;
 
 /// Every resource's record types, re-exported by [`crate::dataset`].
 pub mod records {
+    pub use super::business_services::{
+        BusinessService, ServiceDependency, ServiceKey, ServiceKind,
+    };
     pub use super::escalation_policies::{EscalationPolicy, EscalationRule, Target};
     pub use super::incidents::{
         Agent, Alert, Incident, LogEntry, LogKind, Note, ResponderRequest, Status, StatusUpdate,
     };
+    pub use super::maintenance_windows::{MaintenanceWindow, WindowState};
     pub use super::priorities::Priority;
     pub use super::schedules::{Layer, Restriction, Schedule};
     pub use super::services::Service;
@@ -47,7 +53,10 @@ pub mod records {
     pub use super::users::{ContactKind, ContactMethod, NotificationRule, User};
 }
 
-use records::{EscalationPolicy, Incident, Priority, Schedule, Service, Team, User};
+use records::{
+    BusinessService, EscalationPolicy, Incident, MaintenanceWindow, Priority, Schedule, Service,
+    ServiceDependency, Team, User,
+};
 
 /// Everything the fake account holds: one field per resource (on-calls are
 /// computed from the schedules, so they have none).
@@ -71,6 +80,12 @@ pub struct Dataset {
     pub priorities: Vec<Priority>,
     /// Incidents, oldest first (ascending `incident_number`).
     pub incidents: Vec<Incident>,
+    /// Business services, sorted by name.
+    pub business_services: Vec<BusinessService>,
+    /// Dependencies between services (technical and business).
+    pub service_dependencies: Vec<ServiceDependency>,
+    /// Maintenance windows, in creation order.
+    pub maintenance_windows: Vec<MaintenanceWindow>,
 }
 
 impl Dataset {
@@ -97,6 +112,9 @@ pub fn generate(seed: u64, now: OffsetDateTime) -> Dataset {
         schedules: schedules::generate(org, now),
         priorities: priorities::generate(org),
         incidents: Vec::new(),
+        business_services: business_services::generate(org),
+        service_dependencies: business_services::generate_dependencies(org),
+        maintenance_windows: maintenance_windows::generate(now),
     };
     data.incidents = incidents::history::generate(&data, seed, now);
     data
@@ -113,4 +131,6 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .merge(escalation_policies::router())
         .merge(oncalls::router())
         .merge(schedules::router())
+        .merge(business_services::router())
+        .merge(maintenance_windows::router())
 }

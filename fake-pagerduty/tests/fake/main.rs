@@ -4,4 +4,5 @@
 mod common;
 
 mod api;
+mod services_people;
 mod spec_conformance;
