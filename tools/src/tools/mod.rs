@@ -1,8 +1,10 @@
 //! The PagerDuty tools, one file per resource. Each tool is one declarative
 //! [`Tool`](crate::catalog::Tool) entry; the mechanics they share are below.
 
+pub mod business_services;
 pub mod escalation_policies;
 pub mod incidents;
+pub mod maintenance_windows;
 pub mod oncalls;
 pub mod schedules;
 pub mod services;
@@ -27,6 +29,8 @@ pub const ALL: &[&[Tool]] = &[
     schedules::TOOLS,
     escalation_policies::TOOLS,
     services::TOOLS,
+    business_services::TOOLS,
+    maintenance_windows::TOOLS,
     users::TOOLS,
     teams::TOOLS,
 ];
