@@ -49,6 +49,12 @@
 //! * 8 schedules with weekly or daily rotations, in several time zones; "Platform
 //!   Primary" has a weekend layer on top, "Support Business Hours" is restricted to
 //!   Mon–Fri 09:00–17:00 Chicago time.
+//! * 5 business services (e.g. "Online Checkout", "Mobile App"), each owned by a
+//!   team and supported by technical services (some also by another business
+//!   service); the technical services depend on each other too.
+//! * 6 maintenance windows relative to [`Options::now`]: past, ongoing (one on
+//!   the Payments services, whose status is then `maintenance`) and future (one on
+//!   the API Gateway, created by the current user).
 //!
 //! The incident history is drawn from [`Options::seed`], relative to
 //! [`Options::now`]: 300 incidents over the last 8 weeks, mostly resolved, both
@@ -69,6 +75,8 @@
 //!
 //! One module per resource under `src/resources/` (users, teams, services,
 //! escalation policies, schedules, on-calls, incidents, priorities, change events): its
+//! escalation policies, schedules, on-calls, incidents, priorities, business
+//! services, maintenance windows): its
 //! records, its part of the generated data, its JSON rendering (an `impl`
 //! block of [`render::Render`]) and its routes. What they share: [`handlers`]
 //! (list pagination with `more`/`total` and the 10,000 cap, get-by-ID with

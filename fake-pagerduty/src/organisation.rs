@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use crate::resources::business_services::BusinessServiceRow;
 use crate::resources::escalation_policies::PolicyRow;
 use crate::resources::priorities::PriorityRow;
 use crate::resources::schedules::ScheduleRow;
@@ -38,6 +39,8 @@ pub struct Organisation {
     pub services: Vec<ServiceRow>,
     /// Which service depends on which (for related incidents).
     pub service_dependencies: Vec<DependencyRow>,
+    /// Business services, with the services that support them.
+    pub business_services: Vec<BusinessServiceRow>,
     /// Incident priorities, highest first.
     pub priorities: Vec<PriorityRow>,
 }
@@ -118,6 +121,17 @@ mod tests {
             service(&d.dependent);
             service(&d.supporting);
         }
+        for b in &org.business_services {
+            team(&b.team);
+            user(&b.point_of_contact);
+            b.supporting_services.iter().for_each(|s| service(s));
+            for s in &b.supporting_business_services {
+                assert!(
+                    org.business_services.iter().any(|o| o.name == *s),
+                    "business service {s}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -135,6 +149,10 @@ mod tests {
         unique("schedules", org.schedules.iter().map(|s| &s.name));
         unique("policies", org.escalation_policies.iter().map(|p| &p.name));
         unique("services", org.services.iter().map(|s| &s.name));
+        unique(
+            "business services",
+            org.business_services.iter().map(|b| &b.name),
+        );
         unique("priorities", org.priorities.iter().map(|p| &p.name));
     }
 }

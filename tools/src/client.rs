@@ -151,6 +151,19 @@ impl<'t> Client<'t> {
         )
     }
 
+    /// A `DELETE` (no body) with the `From` header of writes; PagerDuty's empty
+    /// answer (204) is `null`.
+    pub fn delete(&self, path: &str, from: &str) -> ToolResult<Value> {
+        self.send(
+            Method::Delete,
+            path,
+            &Query::new(),
+            None,
+            Some(from),
+            &parse_value,
+        )
+    }
+
     /// Pages through a classic offset-paginated list until `limit` items are collected
     /// or PagerDuty has no more. `key` is the list's field in the answer (`"incidents"`).
     /// Never asks for `offset + limit` beyond [`OFFSET_CAP`].

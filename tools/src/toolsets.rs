@@ -312,7 +312,7 @@ mod tests {
             ]
         );
         let names = offered(&s);
-        assert_eq!(names.len(), 27);
+        assert_eq!(names.len(), 34);
         assert!(!names.contains(&"acknowledge_incident"));
         // Toolset order of the contract, then catalog order.
         assert_eq!(names[0], "list_incidents");
@@ -326,14 +326,14 @@ mod tests {
         assert_eq!(names[0], "get_incident", "incidents come first");
         assert!(names.contains(&"get_current_user"));
         assert!(!names.contains(&"list_incidents"));
-        assert_eq!(names.len(), 7);
+        assert_eq!(names.len(), 8);
     }
 
     #[test]
     fn all_and_case_and_spaces_and_duplicates() {
         let s = Selection::parse(Some(" ALL , people"), None, Some("TRUE")).unwrap();
         assert_eq!(s.toolsets, Toolset::ALL);
-        assert_eq!(offered(&s).len(), 30);
+        assert_eq!(offered(&s).len(), 39);
     }
 
     #[test]

@@ -25,9 +25,11 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::organisation::organisation;
 use crate::state::AppState;
 
+pub mod business_services;
 pub mod change_events;
 pub mod escalation_policies;
 pub mod incidents;
+pub mod maintenance_windows;
 pub mod oncalls;
 pub mod priorities;
 pub mod schedules;
@@ -37,11 +39,15 @@ pub mod users;
 
 /// Every resource's record types, re-exported by [`crate::dataset`].
 pub mod records {
+    pub use super::business_services::{
+        BusinessService, ServiceDependency, ServiceKey, ServiceKind,
+    };
     pub use super::change_events::{ChangeEvent, ChangeKind, ChangeLink};
     pub use super::escalation_policies::{EscalationPolicy, EscalationRule, Target};
     pub use super::incidents::{
         Agent, Alert, Incident, LogEntry, LogKind, Note, ResponderRequest, Status, StatusUpdate,
     };
+    pub use super::maintenance_windows::{MaintenanceWindow, WindowState};
     pub use super::priorities::Priority;
     pub use super::schedules::{Layer, Restriction, Schedule};
     pub use super::services::Service;
@@ -49,7 +55,10 @@ pub mod records {
     pub use super::users::{ContactKind, ContactMethod, NotificationRule, User};
 }
 
-use records::{ChangeEvent, EscalationPolicy, Incident, Priority, Schedule, Service, Team, User};
+use records::{
+    BusinessService, ChangeEvent, EscalationPolicy, Incident, MaintenanceWindow, Priority,
+    Schedule, Service, ServiceDependency, Team, User,
+};
 
 /// Everything the fake account holds: one field per resource (on-calls are
 /// computed from the schedules, so they have none).
@@ -75,6 +84,12 @@ pub struct Dataset {
     pub incidents: Vec<Incident>,
     /// Change events (deploys, config changes), oldest first.
     pub change_events: Vec<ChangeEvent>,
+    /// Business services, sorted by name.
+    pub business_services: Vec<BusinessService>,
+    /// Dependencies between services (technical and business).
+    pub service_dependencies: Vec<ServiceDependency>,
+    /// Maintenance windows, in creation order.
+    pub maintenance_windows: Vec<MaintenanceWindow>,
 }
 
 impl Dataset {
@@ -102,6 +117,9 @@ pub fn generate(seed: u64, now: OffsetDateTime) -> Dataset {
         priorities: priorities::generate(org),
         incidents: Vec::new(),
         change_events: Vec::new(),
+        business_services: business_services::generate(org),
+        service_dependencies: business_services::generate_dependencies(org),
+        maintenance_windows: maintenance_windows::generate(now),
     };
     data.incidents = incidents::history::generate(&data, seed, now);
     data.change_events = change_events::generate(&data, seed, now);
@@ -120,4 +138,6 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .merge(schedules::router())
         .merge(priorities::router())
         .merge(change_events::router())
+        .merge(business_services::router())
+        .merge(maintenance_windows::router())
 }

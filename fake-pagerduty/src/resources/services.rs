@@ -3,7 +3,8 @@
 //! Services come from the organisation table, with what the incident history
 //! needs to invent incidents on them (their share of the history, incident
 //! titles, hosts) and the dependencies between them (for related incidents).
-//! A service's status is derived from its open incidents.
+//! A service's status is derived from its open incidents and its ongoing
+//! maintenance windows.
 
 use std::sync::Arc;
 
@@ -203,7 +204,8 @@ impl Render<'_> {
         v
     }
 
-    /// `critical` with a triggered incident, `warning` with an acknowledged one, else `active`.
+    /// `maintenance` in an ongoing maintenance window, else `critical` with a
+    /// triggered incident, `warning` with an acknowledged one, else `active`.
     fn service_status(&self, s: &Service) -> (&'static str, Option<OffsetDateTime>) {
         let mut status = "active";
         let mut last = None;
@@ -214,6 +216,9 @@ impl Render<'_> {
                 Status::Acknowledged if status == "active" => status = "warning",
                 _ => {}
             }
+        }
+        if self.data.in_maintenance(&s.id, self.now) {
+            status = "maintenance";
         }
         (status, last)
     }

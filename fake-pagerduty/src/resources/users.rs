@@ -1,5 +1,6 @@
 //! Users with their contact methods and notification rules: `GET /users`,
-//! `/users/me`, `/users/{id}`, `/users/{id}/contact_methods`.
+//! `/users/me`, `/users/{id}`, `/users/{id}/contact_methods`,
+//! `/users/{id}/notification_rules`.
 //!
 //! People come from the organisation table (the first one is the current user,
 //! [`crate::CURRENT_USER_ID`]); their contact details (phone numbers, push
@@ -467,6 +468,17 @@ impl Render<'_> {
     }
 
     fn notification_rule(&self, u: &User, n: &NotificationRule) -> Value {
+        self.notification_rule_with(u, n, false)
+    }
+
+    /// A full notification rule; its contact method is a reference, enriched with
+    /// the whole contact method when `full_contact_method` (`include[]=contact_methods`).
+    pub fn notification_rule_with(
+        &self,
+        u: &User,
+        n: &NotificationRule,
+        full_contact_method: bool,
+    ) -> Value {
         let mut v = self.notification_rule_ref(u, n);
         v["type"] = json!("assignment_notification_rule");
         v["start_delay_in_minutes"] = json!(n.start_delay_in_minutes);
@@ -476,7 +488,12 @@ impl Render<'_> {
             .iter()
             .find(|c| c.id == n.contact_method_id)
         {
-            v["contact_method"] = self.contact_method_ref(u, c);
+            let r = self.contact_method_ref(u, c);
+            v["contact_method"] = if full_contact_method {
+                enrich(r, self.contact_method(u, c))
+            } else {
+                r
+            };
         }
         v
     }
@@ -496,13 +513,15 @@ const ONE_INCLUDES: &[&str] = &[
     "calendar_urls",
 ];
 
-/// `/users`, `/users/me`, `/users/{id}`, `/users/{id}/contact_methods`.
+/// `/users`, `/users/me`, `/users/{id}`, `/users/{id}/contact_methods`,
+/// `/users/{id}/notification_rules`.
 pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/users/me", get(me))
         .route("/users", get(list))
         .route("/users/{id}", get(get_one))
         .route("/users/{id}/contact_methods", get(contact_methods))
+        .route("/users/{id}/notification_rules", get(notification_rules))
 }
 
 /// `GET /users/me`: the token's user (400 for an account-level key).
@@ -564,4 +583,33 @@ async fn contact_methods(
         .map(|c| r.contact_method(user, c))
         .collect();
     Ok(Json(json!({ "contact_methods": methods })))
+}
+
+const URGENCY_FILTERS: &[&str] = &["high", "low", "all"];
+
+/// `GET /users/{id}/notification_rules`: the user's notification rules for
+/// `urgency` (`high`, `low` or `all`; PagerDuty's default is `high`), with
+/// `include[]=contact_methods` embedding the whole contact method. No pagination.
+async fn notification_rules(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let q = Query::parse(raw.as_deref());
+    let inc = q.includes(&["contact_methods"])?;
+    let urgency = match q.get("urgency") {
+        None | Some("") => "high",
+        Some(u) if URGENCY_FILTERS.contains(&u) => u,
+        Some(u) => return Err(ApiError::invalid_enum("urgency", u, URGENCY_FILTERS)),
+    };
+    let data = st.snapshot();
+    let user = or_not_found(data.user(&id))?;
+    let r = st.render(&data);
+    let rules: Vec<Value> = user
+        .notification_rules
+        .iter()
+        .filter(|n| urgency == "all" || n.urgency == urgency)
+        .map(|n| r.notification_rule_with(user, n, inc.has("contact_methods")))
+        .collect();
+    Ok(Json(json!({ "notification_rules": rules })))
 }

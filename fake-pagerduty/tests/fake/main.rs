@@ -5,4 +5,5 @@ mod common;
 
 mod api;
 mod incident_context;
+mod services_people;
 mod spec_conformance;

@@ -1,10 +1,12 @@
 //! The PagerDuty tools, one file per resource. Each tool is one declarative
 //! [`Tool`](crate::catalog::Tool) entry; the mechanics they share are below.
 
+pub mod business_services;
 pub mod change_events;
 pub mod escalation_policies;
 pub mod incident_context;
 pub mod incidents;
+pub mod maintenance_windows;
 pub mod oncalls;
 pub mod schedules;
 pub mod services;
@@ -30,7 +32,9 @@ pub const ALL: &[&[Tool]] = &[
     schedules::TOOLS,
     escalation_policies::TOOLS,
     services::TOOLS,
+    business_services::TOOLS,
     change_events::TOOLS,
+    maintenance_windows::TOOLS,
     users::TOOLS,
     teams::TOOLS,
 ];

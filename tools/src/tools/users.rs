@@ -1,6 +1,7 @@
-//! Users: the caller (`get_current_user`), the user directory and one user's details.
+//! Users: the caller (`get_current_user`), the user directory, one user's details
+//! and their notification rules.
 
-use super::{QUERY, list_fields, search_query, team_filter};
+use super::{QUERY, list_fields, list_unpaged, search_query, team_filter};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
 use crate::catalog::{Access, Operation, Projection, QueryFrom, Run, Tool, UserContextRule};
 use crate::client::Query;
@@ -124,6 +125,36 @@ pub const TOOLS: &[Tool] = &[
             project: Projection::Fields(USER_FIELDS),
         },
     },
+    Tool {
+        toolset: Toolset::People,
+        name: "list_user_notification_rules",
+        title: "List user notification rules",
+        description: "List how and when PagerDuty notifies a user of an incident assigned to them: each rule's \
+            urgency (high or low incidents), its delay in minutes after assignment, and the contact method used \
+            (type email_contact_method, phone_contact_method, sms_contact_method or \
+            push_notification_contact_method, with its label as summary). Contact details: get_user.",
+        resource: "notification_rules",
+        params: &[
+            Param {
+                name: "user_id",
+                kind: ParamKind::Id(ids::USER),
+                required: true,
+                description: "The user's ID, e.g. 'PXPGF42'.",
+            },
+            Param {
+                name: "urgency",
+                kind: ParamKind::Enum(&["high", "low", "all"]),
+                required: false,
+                description: "The rules for high-urgency incidents, low-urgency ones, or all (default).",
+            },
+            LIMIT,
+        ],
+        access: Access::Read,
+        user_context: None,
+        operations: &[Operation::get("/users/{id}/notification_rules")],
+        example: r#"{"user_id": "PU0A1B2"}"#,
+        run: Run::Custom(list_user_notification_rules),
+    },
 ];
 
 fn get_current_user(call: &mut Call<'_>, _args: &Args) -> ToolResult<Output> {
@@ -146,6 +177,37 @@ fn list_users(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     let mut q = search_query(args);
     q.push_all("team_ids[]", &team_filter(call, args)?);
     list_fields(call, "/users", &q, "users", USER_LIST_FIELDS, args)
+}
+
+/// PagerDuty sends no `limit`/`offset` for notification rules: the list comes
+/// whole, cut to `limit` here. `urgency` is always sent (PagerDuty's own
+/// default is `high`; the tool's is `all`).
+fn list_user_notification_rules(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
+    let path = format!("/users/{}/notification_rules", args.required("user_id"));
+    let mut q = Query::new();
+    q.push("urgency", args.text("urgency").unwrap_or("all"));
+    list_unpaged(
+        call,
+        &path,
+        &q,
+        "notification_rules",
+        args,
+        project_notification_rule,
+    )
+}
+
+/// A notification rule: when, for which urgency, by which contact method (its
+/// kind kept as `type`, without the `_reference` suffix).
+pub fn project_notification_rule(rule: &Value) -> Value {
+    let mut out = project(rule, &["id", "urgency", "start_delay_in_minutes"]);
+    if let Some(method) = rule.get("contact_method").filter(|m| m.is_object()) {
+        let mut contact = project(method, &["id", "summary"]);
+        if let Some(kind) = method.get("type").and_then(Value::as_str) {
+            contact["type"] = json!(kind.strip_suffix("_reference").unwrap_or(kind));
+        }
+        out["contact_method"] = contact;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -289,5 +351,62 @@ mod tests {
             "{message}"
         );
         assert!(c.sent.is_empty());
+    }
+
+    #[test]
+    fn notification_rules_send_urgency_and_keep_the_contact_kind() {
+        let rules = json!({"notification_rules": [
+            {"id": "PR1", "type": "assignment_notification_rule", "summary": "0 minutes: channel PC1", "self": "x",
+             "html_url": null, "start_delay_in_minutes": 0, "urgency": "high",
+             "contact_method": {"id": "PC1", "type": "push_notification_contact_method_reference", "summary": "iPhone", "self": "x"}},
+            {"id": "PR2", "type": "assignment_notification_rule", "start_delay_in_minutes": 5, "urgency": "high",
+             "contact_method": {"id": "PC2", "type": "phone_contact_method", "summary": "Mobile", "address": "555"}},
+            {"id": "PR3", "type": "assignment_notification_rule", "start_delay_in_minutes": 0, "urgency": "low",
+             "contact_method": {"id": "PC3", "type": "email_contact_method_reference", "summary": "Default"}}
+        ]});
+        let c = call(
+            "list_user_notification_rules",
+            json!({"user_id": "PU1"}),
+            vec![json_response(200, rules.clone())],
+        );
+        assert_eq!(c.sent, ["/users/PU1/notification_rules?urgency=all"]);
+        assert_eq!(
+            c.envelope["notification_rules"],
+            json!([
+                {"id": "PR1", "urgency": "high", "start_delay_in_minutes": 0,
+                 "contact_method": {"id": "PC1", "summary": "iPhone", "type": "push_notification_contact_method"}},
+                {"id": "PR2", "urgency": "high", "start_delay_in_minutes": 5,
+                 "contact_method": {"id": "PC2", "summary": "Mobile", "type": "phone_contact_method"}},
+                {"id": "PR3", "urgency": "low", "start_delay_in_minutes": 0,
+                 "contact_method": {"id": "PC3", "summary": "Default", "type": "email_contact_method"}}
+            ])
+        );
+        // Unpaged: cut to limit here.
+        let c = call(
+            "list_user_notification_rules",
+            json!({"user_id": "PU1", "urgency": "high", "limit": 2}),
+            vec![json_response(200, rules)],
+        );
+        assert_eq!(c.sent, ["/users/PU1/notification_rules?urgency=high"]);
+        assert_eq!(
+            c.envelope["notification_rules"].as_array().unwrap().len(),
+            2
+        );
+        assert_eq!(c.envelope["metadata"]["has_more"], json!(true));
+        for (args, code) in [
+            (json!({}), "MISSING_PARAMETER"),
+            (json!({"user_id": "P@1"}), "INVALID_USER_ID"),
+            (
+                json!({"user_id": "PU1", "urgency": "urgent"}),
+                "INVALID_PARAMETER",
+            ),
+            (
+                json!({"user_id": "PU1", "limit": 1001}),
+                "INVALID_PARAMETER",
+            ),
+        ] {
+            let c = call("list_user_notification_rules", args.clone(), vec![]);
+            assert_eq!(c.code(), code, "{args}");
+        }
     }
 }
