@@ -4,4 +4,5 @@
 mod common;
 
 mod api;
+mod log_entries;
 mod spec_conformance;

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use crate::dataset::Dataset;
 
 pub mod history;
+pub mod log_entries;
 pub mod relations;
 mod render;
 mod routes;
