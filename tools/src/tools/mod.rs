@@ -3,6 +3,7 @@
 
 pub mod escalation_policies;
 pub mod incidents;
+pub mod log_entries;
 pub mod oncalls;
 pub mod schedules;
 pub mod services;
@@ -23,6 +24,7 @@ use time::OffsetDateTime;
 /// order; toolsets are listed in [`crate::toolsets::Toolset::ALL`] order).
 pub const ALL: &[&[Tool]] = &[
     incidents::TOOLS,
+    log_entries::TOOLS,
     oncalls::TOOLS,
     schedules::TOOLS,
     escalation_policies::TOOLS,
