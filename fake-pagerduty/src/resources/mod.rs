@@ -133,6 +133,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .merge(teams::router())
         .merge(services::router())
         .merge(incidents::router())
+        .merge(incidents::log_entries::router())
         .merge(escalation_policies::router())
         .merge(oncalls::router())
         .merge(schedules::router())

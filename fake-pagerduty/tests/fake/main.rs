@@ -5,5 +5,6 @@ mod common;
 
 mod api;
 mod incident_context;
+mod log_entries;
 mod services_people;
 mod spec_conformance;

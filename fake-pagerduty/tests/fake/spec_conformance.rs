@@ -740,3 +740,145 @@ fn incident_context_and_change_events_conform() {
     );
     c.finish();
 }
+
+/// Appends one entry of every kind the writes can produce to the newest open
+/// incident, so every kind's rendering is checked; returns that incident's ID.
+pub(crate) fn log_every_kind(f: &FakePagerDuty) -> String {
+    use fake_pagerduty::dataset::{Agent, LogKind};
+    f.state().update(|data| {
+        let policy = data.escalation_policies[0].id.clone();
+        let user = CURRENT_USER_ID.to_string();
+        let incident = data
+            .incidents
+            .iter_mut()
+            .rev()
+            .find(|i| i.status.is_open())
+            .expect("an open incident");
+        let at =
+            incident.log.last().map(|e| e.at).expect("a timeline") + time::Duration::seconds(1);
+        let me = Agent::User(user.clone());
+        let service = Agent::Service(incident.service_id.clone());
+        for (agent, channel, kind) in [
+            (
+                me.clone(),
+                "website",
+                LogKind::Snooze {
+                    until: at + time::Duration::hours(1),
+                },
+            ),
+            (service.clone(), "timeout", LogKind::Unacknowledge),
+            (
+                me.clone(),
+                "website",
+                LogKind::UrgencyChange {
+                    from: "low".into(),
+                    to: "high".into(),
+                },
+            ),
+            (
+                me.clone(),
+                "website",
+                LogKind::FieldChange {
+                    field: "priority".into(),
+                    summary: "Priority changed to P1.".into(),
+                },
+            ),
+            (
+                me.clone(),
+                "website",
+                LogKind::Delegate {
+                    escalation_policy_id: policy,
+                    user_ids: vec![user.clone()],
+                },
+            ),
+            (
+                me.clone(),
+                "website",
+                LogKind::Assign {
+                    user_ids: vec![user.clone()],
+                },
+            ),
+            (
+                me.clone(),
+                "website",
+                LogKind::Escalate {
+                    level: 3,
+                    user_ids: vec![user.clone()],
+                },
+            ),
+            (service.clone(), "auto", LogKind::Resolve),
+        ] {
+            incident.log_event(at, agent, channel, kind);
+        }
+        incident.id.clone()
+    })
+}
+
+#[test]
+fn log_entries_conform() {
+    let f = fake();
+    let every_kind = log_every_kind(&f);
+    let data = f.dataset();
+    let mut c = Checker::new(&f);
+    let all_includes = [
+        ("include[]", "incidents"),
+        ("include[]", "services"),
+        ("include[]", "channels"),
+        ("include[]", "teams"),
+    ];
+    for (n, i) in data.incidents.iter().enumerate() {
+        let path = format!("/incidents/{}/log_entries", i.id);
+        c.get(&path, &[("include[]", "channels")]);
+        if n % 25 == 0 || i.id == every_kind {
+            c.get(&path, &all_includes);
+            c.get(
+                &path,
+                &[
+                    ("is_overview", "true"),
+                    ("time_zone", "Asia/Tokyo"),
+                    ("limit", "3"),
+                    ("offset", "1"),
+                    ("total", "true"),
+                ],
+            );
+            c.get(&path, &[("since", W_SINCE), ("until", W_UNTIL)]);
+            for e in &i.log {
+                c.get(&format!("/log_entries/{}", e.id), &[]);
+                c.get(&format!("/log_entries/{}", e.id), &all_includes);
+            }
+        }
+    }
+    c.get("/log_entries", &[]);
+    c.get("/log_entries", &all_includes);
+    c.get(
+        "/log_entries",
+        &[
+            ("since", W_SINCE),
+            ("until", W_UNTIL),
+            ("team_ids[]", &data.teams[0].id),
+            ("is_overview", "true"),
+            ("limit", "100"),
+            ("total", "true"),
+            ("time_zone", "Europe/Berlin"),
+        ],
+    );
+    c.get(
+        "/log_entries",
+        &[
+            ("limit", "100"),
+            ("offset", "100"),
+            ("include[]", "channels"),
+        ],
+    );
+    // Error answers.
+    c.get("/incidents/QNOSUCHINCIDENT/log_entries", &[]);
+    c.get("/log_entries/RNOSUCHENTRY", &[]);
+    c.check_requests = false;
+    c.get("/log_entries", &[("since", "yesterday")]);
+    c.get(
+        &format!("/incidents/{every_kind}/log_entries"),
+        &[("include[]", "nope")],
+    );
+    c.get("/log_entries", &[("is_overview", "maybe")]);
+    c.finish();
+}

@@ -289,3 +289,35 @@ fn spec_is_shareable_between_threads() {
         }
     });
 }
+
+#[test]
+fn acknowledge_and_field_change_log_entries_validate_everywhere() {
+    // The spec's AcknowledgeLogEntry says `acknowledgement_log_entry` while its
+    // LogEntry base says `acknowledge_log_entry` (what the API sends), and the
+    // account's log omits field value changes: both corrected (SPEC_FIXES).
+    let entry = |kind: &str| {
+        json!({"id": "R1", "type": kind, "summary": "Acknowledged by Ann.", "created_at": "2026-01-01T00:00:00Z",
+            "agent": {"id": "PU1", "type": "user_reference", "summary": "Ann"}, "channel": {"type": "website"},
+            "acknowledgement_timeout": null})
+    };
+    for kind in ["acknowledge_log_entry", "field_value_change_log_entry"] {
+        let list = json!({"log_entries": [entry(kind)], "limit": 25, "offset": 0, "more": false});
+        for path in ["/incidents/Q1/log_entries", "/log_entries"] {
+            assert_eq!(
+                spec().check_response("GET", path, 200, &list),
+                Ok(()),
+                "{kind} {path}"
+            );
+        }
+        assert_eq!(
+            spec().check_response(
+                "GET",
+                "/log_entries/R1",
+                200,
+                &json!({"log_entry": entry(kind)})
+            ),
+            Ok(()),
+            "{kind}"
+        );
+    }
+}

@@ -6,6 +6,7 @@ pub mod change_events;
 pub mod escalation_policies;
 pub mod incident_context;
 pub mod incidents;
+pub mod log_entries;
 pub mod maintenance_windows;
 pub mod oncalls;
 pub mod schedules;
@@ -27,6 +28,7 @@ use time::OffsetDateTime;
 /// order; toolsets are listed in [`crate::toolsets::Toolset::ALL`] order).
 pub const ALL: &[&[Tool]] = &[
     incidents::TOOLS,
+    log_entries::TOOLS,
     incident_context::TOOLS,
     oncalls::TOOLS,
     schedules::TOOLS,

@@ -6,8 +6,8 @@
 
 use time::{Duration, OffsetDateTime};
 
-use super::{Agent, Alert, Incident, Note, Status};
-use crate::dataset::{Dataset, Target};
+use super::{Agent, Alert, Incident, LogKind, Note, Status};
+use crate::dataset::{ContactKind, Dataset, Target};
 use crate::organisation::organisation;
 use crate::resources::schedules::rotation;
 use crate::resources::teams::team_id;
@@ -232,14 +232,32 @@ pub(crate) fn generate(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<In
         incident.alerts.sort_by_key(|a| a.created_at);
         let latest = now - Duration::seconds(30);
         let mut last_time = created_at;
+        // Who answers the page: the first assignee, or the level-2 responder when
+        // the acknowledgement came after the first level's escalation delay.
+        let mut responder = assignee.clone();
+        let mut story = Story {
+            assignee: assignee.clone(),
+            escalation: None,
+            acknowledgement: None,
+            resolution: None,
+        };
         if status != Status::Triggered && (status == Status::Acknowledged || rng.chance(0.8)) {
             let at = (created_at + Duration::seconds(rng.range(30, 1200)))
                 .min(latest)
                 .max(created_at);
-            incident.acknowledgements.push((assignee.clone(), at));
+            if let Some((escalated_at, level_two)) =
+                escalation_before(data, &incident, &assignee, at)
+            {
+                incident.assignments = vec![(level_two.clone(), escalated_at)];
+                incident.escalation_level = 2;
+                responder = level_two.clone();
+                story.escalation = Some((escalated_at, level_two));
+            }
+            incident.acknowledgements.push((responder.clone(), at));
             incident.status = Status::Acknowledged;
             incident.last_status_change_at = at;
-            incident.last_status_change_by = Agent::User(assignee.clone());
+            incident.last_status_change_by = Agent::User(responder.clone());
+            story.acknowledgement = Some((at, responder.clone()));
             last_time = at;
         }
         // Notes.
@@ -256,7 +274,7 @@ pub(crate) fn generate(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<In
         for _ in 0..note_count {
             note_time = (note_time + Duration::seconds(rng.range(60, 3600))).min(latest);
             let author = if rng.chance(0.7) || team_members.is_empty() {
-                assignee.clone()
+                responder.clone()
             } else {
                 rng.pick(&team_members).to_string()
             };
@@ -275,10 +293,11 @@ pub(crate) fn generate(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<In
                 .min(latest)
                 .max(last_time);
             let by = if rng.chance(0.85) {
-                Agent::User(assignee.clone())
+                Agent::User(responder.clone())
             } else {
                 Agent::Service(service.id.clone())
             };
+            story.resolution = Some((at, by.clone()));
             incident.resolve(at, by);
             last_time = at;
         } else if status == Status::Triggered {
@@ -289,6 +308,7 @@ pub(crate) fn generate(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<In
             incident.last_status_change_by = Agent::Service(service.id.clone());
         }
         incident.updated_at = last_time.max(incident.last_status_change_at);
+        write_timeline(data, &mut incident, &story, now);
         out.push(incident);
     }
     out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
@@ -376,16 +396,25 @@ fn ensure_demo_situation(data: &Dataset, incidents: &mut [Incident], now: Offset
                 .or_else(|| assignee_at(data, &incident.escalation_policy_id, incident.created_at))
                 .unwrap_or_else(|| me.clone())
         };
-        reopen(incident, status, &assignee);
+        reopen(data, incident, status, &assignee, now);
     }
 }
 
-/// Puts an incident back into an open state with a consistent history.
-fn reopen(incident: &mut Incident, status: Status, assignee: &str) {
+/// Puts an incident back into an open state with a consistent history (its
+/// timeline rewritten: triggered, assigned to `assignee`, acknowledged by them
+/// four minutes later when `status` is acknowledged, its notes).
+fn reopen(
+    data: &Dataset,
+    incident: &mut Incident,
+    status: Status,
+    assignee: &str,
+    now: OffsetDateTime,
+) {
     incident.status = status;
     incident.resolved_at = None;
     incident.assignments = vec![(assignee.to_string(), incident.created_at)];
     incident.acknowledgements.clear();
+    incident.escalation_level = 1;
     for alert in &mut incident.alerts {
         alert.resolved = false;
     }
@@ -405,4 +434,170 @@ fn reopen(incident: &mut Incident, status: Status, assignee: &str) {
     incident.updated_at = incident
         .last_status_change_at
         .max(last_note.unwrap_or(incident.created_at));
+    let story = Story {
+        assignee: assignee.to_string(),
+        escalation: None,
+        acknowledgement: incident
+            .acknowledgements
+            .first()
+            .map(|(u, at)| (*at, u.clone())),
+        resolution: None,
+    };
+    write_timeline(data, incident, &story, now);
+}
+
+/// What happened to an incident, from which its timeline is written.
+struct Story {
+    /// Whom the escalation policy's first level assigned it to, at trigger time.
+    assignee: String,
+    /// When it escalated to level 2, and to whom.
+    escalation: Option<(OffsetDateTime, String)>,
+    /// When it was acknowledged, and by whom.
+    acknowledgement: Option<(OffsetDateTime, String)>,
+    /// When it was resolved, and by whom.
+    resolution: Option<(OffsetDateTime, Agent)>,
+}
+
+/// The first user a rule's targets reach at `t` (a user, or a schedule's on-call).
+fn rule_user(
+    data: &Dataset,
+    rule: &crate::dataset::EscalationRule,
+    t: OffsetDateTime,
+) -> Option<String> {
+    rule.targets.iter().find_map(|target| match target {
+        Target::User(u) => Some(u.clone()),
+        Target::Schedule(s) => data.schedule(s).and_then(|s| rotation::on_call_at(s, t)),
+    })
+}
+
+/// The escalation of an incident still unacknowledged `acknowledged_at`: when the
+/// first level's delay ran out before then, the time and the user the policy's
+/// second level reaches (if it has one, with someone other than `assignee`).
+fn escalation_before(
+    data: &Dataset,
+    incident: &Incident,
+    assignee: &str,
+    acknowledged_at: OffsetDateTime,
+) -> Option<(OffsetDateTime, String)> {
+    let policy = data.escalation_policy(&incident.escalation_policy_id)?;
+    let first = policy.rules.first()?;
+    let at = incident.created_at + Duration::minutes(i64::from(first.escalation_delay_in_minutes));
+    if at >= acknowledged_at {
+        return None;
+    }
+    let user = rule_user(data, policy.rules.get(1)?, at)?;
+    (user != assignee).then_some((at, user))
+}
+
+/// How a user is first notified of an incident of `urgency`: the delay in
+/// minutes and the method (`sms`, `email`, `phone`, `push_notification`) of
+/// their earliest notification rule for that urgency.
+fn first_notification(data: &Dataset, user_id: &str, urgency: &str) -> Option<(i64, String)> {
+    let user = data.user(user_id)?;
+    let rule = user
+        .notification_rules
+        .iter()
+        .filter(|r| r.urgency == urgency)
+        .min_by_key(|r| r.start_delay_in_minutes)?;
+    let method = user
+        .contact_methods
+        .iter()
+        .find(|c| c.id == rule.contact_method_id)?;
+    let method = match method.kind {
+        ContactKind::Email => "email",
+        ContactKind::Phone => "phone",
+        ContactKind::Sms => "sms",
+        ContactKind::Push => "push_notification",
+    };
+    Some((i64::from(rule.start_delay_in_minutes), method.to_string()))
+}
+
+/// Rewrites the incident's timeline from its story, in time order: triggered
+/// through the API, assigned by the escalation policy, the assignee notified
+/// (unless they answered first), an escalation to level 2 with its
+/// notification, the acknowledgement, a note entry per note, the resolution.
+/// The trigger entry's ID is the incident's `first_trigger_log_entry_id`.
+fn write_timeline(data: &Dataset, incident: &mut Incident, story: &Story, now: OffsetDateTime) {
+    let service = Agent::Service(incident.service_id.clone());
+    let created = incident.created_at;
+    let answered = story
+        .acknowledgement
+        .as_ref()
+        .map(|(at, _)| *at)
+        .or(story.resolution.as_ref().map(|(at, _)| *at))
+        .unwrap_or(now);
+    let mut events: Vec<(OffsetDateTime, Agent, &str, LogKind)> = vec![
+        (created, service.clone(), "api", LogKind::Trigger),
+        (
+            created,
+            service.clone(),
+            "auto",
+            LogKind::Assign {
+                user_ids: vec![story.assignee.clone()],
+            },
+        ),
+    ];
+    let notify = |events: &mut Vec<_>, user_id: &str, from: OffsetDateTime| {
+        if let Some((delay, method)) = first_notification(data, user_id, &incident.urgency) {
+            let at = from + Duration::minutes(delay);
+            if at <= answered && at <= now {
+                events.push((
+                    at,
+                    service.clone(),
+                    "auto",
+                    LogKind::Notify {
+                        user_id: user_id.to_string(),
+                        method,
+                    },
+                ));
+            }
+        }
+    };
+    notify(&mut events, &story.assignee, created);
+    if let Some((at, user)) = &story.escalation {
+        events.push((
+            *at,
+            service.clone(),
+            "timeout",
+            LogKind::Escalate {
+                level: 2,
+                user_ids: vec![user.clone()],
+            },
+        ));
+        notify(&mut events, user, *at);
+    }
+    if let Some((at, user)) = &story.acknowledgement {
+        events.push((
+            *at,
+            Agent::User(user.clone()),
+            "website",
+            LogKind::Acknowledge,
+        ));
+    }
+    for note in &incident.notes {
+        events.push((
+            note.created_at,
+            Agent::User(note.user_id.clone()),
+            "note",
+            LogKind::Annotate {
+                note: note.content.clone(),
+            },
+        ));
+    }
+    if let Some((at, by)) = &story.resolution {
+        let channel = match by {
+            Agent::User(_) => "website",
+            Agent::Service(_) => "api",
+        };
+        events.push((*at, by.clone(), channel, LogKind::Resolve));
+    }
+    // Stable: same-time entries keep the order above (trigger before assign ...).
+    events.sort_by_key(|(at, ..)| *at);
+    incident.log.clear();
+    for (at, agent, channel, kind) in events {
+        incident.log_event(at, agent, channel, kind);
+    }
+    if let Some(trigger) = incident.log.first_mut() {
+        trigger.id = incident.first_trigger_log_entry_id.clone();
+    }
 }

@@ -14,6 +14,7 @@ use crate::dataset::Dataset;
 pub mod alert_details;
 mod context;
 pub mod history;
+pub mod log_entries;
 pub mod relations;
 mod render;
 mod routes;

@@ -63,7 +63,7 @@ const DEFAULT_WINDOW_MONTHS: u8 = 1;
 const MAX_WINDOW_MONTHS: u8 = 6;
 
 /// `t` minus `months` calendar months (day clamped to the month's length).
-fn months_before(t: OffsetDateTime, months: u8) -> OffsetDateTime {
+pub(super) fn months_before(t: OffsetDateTime, months: u8) -> OffsetDateTime {
     let mut year = t.year();
     let mut month = t.month() as i32 - i32::from(months);
     while month < 1 {
