@@ -4,4 +4,5 @@
 mod common;
 
 mod api;
+mod incident_response;
 mod spec_conformance;
