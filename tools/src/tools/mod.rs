@@ -2,6 +2,7 @@
 //! [`Tool`](crate::catalog::Tool) entry; the mechanics they share are below.
 
 pub mod escalation_policies;
+pub mod incident_response;
 pub mod incidents;
 pub mod oncalls;
 pub mod schedules;
@@ -23,6 +24,7 @@ use time::OffsetDateTime;
 /// order; toolsets are listed in [`crate::toolsets::Toolset::ALL`] order).
 pub const ALL: &[&[Tool]] = &[
     incidents::TOOLS,
+    incident_response::TOOLS,
     oncalls::TOOLS,
     schedules::TOOLS,
     escalation_policies::TOOLS,
