@@ -5,6 +5,7 @@ mod common;
 
 mod api;
 mod incident_context;
+mod incident_response;
 mod log_entries;
 mod services_people;
 mod spec_conformance;

@@ -478,6 +478,136 @@ fn incidents_conform() {
 }
 
 #[test]
+fn incident_response_writes_conform() {
+    let f = fake();
+    let data = f.dataset();
+    let mut c = Checker::new(&f);
+    let me = Some(CURRENT_USER_EMAIL);
+    let open_of = |status: Status| -> Vec<String> {
+        data.incidents
+            .iter()
+            .filter(|i| i.status == status)
+            .map(|i| i.id.clone())
+            .collect()
+    };
+    let triggered = open_of(Status::Triggered);
+    let acknowledged = open_of(Status::Acknowledged);
+    let service = &data.services[0];
+    let policy = &data.escalation_policies[0];
+    let priority = &data.priorities[0];
+    let create = format!(
+        r#"{{"incident":{{"type":"incident","title":"Checkout down","service":{{"id":"{}","type":"service_reference"}},
+        "urgency":"high","priority":{{"id":"{}","type":"priority_reference"}},"incident_key":"conformance-1",
+        "body":{{"type":"incident_body","details":{{"text":"EU payments fail"}}}},
+        "escalation_policy":{{"id":"{}","type":"escalation_policy_reference"}}}}}}"#,
+        service.id, priority.id, policy.id
+    );
+    let created = c.call("POST", "/incidents", &[], me, Some(&create));
+    let created_id = created["incident"]["id"].as_str().unwrap().to_string();
+    let assigned = format!(
+        r#"{{"incident":{{"type":"incident","title":"Disk full","service":{{"id":"{}","type":"service_reference"}},
+        "assignments":[{{"assignee":{{"id":"{CURRENT_USER_ID}","type":"user_reference"}}}}]}}}}"#,
+        service.id
+    );
+    c.call("POST", "/incidents", &[], me, Some(&assigned));
+    let bulk = format!(
+        r#"{{"incidents":[{{"id":"{}","type":"incident_reference","status":"acknowledged","urgency":"low",
+        "priority":{{"id":"{}","type":"priority_reference"}}}},
+        {{"id":"{}","type":"incident_reference","escalation_level":2}},
+        {{"id":"{created_id}","type":"incident_reference","assignments":[{{"assignee":{{"id":"{CURRENT_USER_ID}","type":"user_reference"}}}}]}}]}}"#,
+        triggered[0], priority.id, triggered[1]
+    );
+    c.call("PUT", "/incidents", &[], me, Some(&bulk));
+    let path = format!("/incidents/{}", acknowledged[0]);
+    c.call(
+        "POST",
+        &format!("{path}/snooze"),
+        &[],
+        me,
+        Some(r#"{"duration":3600}"#),
+    );
+    c.get(&path, &[]);
+    let merge = format!(
+        r#"{{"source_incidents":[{{"id":"{}","type":"incident_reference"}}]}}"#,
+        acknowledged[1]
+    );
+    c.call("PUT", &format!("{path}/merge"), &[], me, Some(&merge));
+    let request = format!(
+        r#"{{"requester_id":"{CURRENT_USER_ID}","message":"Please join the bridge","responder_request_targets":[
+        {{"responder_request_target":{{"id":"{CURRENT_USER_ID}","type":"user_reference"}}}},
+        {{"responder_request_target":{{"id":"{}","type":"escalation_policy_reference"}}}}]}}"#,
+        policy.id
+    );
+    c.call(
+        "POST",
+        &format!("{path}/responder_requests"),
+        &[],
+        me,
+        Some(&request),
+    );
+    c.call(
+        "POST",
+        &format!("{path}/status_updates"),
+        &[],
+        me,
+        Some(r#"{"message":"Mitigated","subject":"Checkout","html_message":"<p>Mitigated</p>"}"#),
+    );
+    c.get(&path, &[]);
+    c.get(&format!("/incidents/{created_id}"), &[]);
+    c.get("/incidents", &[("date_range", "all"), ("limit", "100")]);
+    // The refusals: snoozing a triggered incident, merging into itself, too many
+    // incidents, no From, a duplicate incident key.
+    c.call(
+        "POST",
+        &format!("/incidents/{}/snooze", triggered[1]),
+        &[],
+        me,
+        Some(r#"{"duration":60}"#),
+    );
+    let itself = format!(
+        r#"{{"source_incidents":[{{"id":"{}","type":"incident_reference"}}]}}"#,
+        acknowledged[0]
+    );
+    c.call("PUT", &format!("{path}/merge"), &[], me, Some(&itself));
+    let many: Vec<String> = (0..251)
+        .map(|n| format!(r#"{{"id":"Q{n}","type":"incident_reference","status":"resolved"}}"#))
+        .collect();
+    c.call(
+        "PUT",
+        "/incidents",
+        &[],
+        me,
+        Some(&format!(r#"{{"incidents":[{}]}}"#, many.join(","))),
+    );
+    c.call("POST", "/incidents", &[], me, Some(&create));
+    c.check_requests = false;
+    c.call("POST", "/incidents", &[], None, Some(&create));
+    c.call("PUT", "/incidents", &[], None, Some(&bulk));
+    c.call(
+        "POST",
+        &format!("{path}/snooze"),
+        &[],
+        None,
+        Some(r#"{"duration":60}"#),
+    );
+    c.call(
+        "POST",
+        &format!("{path}/status_updates"),
+        &[],
+        None,
+        Some(r#"{"message":"x"}"#),
+    );
+    c.call(
+        "POST",
+        "/incidents/QNOPE/status_updates",
+        &[],
+        me,
+        Some(r#"{"message":"x"}"#),
+    );
+    c.finish();
+}
+
+#[test]
 fn error_answers_conform() {
     let f = fake();
     let mut c = Checker::new(&f);

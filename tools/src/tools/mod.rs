@@ -5,6 +5,7 @@ pub mod business_services;
 pub mod change_events;
 pub mod escalation_policies;
 pub mod incident_context;
+pub mod incident_response;
 pub mod incidents;
 pub mod log_entries;
 pub mod maintenance_windows;
@@ -30,6 +31,7 @@ pub const ALL: &[&[Tool]] = &[
     incidents::TOOLS,
     log_entries::TOOLS,
     incident_context::TOOLS,
+    incident_response::TOOLS,
     oncalls::TOOLS,
     schedules::TOOLS,
     escalation_policies::TOOLS,

@@ -1,6 +1,8 @@
 //! Incidents with their notes, alerts, past and related incidents:
-//! `GET /incidents`, `/incidents/{id}` and its sub-resources, and the two
-//! writes (`PUT /incidents/{id}`, `POST /incidents/{id}/notes`).
+//! `GET /incidents`, `/incidents/{id}` and its sub-resources, and the writes
+//! (`PUT /incidents/{id}`, `POST /incidents/{id}/notes` in `writes`; creating,
+//! bulk updates, snoozing, merging, responder requests and status updates in
+//! `response`).
 //!
 //! Unlike the organisation, incidents are drawn from the seed ([`history`]).
 //! The model and its accessors are here; the JSON in `render`, the read
@@ -17,6 +19,7 @@ pub mod history;
 pub mod log_entries;
 pub mod relations;
 mod render;
+mod response;
 mod routes;
 mod writes;
 

@@ -120,8 +120,11 @@ impl Render<'_> {
             "acknowledgements": acknowledgements,
             "urgency": i.urgency,
             "incidents_responders": [],
-            "responder_requests": [],
+            "responder_requests": self.responder_requests(i),
         });
+        if let Some(body) = self.incident_body(i) {
+            v["body"] = body;
+        }
         v["resolved_at"] = match i.resolved_at {
             Some(at) => json!(self.time(at)),
             None => Value::Null,
@@ -152,6 +155,10 @@ impl Render<'_> {
                     at += time::Duration::minutes(delay);
                 }
                 actions.push(json!({ "type": "escalate", "at": self.time(at) }));
+            }
+            Status::Acknowledged if super::response::snooze_ends(i, now).is_some() => {
+                let at = super::response::snooze_ends(i, now).unwrap_or(now);
+                actions.push(json!({ "type": "unacknowledge", "at": self.time(at) }));
             }
             Status::Acknowledged => {
                 let mut at = i.last_status_change_at + time::Duration::minutes(30);

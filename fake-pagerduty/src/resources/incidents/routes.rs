@@ -5,13 +5,13 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use time::{Date, Month, OffsetDateTime};
 
 use super::relations::{self, Relationship};
-use super::{Incident, Status, writes};
+use super::{Incident, Status, response, writes};
 use crate::errors::{ApiError, ApiResult};
 use crate::handlers::{ListRequest, matches_any, or_not_found, record_answer};
 use crate::query::Query;
@@ -20,13 +20,26 @@ use crate::state::AppState;
 /// `/incidents` and its sub-resources, writes included.
 pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/incidents", get(list))
+        .route(
+            "/incidents",
+            get(list).post(response::create).put(response::update_many),
+        )
         .route("/incidents/{id}", get(get_one).put(writes::update))
         .route("/incidents/{id}/notes", get(notes).post(writes::add_note))
         .route("/incidents/{id}/alerts", get(alerts))
         .route("/incidents/{id}/past_incidents", get(past))
         .route("/incidents/{id}/related_incidents", get(related))
         .merge(super::context::router())
+        .route("/incidents/{id}/snooze", post(response::snooze))
+        .route("/incidents/{id}/merge", put(response::merge))
+        .route(
+            "/incidents/{id}/responder_requests",
+            post(response::request_responders),
+        )
+        .route(
+            "/incidents/{id}/status_updates",
+            post(response::add_status_update),
+        )
 }
 
 const STATUSES: &[&str] = &["triggered", "acknowledged", "resolved"];
