@@ -102,7 +102,8 @@ const BASE_BACKOFF: Duration = Duration::from_millis(300);
 /// Retries: a 429 is retried after the wait PagerDuty asks for (`ratelimit-reset`,
 /// else `Retry-After`, else jittered backoff); 5xx answers and lost connections are
 /// retried with jittered backoff for reads and idempotent writes (`PUT`) only, never
-/// for `POST`. At most [`MAX_RETRIES`] retries, and none that would not end within
+/// for `POST` or `DELETE` (a retried delete of an ongoing maintenance window that did
+/// end would be refused). At most [`MAX_RETRIES`] retries, and none that would not end within
 /// the call's budget if it took as long as the attempt before it, nor beyond the
 /// call's [`MAX_REQUESTS_PER_CALL`].
 pub struct Client<'t> {
@@ -272,6 +273,9 @@ impl<'t> Client<'t> {
             headers,
             body: body.map(|b| serde_json::to_vec(b).expect("a JSON value serializes")),
         };
+        // A 5xx or a lost answer may hide a write PagerDuty made: only reads and
+        // `PUT`s (which set a state) are sent again; a `POST` or `DELETE` is sent once.
+        let resendable = matches!(method, Method::Get | Method::Put);
         let mut retries = 0;
         let mut timeouts = 0;
         if self.requests.get() >= MAX_REQUESTS_PER_CALL {
@@ -287,9 +291,9 @@ impl<'t> Client<'t> {
                 Ok(r) if r.status == 429 => Some(
                     retry_after_seconds(r).map_or_else(|| backoff(retries), Duration::from_secs),
                 ),
-                Ok(r) if r.status >= 500 && method != Method::Post => Some(backoff(retries)),
-                Err(TransportError::Network(_)) if method != Method::Post => Some(backoff(retries)),
-                Err(TransportError::Timeout(_)) if method != Method::Post && timeouts == 0 => {
+                Ok(r) if r.status >= 500 && resendable => Some(backoff(retries)),
+                Err(TransportError::Network(_)) if resendable => Some(backoff(retries)),
+                Err(TransportError::Timeout(_)) if resendable && timeouts == 0 => {
                     timeouts += 1;
                     Some(backoff(retries))
                 }
@@ -809,12 +813,20 @@ mod tests {
     }
 
     #[test]
-    fn posts_are_not_retried_after_server_errors_but_puts_are() {
+    fn posts_and_deletes_are_not_retried_after_server_errors_but_puts_are() {
         let t = ScriptedTransport::new(vec![json_response(503, json!({}))]);
         let err = client(&t, "http://pd.test")
             .write(Method::Post, "/incidents/P1/notes", &json!({}), "a@b.c")
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::UpstreamError);
+        assert_eq!(t.sent().len(), 1);
+        let t = ScriptedTransport::with_results(vec![Err(TransportError::Network(
+            "reset".into(),
+        ))]);
+        let err = client(&t, "http://pd.test")
+            .delete("/maintenance_windows/PW1", "a@b.c")
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::NetworkError);
         assert_eq!(t.sent().len(), 1);
         let t = ScriptedTransport::new(vec![
             json_response(503, json!({})),
