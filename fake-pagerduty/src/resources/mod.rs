@@ -41,7 +41,7 @@ pub mod records {
         Agent, Alert, Incident, LogEntry, LogKind, Note, ResponderRequest, Status, StatusUpdate,
     };
     pub use super::priorities::Priority;
-    pub use super::schedules::{Layer, Restriction, Schedule};
+    pub use super::schedules::{Layer, Override, Restriction, Schedule};
     pub use super::services::Service;
     pub use super::teams::{Team, TeamMember};
     pub use super::users::{ContactKind, ContactMethod, NotificationRule, User};
