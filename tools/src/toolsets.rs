@@ -312,7 +312,7 @@ mod tests {
             ]
         );
         let names = offered(&s);
-        assert_eq!(names.len(), 20);
+        assert_eq!(names.len(), 22);
         assert!(!names.contains(&"acknowledge_incident"));
         // Toolset order of the contract, then catalog order.
         assert_eq!(names[0], "list_incidents");
@@ -333,7 +333,7 @@ mod tests {
     fn all_and_case_and_spaces_and_duplicates() {
         let s = Selection::parse(Some(" ALL , people"), None, Some("TRUE")).unwrap();
         assert_eq!(s.toolsets, Toolset::ALL);
-        assert_eq!(offered(&s).len(), 23);
+        assert_eq!(offered(&s).len(), 27);
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! [`Tool`](crate::catalog::Tool) entry; the mechanics they share are below.
 
 pub mod escalation_policies;
+pub mod handoff;
 pub mod incidents;
 pub mod oncalls;
+pub mod overrides;
 pub mod schedules;
 pub mod services;
 pub mod teams;
@@ -25,6 +27,8 @@ pub const ALL: &[&[Tool]] = &[
     incidents::TOOLS,
     oncalls::TOOLS,
     schedules::TOOLS,
+    overrides::TOOLS,
+    handoff::TOOLS,
     escalation_policies::TOOLS,
     services::TOOLS,
     users::TOOLS,
