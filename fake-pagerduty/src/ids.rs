@@ -1,5 +1,6 @@
 //! Stable IDs of the fixed organisation (they do not depend on the seed or on `now`),
-//! and two incidents of the default dataset that documentation examples use.
+//! two incidents of the default dataset that documentation examples use, and two
+//! schedule overrides.
 //!
 //! Incident IDs depend on the seed and the clock: apart from the `EXAMPLE_*`
 //! ones, find them through [`crate::Dataset`] accessors. The tests below check
@@ -144,6 +145,13 @@ pub const EXAMPLE_OPEN_INCIDENT: &str = "QTBXG4Z08QBJTG";
 /// An incident with notes, with [`crate::DEFAULT_SEED`] at the docs clock
 /// 2026-01-15T12:00:00Z: the first of `incidents_with_notes()`.
 pub const EXAMPLE_INCIDENT_WITH_NOTES: &str = "QEHRFKH9ABCOUI";
+/// The override of "Platform Secondary" in progress at any clock (started in
+/// the hour three hours before `now`, 12 hours long; override IDs depend only on
+/// the schedule and the override's place in its table).
+pub const EXAMPLE_ONGOING_OVERRIDE: &str = "Q9TNNP6PITP7CO";
+/// The future override of "Platform Secondary" (two days after the hour `now`
+/// is in, 24 hours long).
+pub const EXAMPLE_FUTURE_OVERRIDE: &str = "Q8L3ZQ4Z0BQXN1";
 
 #[cfg(test)]
 mod tests {
@@ -296,6 +304,16 @@ mod tests {
             data.open_incidents_of_teams(&my_teams)[0].id,
             EXAMPLE_OPEN_INCIDENT
         );
+
+        let overrides = &data
+            .schedule(SCHEDULE_PLATFORM_SECONDARY)
+            .expect("generated")
+            .overrides;
+        let now = DOCS_CLOCK;
+        let ongoing = overrides.iter().find(|o| o.id == EXAMPLE_ONGOING_OVERRIDE);
+        assert!(ongoing.is_some_and(|o| o.start <= now && now < o.end));
+        let future = overrides.iter().find(|o| o.id == EXAMPLE_FUTURE_OVERRIDE);
+        assert!(future.is_some_and(|o| o.start > now));
 
         let with_notes = data
             .incident(EXAMPLE_INCIDENT_WITH_NOTES)

@@ -102,6 +102,10 @@ mod tests {
                     assert!(r.day_of_week.is_none_or(|d| (1..=7).contains(&d)));
                 }
             }
+            for o in &s.overrides {
+                user(&o.user);
+                assert!(o.hours > 0, "override of {} in {}", o.user, s.name);
+            }
         }
         for p in &org.escalation_policies {
             team(&p.team);

@@ -102,8 +102,8 @@ const BASE_BACKOFF: Duration = Duration::from_millis(300);
 /// Retries: a 429 is retried after the wait PagerDuty asks for (`ratelimit-reset`,
 /// else `Retry-After`, else jittered backoff); 5xx answers and lost connections are
 /// retried with jittered backoff for reads and idempotent writes (`PUT`) only, never
-/// for `POST` or `DELETE` (a retried delete of an ongoing maintenance window that did
-/// end would be refused). At most [`MAX_RETRIES`] retries, and none that would not end within
+/// for `POST` or `DELETE` (a `DELETE` may end an ongoing override or window: sent
+/// again, it is refused, hiding that the first one worked). At most [`MAX_RETRIES`] retries, and none that would not end within
 /// the call's budget if it took as long as the attempt before it, nor beyond the
 /// call's [`MAX_REQUESTS_PER_CALL`].
 pub struct Client<'t> {
@@ -115,6 +115,8 @@ pub struct Client<'t> {
     spent: Cell<Duration>,
     /// Requests sent so far, retries included.
     requests: Cell<u32>,
+    /// The status of the last 2xx answer (what a bodiless answer says).
+    last_success_status: Cell<u16>,
 }
 
 impl<'t> Client<'t> {
@@ -127,6 +129,7 @@ impl<'t> Client<'t> {
             budget,
             spent: Cell::new(Duration::ZERO),
             requests: Cell::new(0),
+            last_success_status: Cell::new(0),
         }
     }
 
@@ -152,9 +155,9 @@ impl<'t> Client<'t> {
         )
     }
 
-    /// A `DELETE` (no body) with the `From` header of writes; PagerDuty's empty
-    /// answer (204) is `null`.
-    pub fn delete(&self, path: &str, from: &str) -> ToolResult<Value> {
+    /// `DELETE path` with the `From` header; the answer's 2xx status, which is all
+    /// PagerDuty answers (e.g. 204 deleted, 200 an ongoing override ended now).
+    pub fn delete(&self, path: &str, from: &str) -> ToolResult<u16> {
         self.send(
             Method::Delete,
             path,
@@ -162,7 +165,8 @@ impl<'t> Client<'t> {
             None,
             Some(from),
             &parse_value,
-        )
+        )?;
+        Ok(self.last_success_status.get())
     }
 
     /// Pages through a classic offset-paginated list until `limit` items are collected
@@ -368,6 +372,9 @@ impl<'t> Client<'t> {
                 ),
             ),
         })?;
+        if (200..300).contains(&response.status) {
+            self.last_success_status.set(response.status);
+        }
         decode(method, path, &response, parse).map_err(|mut e| {
             e.message.push_str(&after);
             e
@@ -813,16 +820,40 @@ mod tests {
     }
 
     #[test]
-    fn posts_and_deletes_are_not_retried_after_server_errors_but_puts_are() {
+    fn deletes_send_no_body_give_the_status_and_are_not_retried() {
+        let empty = |status| HttpResponse {
+            status,
+            headers: vec![],
+            body: vec![],
+        };
+        let t = ScriptedTransport::new(vec![empty(204), empty(200)]);
+        let c = client(&t, "http://pd.test");
+        assert_eq!(c.delete("/schedules/S/overrides/Q", "a@b.c").unwrap(), 204);
+        assert_eq!(c.delete("/schedules/S/overrides/Q", "a@b.c").unwrap(), 200);
+        let sent = t.sent();
+        assert_eq!(sent[0].method, Method::Delete);
+        assert!(sent[0].body.is_none());
+        assert!(sent[0].headers.contains(&("From", "a@b.c".to_string())));
+        let t = ScriptedTransport::with_results(vec![
+            Ok(json_response(503, json!({}))),
+            Ok(empty(204)),
+        ]);
+        let err = client(&t, "http://pd.test")
+            .delete("/schedules/S/overrides/Q", "a@b.c")
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::UpstreamError);
+        assert_eq!(t.sent().len(), 1);
+    }
+
+    #[test]
+    fn posts_are_not_retried_after_server_errors_but_puts_are() {
         let t = ScriptedTransport::new(vec![json_response(503, json!({}))]);
         let err = client(&t, "http://pd.test")
             .write(Method::Post, "/incidents/P1/notes", &json!({}), "a@b.c")
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::UpstreamError);
         assert_eq!(t.sent().len(), 1);
-        let t = ScriptedTransport::with_results(vec![Err(TransportError::Network(
-            "reset".into(),
-        ))]);
+        let t = ScriptedTransport::with_results(vec![Err(TransportError::Network("reset".into()))]);
         let err = client(&t, "http://pd.test")
             .delete("/maintenance_windows/PW1", "a@b.c")
             .unwrap_err();

@@ -312,7 +312,7 @@ mod tests {
             ]
         );
         let names = offered(&s);
-        assert_eq!(names.len(), 37);
+        assert_eq!(names.len(), 39);
         assert!(!names.contains(&"acknowledge_incident"));
         // Toolset order of the contract, then catalog order.
         assert_eq!(names[0], "list_incidents");
@@ -334,6 +334,7 @@ mod tests {
         let s = Selection::parse(Some(" ALL , people"), None, Some("TRUE")).unwrap();
         assert_eq!(s.toolsets, Toolset::ALL);
         assert_eq!(offered(&s).len(), crate::catalog::all_tools().count());
+        assert_eq!(offered(&s).len(), 52);
     }
 
     #[test]

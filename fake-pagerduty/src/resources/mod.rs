@@ -49,7 +49,7 @@ pub mod records {
     };
     pub use super::maintenance_windows::{MaintenanceWindow, WindowState};
     pub use super::priorities::Priority;
-    pub use super::schedules::{Layer, Restriction, Schedule};
+    pub use super::schedules::{Layer, Override, Restriction, Schedule};
     pub use super::services::Service;
     pub use super::teams::{Team, TeamMember};
     pub use super::users::{ContactKind, ContactMethod, NotificationRule, User};

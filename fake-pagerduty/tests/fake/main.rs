@@ -7,5 +7,6 @@ mod api;
 mod incident_context;
 mod incident_response;
 mod log_entries;
+mod overrides;
 mod services_people;
 mod spec_conformance;

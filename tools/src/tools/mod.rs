@@ -4,12 +4,14 @@
 pub mod business_services;
 pub mod change_events;
 pub mod escalation_policies;
+pub mod handoff;
 pub mod incident_context;
 pub mod incident_response;
 pub mod incidents;
 pub mod log_entries;
 pub mod maintenance_windows;
 pub mod oncalls;
+pub mod overrides;
 pub mod schedules;
 pub mod services;
 pub mod teams;
@@ -34,6 +36,8 @@ pub const ALL: &[&[Tool]] = &[
     incident_response::TOOLS,
     oncalls::TOOLS,
     schedules::TOOLS,
+    overrides::TOOLS,
+    handoff::TOOLS,
     escalation_policies::TOOLS,
     services::TOOLS,
     business_services::TOOLS,

@@ -1,9 +1,12 @@
-//! On-call schedules: `GET /schedules`, `/schedules/{id}`, `/schedules/{id}/users`.
+//! On-call schedules: `GET /schedules`, `/schedules/{id}`, `/schedules/{id}/users`,
+//! and their overrides (`GET`/`POST /schedules/{id}/overrides`,
+//! `DELETE /schedules/{id}/overrides/{override_id}`).
 //!
 //! Schedules and their rotation layers come from the organisation table; the
 //! rotations are anchored relative to `now` so that the first user of each
-//! layer is on call in the current turn. Who is on call when is computed in
-//! [`rotation`]; the JSON in `render`, the handlers in `routes`.
+//! layer is on call in the current turn. Overrides replace the rotation's user
+//! for their span. Who is on call when is computed in [`rotation`]; the JSON in
+//! `render`, the handlers in `routes` (the overrides' in `overrides`).
 
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime, Time, Weekday};
@@ -15,6 +18,7 @@ use crate::resources::users::{User, user_id};
 use crate::rng::stable_id;
 use crate::tz::Zone;
 
+mod overrides;
 mod render;
 pub mod rotation;
 mod routes;
@@ -36,6 +40,23 @@ pub struct Schedule {
     pub team_ids: Vec<String>,
     /// Rotation layers, highest precedence first (as in `schedule_layers`).
     pub layers: Vec<Layer>,
+    /// Overrides, in creation order: each replaces the rotation's user for its
+    /// span, and where two overlap the later one wins (as PagerDuty).
+    pub overrides: Vec<Override>,
+}
+
+/// A schedule override: `user_id` is on call instead of the rotation from `start`
+/// to `end`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    /// PagerDuty ID.
+    pub id: String,
+    /// Who is on call during the override (user ID).
+    pub user_id: String,
+    /// Start (inclusive).
+    pub start: OffsetDateTime,
+    /// End (exclusive).
+    pub end: OffsetDateTime,
 }
 
 /// A rotation layer of a schedule.
@@ -84,6 +105,21 @@ pub struct ScheduleRow {
     pub teams: Vec<String>,
     /// Rotation layers, highest precedence first.
     pub layers: Vec<LayerRow>,
+    /// Overrides, in creation order, relative to the dataset's `now`.
+    #[serde(default)]
+    pub overrides: Vec<OverrideRow>,
+}
+
+/// An override in the organisation table, placed relative to the hour `now` is in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideRow {
+    /// Who covers, by name.
+    pub user: String,
+    /// Start, in hours from the start of the current hour (negative: in the past).
+    pub start_hours: i64,
+    /// Length, in hours.
+    pub hours: i64,
 }
 
 /// A rotation layer in the organisation table.
@@ -179,6 +215,25 @@ pub(crate) fn generate(org: &Organisation, now: OffsetDateTime) -> Vec<Schedule>
                     }
                 })
                 .collect();
+            let hour = now
+                .replace_minute(0)
+                .and_then(|t| t.replace_second(0))
+                .and_then(|t| t.replace_nanosecond(0))
+                .unwrap_or(now);
+            let overrides = row
+                .overrides
+                .iter()
+                .enumerate()
+                .map(|(i, o)| {
+                    let start = hour + Duration::hours(o.start_hours);
+                    Override {
+                        id: stable_id('Q', 14, &format!("override:{}:{i}", row.name)),
+                        user_id: user_id(&o.user),
+                        start,
+                        end: start + Duration::hours(o.hours),
+                    }
+                })
+                .collect();
             Schedule {
                 id: schedule_id(&row.name),
                 name: row.name.clone(),
@@ -186,6 +241,7 @@ pub(crate) fn generate(org: &Organisation, now: OffsetDateTime) -> Vec<Schedule>
                 time_zone: row.time_zone.clone(),
                 team_ids: row.teams.iter().map(|t| team_id(t)).collect(),
                 layers,
+                overrides,
             }
         })
         .collect()
@@ -214,5 +270,48 @@ impl Dataset {
         let s = self.schedule(schedule_id)?;
         let user_id = rotation::on_call_at(s, t)?;
         self.user(&user_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use crate::ids::{SCHEDULE_PLATFORM_SECONDARY, TEAM_PLATFORM};
+    use crate::{CURRENT_USER_ID, DEFAULT_SEED, Dataset};
+
+    #[test]
+    fn the_dataset_has_past_ongoing_and_future_overrides_that_take_effect() {
+        let now = datetime!(2026-11-24 07:30 UTC);
+        let data = Dataset::generate(DEFAULT_SEED, now);
+        let schedule = data.schedule(SCHEDULE_PLATFORM_SECONDARY).unwrap();
+        assert!(schedule.team_ids.iter().any(|t| t == TEAM_PLATFORM));
+        assert!(
+            data.teams_of_user(CURRENT_USER_ID)
+                .iter()
+                .any(|t| t.id == TEAM_PLATFORM)
+        );
+        let o = &schedule.overrides;
+        assert!(o.iter().any(|o| o.end <= now));
+        let ongoing = o.iter().find(|o| o.start <= now && now < o.end).unwrap();
+        assert!(o.iter().any(|o| o.start > now));
+        // The override replaces the rotation's first user.
+        assert_eq!(
+            data.on_call_at(SCHEDULE_PLATFORM_SECONDARY, now)
+                .map(|u| u.id.as_str()),
+            Some(ongoing.user_id.as_str())
+        );
+        assert_ne!(
+            super::rotation::on_call_at(
+                &super::Schedule {
+                    overrides: vec![],
+                    ..schedule.clone()
+                },
+                now
+            ),
+            Some(ongoing.user_id.clone())
+        );
+        // Aligned to the hour `now` is in.
+        assert_eq!(ongoing.start, datetime!(2026-11-24 04:00 UTC));
     }
 }

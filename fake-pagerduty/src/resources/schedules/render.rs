@@ -45,8 +45,8 @@ impl Render<'_> {
         })
     }
 
-    /// A schedule with its layers, the final schedule and the (empty) overrides,
-    /// rendered over `window` (no entries without a window, as PagerDuty).
+    /// A schedule with its layers, the final schedule and the overrides, rendered
+    /// over `window` (no entries without a window, as PagerDuty).
     pub fn schedule_full(
         &self,
         s: &Schedule,
@@ -86,7 +86,10 @@ impl Render<'_> {
             final_schedule["rendered_schedule_entries"] = self.entries(&entries);
             final_schedule["rendered_coverage_percentage"] =
                 json!(rotation::coverage_percentage(&entries, since, until));
-            overrides["rendered_coverage_percentage"] = json!(0.0);
+            let covered = rotation::override_entries(s, since, until);
+            overrides["rendered_schedule_entries"] = self.entries(&covered);
+            overrides["rendered_coverage_percentage"] =
+                json!(rotation::coverage_percentage(&covered, since, until));
         }
         v["final_schedule"] = final_schedule;
         v["overrides_subschedule"] = overrides;

@@ -3,7 +3,9 @@
 //! A layer rotates through its users in turns of `rotation_turn_length_seconds`
 //! counted from `rotation_virtual_start`, only between its `start` and `end`, and
 //! only inside its restrictions (if any). The final schedule takes, at every
-//! instant, the first layer (in `schedule_layers` order) that has someone on call.
+//! instant, the schedule's overrides first (the latest created where they
+//! overlap), then the first layer (in `schedule_layers` order) that has someone
+//! on call.
 
 use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time};
 
@@ -71,6 +73,28 @@ pub fn layer_entries(
     out
 }
 
+/// The overrides in effect within `[since, until)`, cut to it: where overrides
+/// overlap, the one created last (later in `schedule.overrides`) wins.
+pub fn override_entries(
+    schedule: &Schedule,
+    since: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Vec<Entry> {
+    // Latest first, so that the first match at an instant is the one in effect.
+    let overrides: Vec<Entry> = schedule
+        .overrides
+        .iter()
+        .rev()
+        .filter(|o| o.start < until && o.end > since)
+        .map(|o| Entry {
+            user_id: o.user_id.clone(),
+            start: o.start.max(since),
+            end: o.end.min(until),
+        })
+        .collect();
+    precedence(&[overrides], since, until)
+}
+
 /// The final schedule within `[since, until)`.
 pub fn final_entries(
     schedule: &Schedule,
@@ -81,11 +105,22 @@ pub fn final_entries(
         return Vec::new();
     }
     let zone = zone_of(schedule);
-    let layers: Vec<Vec<Entry>> = schedule
-        .layers
-        .iter()
-        .map(|l| layer_entries(l, &zone, since, until))
-        .collect();
+    let mut layers: Vec<Vec<Entry>> = vec![override_entries(schedule, since, until)];
+    layers.extend(
+        schedule
+            .layers
+            .iter()
+            .map(|l| layer_entries(l, &zone, since, until)),
+    );
+    precedence(&layers, since, until)
+}
+
+/// Who is on call within `[since, until)` when at every instant the first of
+/// `layers` with an entry covering it decides (within a layer, its first such entry).
+fn precedence(layers: &[Vec<Entry>], since: OffsetDateTime, until: OffsetDateTime) -> Vec<Entry> {
+    if since >= until {
+        return Vec::new();
+    }
     let mut cuts: Vec<OffsetDateTime> = vec![since, until];
     for e in layers.iter().flatten() {
         cuts.push(e.start);
@@ -240,6 +275,7 @@ mod tests {
             time_zone: "UTC".into(),
             team_ids: vec![],
             layers,
+            overrides: vec![],
         }
     }
 
@@ -327,6 +363,57 @@ mod tests {
         assert_eq!(e.len(), 2);
         assert_eq!(e[0].start, datetime!(2026-01-05 14:00 UTC));
         assert_eq!(e[0].end, datetime!(2026-01-05 22:00 UTC));
+    }
+
+    #[test]
+    fn overrides_replace_the_rotation_and_the_latest_wins() {
+        let mut s = schedule(vec![layer(&["A", "B"], 168, vec![])]);
+        let o = |id: &str, user: &str, start, end| super::super::Override {
+            id: id.into(),
+            user_id: user.into(),
+            start,
+            end,
+        };
+        s.overrides = vec![
+            o(
+                "Q1",
+                "X",
+                datetime!(2026-01-06 00:00 UTC),
+                datetime!(2026-01-07 00:00 UTC),
+            ),
+            o(
+                "Q2",
+                "Y",
+                datetime!(2026-01-06 12:00 UTC),
+                datetime!(2026-01-06 18:00 UTC),
+            ),
+        ];
+        let since = datetime!(2026-01-05 12:00 UTC);
+        let until = datetime!(2026-01-08 00:00 UTC);
+        let e = final_entries(&s, since, until);
+        assert_eq!(
+            e.iter()
+                .map(|e| (e.user_id.as_str(), e.start))
+                .collect::<Vec<_>>(),
+            vec![
+                ("A", since),
+                ("X", datetime!(2026-01-06 00:00 UTC)),
+                ("Y", datetime!(2026-01-06 12:00 UTC)),
+                ("X", datetime!(2026-01-06 18:00 UTC)),
+                ("A", datetime!(2026-01-07 00:00 UTC)),
+            ]
+        );
+        assert_eq!(
+            on_call_at(&s, datetime!(2026-01-06 13:00 UTC)).as_deref(),
+            Some("Y")
+        );
+        assert_eq!(
+            on_call_at(&s, datetime!(2026-01-07 00:00 UTC)).as_deref(),
+            Some("A")
+        );
+        let only = override_entries(&s, datetime!(2026-01-06 06:00 UTC), until);
+        assert_eq!(only.len(), 3);
+        assert_eq!(only[0].start, datetime!(2026-01-06 06:00 UTC));
     }
 
     #[test]

@@ -1,14 +1,15 @@
-//! The schedule handlers: `GET /schedules`, `/schedules/{id}`, `/schedules/{id}/users`.
+//! The schedule handlers: `GET /schedules`, `/schedules/{id}`, `/schedules/{id}/users`,
+//! and the routes of the overrides (their handlers are in `overrides`).
 
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
-use axum::routing::get;
+use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
-use super::{Schedule, rotation};
+use super::{Schedule, overrides, rotation};
 use crate::errors::{ApiError, ApiResult};
 use crate::handlers::{ListRequest, matches_any, matches_text, or_not_found};
 use crate::query::Query;
@@ -19,12 +20,20 @@ const MAX_WINDOW_DAYS: i64 = 366;
 /// Window length when only one end is given.
 const DEFAULT_WINDOW_DAYS: i64 = 7;
 
-/// `/schedules`, `/schedules/{id}`, `/schedules/{id}/users`.
+/// `/schedules`, `/schedules/{id}`, `/schedules/{id}/users`, `/schedules/{id}/overrides[/{override_id}]`.
 pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/schedules", get(list))
         .route("/schedules/{id}", get(get_one))
         .route("/schedules/{id}/users", get(users))
+        .route(
+            "/schedules/{id}/overrides",
+            get(overrides::list).post(overrides::create),
+        )
+        .route(
+            "/schedules/{id}/overrides/{override_id}",
+            delete(overrides::delete),
+        )
 }
 
 /// The optional `since`/`until` window (a missing end is 7 days from the other).
