@@ -54,7 +54,13 @@ impl Harness {
 
     /// The embedded component, with `configure` adjusting the sandbox configuration.
     pub fn with(configure: impl FnOnce(&mut SandboxConfig)) -> Harness {
-        let fake = FakePagerDuty::spawn(Options::default()).expect("the fake starts");
+        Harness::with_fake(Options::default(), configure)
+    }
+
+    /// The embedded component against a fake started with `options`, with `configure`
+    /// adjusting the sandbox configuration.
+    pub fn with_fake(options: Options, configure: impl FnOnce(&mut SandboxConfig)) -> Harness {
+        let fake = FakePagerDuty::spawn(options).expect("the fake starts");
         let mut config = SandboxConfig {
             api_base: fake.base_url(),
             token: Some(fake_pagerduty::USER_TOKEN.to_string()),

@@ -73,9 +73,16 @@ impl Exchange<'_> {
 
     /// What is wrong with the answer: not JSON, or not of the schema the spec gives
     /// the operation for its status. One line per problem; empty when it conforms.
+    /// An empty body (a 204, or a refusal the spec documents without content) is
+    /// checked as no body: the spec must document the status without a schema.
     pub fn response_problems(&self) -> Vec<String> {
         let label = self.label();
-        match serde_json::from_str::<Value>(self.response_body) {
+        let parsed = if self.response_body.is_empty() {
+            Ok(Value::Null)
+        } else {
+            serde_json::from_str::<Value>(self.response_body)
+        };
+        match parsed {
             Ok(body) => match spec().check_response(self.method, self.path, self.status, &body) {
                 Ok(()) => Vec::new(),
                 Err(errors) => errors
