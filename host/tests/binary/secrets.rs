@@ -152,7 +152,7 @@ fn tool_names() -> Vec<String> {
 fn the_token_never_appears_in_results_errors_or_logs_at_any_level() {
     let fake = FakePagerDuty::spawn(Options::default()).unwrap();
     let tools = tool_names();
-    assert_eq!(tools.len(), 23);
+    assert_eq!(tools.len(), pagerduty_tools::catalog::all_tools().count());
     let mut lines = handshake();
     lines.push(request(1, "tools/list", json!({})));
     lines.extend(every_tool_call(2, &tools));

@@ -41,6 +41,7 @@ fn toolsets_and_tools_select_what_is_listed_in_a_stable_order() {
             "get_current_user",
             "list_users",
             "get_user",
+            "list_user_notification_rules",
             "list_teams",
             "get_team",
             "list_team_members"
@@ -49,7 +50,7 @@ fn toolsets_and_tools_select_what_is_listed_in_a_stable_order() {
     // An extra tool comes in its toolset's place: incidents before people.
     let with_incident = listed(&["--toolsets", "people", "--tools", "get_incident"], &[]);
     assert_eq!(with_incident[0], "get_incident");
-    assert_eq!(with_incident.len(), 7);
+    assert_eq!(with_incident.len(), 8);
     // The environment variables do the same.
     assert_eq!(listed(&[], &[("PAGERDUTY_TOOLSETS", "people")]), people);
     let all = listed(&["--toolsets", "all"], &[]);
@@ -84,6 +85,21 @@ fn write_tools_all_or_by_name() {
     assert_eq!(
         writes(&listed(&["--enable-write-tools=resolve_incident"], &[])),
         ["resolve_incident"]
+    );
+    // Second-catalog writes one by one: exactly the named ones are listed.
+    let named = listed(
+        &["--enable-write-tools=snooze_incident,create_schedule_override"],
+        &[],
+    );
+    let listed_writes: Vec<&String> = named
+        .iter()
+        .filter(|n| {
+            pagerduty_tools::catalog::find(n).is_some_and(pagerduty_tools::catalog::Tool::is_write)
+        })
+        .collect();
+    assert_eq!(
+        listed_writes,
+        ["snooze_incident", "create_schedule_override"]
     );
     // A named write tool is offered even outside the selected toolsets; `true` is not.
     let people_and_note = listed(
@@ -178,7 +194,7 @@ fn the_tools_table_shows_toolsets_and_what_is_not_offered() {
             .to_owned()
     };
     assert!(line("TOOLSET").contains("SELECTED"));
-    assert!(line("incidents ").contains("yes") && line("incidents ").contains("6/9"));
+    assert!(line("incidents ").contains("yes") && line("incidents ").contains("13/22"));
     assert!(line("oncall ").contains("no (def)"), "{text}");
     assert!(line("analytics ").contains("0/0"));
     assert!(line("get_user ").contains("people"));
