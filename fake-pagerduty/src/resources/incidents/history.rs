@@ -321,8 +321,8 @@ pub(crate) fn generate(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<In
 
 /// Makes sure the demo shows what a person expects to see whatever the seed:
 /// open incidents for the current user's teams, one triggered incident assigned
-/// to the current user, one acknowledged by them, and a stale open incident older
-/// than PagerDuty's default one-month window.
+/// to the current user, one acknowledged by them, a triggered low-urgency one, and
+/// a stale open incident older than PagerDuty's default one-month window.
 fn ensure_demo_situation(data: &Dataset, incidents: &mut [Incident], now: OffsetDateTime) {
     let me = crate::CURRENT_USER_ID.to_string();
     let platform = team_id("Platform");
@@ -351,33 +351,39 @@ fn ensure_demo_situation(data: &Dataset, incidents: &mut [Incident], now: Offset
             Duration::minutes(5),
             Status::Triggered,
             true,
+            None,
         ),
         (
             payments.as_str(),
             Duration::minutes(20),
             Status::Acknowledged,
             true,
+            None,
         ),
         (
             platform.as_str(),
             Duration::hours(3),
             Status::Acknowledged,
             false,
+            None,
         ),
         (
             payments.as_str(),
             Duration::hours(1),
             Status::Triggered,
             false,
+            // A low-urgency one, so a responder has an urgency to raise.
+            Some("low"),
         ),
         (
             data_team.as_str(),
             Duration::days(40),
             Status::Acknowledged,
             false,
+            None,
         ),
     ];
-    for (team, min_age, status, mine) in plans {
+    for (team, min_age, status, mine, urgency) in plans {
         let Some(i) = pick(incidents, team, min_age, &mut taken) else {
             continue;
         };
@@ -396,6 +402,9 @@ fn ensure_demo_situation(data: &Dataset, incidents: &mut [Incident], now: Offset
                 .or_else(|| assignee_at(data, &incident.escalation_policy_id, incident.created_at))
                 .unwrap_or_else(|| me.clone())
         };
+        if let Some(urgency) = urgency {
+            incident.urgency = urgency.to_string();
+        }
         reopen(data, incident, status, &assignee, now);
     }
 }
