@@ -99,8 +99,22 @@ assert set(READ_TOOLS) == DEFAULT_TOOLS, "by default every read tool of the defa
 # Required arguments: the ID of the resource a tool is about, and a note's content.
 REQUIRED_ARGS = {
     "incident_id", "service_id", "team_id", "user_id", "escalation_policy_id", "schedule_id",
-    "content",
+    "content", "alert_id", "log_entry_id", "change_event_id", "business_service_id",
+    "maintenance_window_id", "override_id", "title", "message", "incident_ids",
+    "duration_seconds", "source_incident_ids", "start", "end",
 }
+# Where a tool departs from REQUIRED_ARGS: an optional target of an incident write, the
+# services a new maintenance window covers (a filter elsewhere).
+OPTIONAL_BY_TOOL = {
+    "create_incident": {"escalation_policy_id"},
+    "manage_incidents": {"escalation_policy_id"},
+}
+REQUIRED_BY_TOOL = {"create_maintenance_window": {"service_ids"}}
+
+
+def required_args(tool: str, args: set[str]) -> set[str]:
+    """The arguments `tool` must require, of its arguments `args`."""
+    return (args & REQUIRED_ARGS) - OPTIONAL_BY_TOOL.get(tool, set()) | REQUIRED_BY_TOOL.get(tool, set())
 
 # The fake PagerDuty's current user (fake-pagerduty/src/lib.rs).
 CURRENT_USER_ID = "PU0A1B2"

@@ -24,7 +24,6 @@ from support import (
     CATALOG,
     ERAS,
     READ_TOOLS,
-    REQUIRED_ARGS,
     TARGET,
     Session,
     authorized_http,
@@ -32,6 +31,7 @@ from support import (
     component_env,
     component_wasm,
     fake_pagerduty,
+    required_args,
     wasmtime_bin,
     wasmtime_serve,
 )
@@ -42,7 +42,7 @@ pytestmark = [
 ]
 
 # Default read tools callable without arguments: what the round-robin session calls.
-NO_ARG_TOOLS = sorted(t for t, (_, args) in READ_TOOLS.items() if not args & REQUIRED_ARGS)
+NO_ARG_TOOLS = sorted(t for t, (_, args) in READ_TOOLS.items() if not required_args(t, args))
 INSTANCES = 3
 
 

@@ -16,10 +16,10 @@ from support import (
     ERAS,
     INVALID_PARAMS,
     READ_TOOLS,
-    REQUIRED_ARGS,
     WRITE_TOOLS,
     Session,
     open_session,
+    required_args,
 )
 
 pytestmark = pytest.mark.anyio
@@ -76,7 +76,7 @@ def check_input_schema(tool: str, schema: dict, args: set[str]) -> None:
     assert schema.get("additionalProperties") is False, f"{tool}: inputSchema allows unknown arguments"
     props = schema.get("properties", {})
     assert set(props) == args, f"{tool}: arguments {sorted(props)}, want {sorted(args)}"
-    assert set(schema.get("required", [])) == args & REQUIRED_ARGS, f"{tool}: required {schema.get('required')}"
+    assert set(schema.get("required", [])) == required_args(tool, args), f"{tool}: required {schema.get('required')}"
     if "limit" in props:
         limit = props["limit"]
         assert limit.get("type") == "integer", f"{tool}: limit type {limit!r}"
@@ -205,6 +205,84 @@ async def test_schedule_tools(demo: Session) -> None:
     assert all(e.get("start") and e.get("end") and e.get("user") for e in entries), entries[:2]
     users = await demo.call("list_schedule_users", {"schedule_id": schedule["id"]})
     assert CURRENT_USER_ID in [u["id"] for u in users["users"]]
+
+
+def items(result: dict, tool: str) -> list[dict]:
+    """The resource list of `tool`'s envelope."""
+    return result[READ_TOOLS[tool][0]]
+
+
+async def test_timeline_and_incident_context_tools(demo: Session) -> None:
+    mine = await demo.call("list_incidents", {"statuses": ["triggered", "acknowledged"]})
+    incident = mine["incidents"][0]
+    timeline = items(await demo.call("list_incident_log_entries", {"incident_id": incident["id"]}), "list_incident_log_entries")
+    assert timeline and timeline[0]["type"] == "trigger", timeline[:2]
+    entry = items(await demo.call("get_log_entry", {"log_entry_id": timeline[0]["id"]}), "get_log_entry")
+    assert entry[0]["id"] == timeline[0]["id"]
+    recent = items(await demo.call("list_log_entries"), "list_log_entries")
+    assert recent, "the account has log entries in the last 24 hours"
+
+    alerts = (await demo.call("list_incident_alerts", {"incident_id": incident["id"]}))["alerts"]
+    alert = items(await demo.call("get_incident_alert", {"incident_id": incident["id"], "alert_id": alerts[0]["id"]}),
+                  "get_incident_alert")[0]
+    assert alert["id"] == alerts[0]["id"] and alert.get("body"), alert
+    outlier = await demo.call("get_outlier_incident", {"incident_id": incident["id"]})
+    assert outlier["metadata"]["count"] == 1
+    changes = items(await demo.call("list_incident_change_events", {"incident_id": incident["id"]}),
+                    "list_incident_change_events")
+    assert changes, "every open demo incident has a change event shortly before it"
+    priorities = items(await demo.call("list_priorities"), "list_priorities")
+    assert [p["name"] for p in priorities] == ["P1", "P2", "P3", "P4", "P5"], priorities
+
+
+async def test_change_event_tools(demo: Session) -> None:
+    events = items(await demo.call("list_change_events", {"limit": 5}), "list_change_events")
+    assert events, "the account has change events"
+    got = items(await demo.call("get_change_event", {"change_event_id": events[0]["id"]}), "get_change_event")
+    assert got[0]["id"] == events[0]["id"] and got[0].get("summary")
+    service_id = events[0]["services"][0]["id"]
+    on_service = items(await demo.call("list_service_change_events", {"service_id": service_id}),
+                       "list_service_change_events")
+    assert on_service, f"{service_id} has change events"
+
+
+async def test_business_service_and_dependency_tools(demo: Session) -> None:
+    business = items(await demo.call("list_business_services"), "list_business_services")
+    assert len(business) == 5, [b.get("name") for b in business]
+    checkout = next(b for b in business if b.get("name") == "Online Checkout")
+    got = items(await demo.call("get_business_service", {"business_service_id": checkout["id"]}), "get_business_service")
+    assert got[0]["id"] == checkout["id"]
+    deps = items(await demo.call("get_business_service_dependencies", {"business_service_id": checkout["id"]}),
+                 "get_business_service_dependencies")
+    assert deps, "Online Checkout is supported by technical services"
+    technical = next(d["supporting_service"]["id"] for d in deps
+                     if d["supporting_service"]["type"] == "technical_service")
+    tech_deps = items(await demo.call("get_technical_service_dependencies", {"service_id": technical}),
+                      "get_technical_service_dependencies")
+    assert checkout["id"] in str(tech_deps), "the dependency shows from both ends"
+
+
+async def test_maintenance_window_and_notification_rule_tools(demo: Session) -> None:
+    windows = items(await demo.call("list_maintenance_windows"), "list_maintenance_windows")
+    assert windows, "the demo has ongoing and future maintenance windows"
+    got = items(await demo.call("get_maintenance_window", {"maintenance_window_id": windows[0]["id"]}),
+                "get_maintenance_window")
+    assert got[0]["id"] == windows[0]["id"]
+    rules = items(await demo.call("list_user_notification_rules", {"user_id": CURRENT_USER_ID}),
+                  "list_user_notification_rules")
+    assert rules and all(r.get("contact_method") for r in rules), rules
+
+
+async def test_override_and_handoff_tools(demo: Session) -> None:
+    schedules = (await demo.call("list_schedules"))["schedules"]
+    found = []
+    for schedule in schedules:
+        found += items(await demo.call("list_schedule_overrides", {"schedule_id": schedule["id"]}),
+                       "list_schedule_overrides")
+    assert found, "the demo has overrides in the next 7 days"
+    assert all(o.get("user") and o.get("start") and o.get("end") for o in found), found
+    handoffs = items(await demo.call("get_oncall_handoff"), "get_oncall_handoff")
+    assert handoffs, "the current user's teams have escalation policies"
 
 
 # --- Errors --------------------------------------------------------------------------------
