@@ -1,5 +1,6 @@
 //! Builds a WASI 0.2 component (`wasm32-wasip2`; the tools component with the
-//! `component-fast` profile, for speed, the others with `release`, for size) with a
+//! `component-fast` profile, for speed, the MCP server component with
+//! `component-small`, for size, the others with `release`) with a
 //! nested cargo, and returns the path of the `.wasm` file and its SHA-256.
 //!
 //! One build step for every component of this workspace: `host/build.rs` builds the
@@ -143,16 +144,21 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// The profile a component is built with: [`FAST_PROFILE`] for the tools component,
-/// whose code runs on every call's data, `release` (built for size) for the others.
+/// whose code runs on every call's data, [`SMALL_PROFILE`] for the MCP server
+/// component, which must stay under its 1 MiB budget, `release` for the others.
 pub fn profile_of(krate: Crate<'_>) -> &'static str {
     match krate.package() {
         "pagerduty-mcp-tools" => FAST_PROFILE,
+        "pagerduty-mcp-http" => SMALL_PROFILE,
         _ => "release",
     }
 }
 
 /// The workspace profile that builds for speed (`opt-level = 3`, see `Cargo.toml`).
 pub const FAST_PROFILE: &str = "component-fast";
+
+/// The workspace profile that builds for the smallest code (`opt-level = "z"`).
+pub const SMALL_PROFILE: &str = "component-small";
 
 /// Builds `krate` for [`TARGET`] with its profile ([`profile_of`]) with a nested
 /// cargo run from `workspace` (so it sees the same `.cargo/config.toml` as the outer
