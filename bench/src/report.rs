@@ -421,9 +421,8 @@ pub fn markdown(r: &Results) -> String {
         let _ = writeln!(m, "| answer | {} |", f_bytes(h.bytes as u64));
         let _ = writeln!(
             m,
-            "| latency p50 ({} calls) | {} ({}) |\n",
+            "| latency ({} calls) | {} |\n",
             h.latency.n,
-            f_ms(h.latency.p50),
             spread(&h.latency)
         );
     }
