@@ -434,7 +434,10 @@ async fn http_writes_cancelled_by_leaving(
     // left, and not repeated after.
     assert_nothing_after_the_429s(fake, tools.len());
     let methods: Vec<String> = fake.requests().into_iter().map(|r| r.method).collect();
-    let writes_first = tools.iter().filter(|t| !READ_FIRST.contains(&t.name)).count();
+    let writes_first = tools
+        .iter()
+        .filter(|t| !READ_FIRST.contains(&t.name))
+        .count();
     assert_eq!(
         methods.iter().filter(|m| *m != "GET").count(),
         writes_first,
