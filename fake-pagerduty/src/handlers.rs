@@ -8,19 +8,28 @@
 //!   records to the page and wraps them in PagerDuty's envelope (`more`, `total`).
 //! * [`record_answer`] and [`or_not_found`]: the get-by-ID mechanics, with
 //!   PagerDuty's 404 body when there is no such record.
+//! * [`RecordRequest`]: the ID in the path and the decoded query of a request
+//!   about one record (a get-by-ID or a sub-resource of one record).
+//! * [`WriteRequest`]: the mechanics of a write, its `From` header
+//!   ([`requester`]) and its JSON body, read with [`required_object`],
+//!   [`required_text`], [`non_empty_array`] and [`check_type`].
 //! * Query filters shared by several lists ([`matches_text`], [`matches_any`],
-//!   [`name_sort`]) and the `From` header of writes ([`requester`]).
+//!   [`name_sort`]).
+
+use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use crate::dataset::Dataset;
 use crate::errors::{ApiError, ApiResult};
 use crate::pagination::Page;
 use crate::query::Query;
+use crate::state::AppState;
 
 /// A request to a list endpoint: its decoded query and its validated page.
 ///
@@ -56,6 +65,108 @@ impl<S: Send + Sync> FromRequestParts<S> for ListRequest {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<ListRequest> {
         ListRequest::parse(parts.uri.query())
     }
+}
+
+/// A request about one record: the `{id}` of its path and its decoded query.
+///
+/// As a handler argument it stands for `Path<String>` and `RawQuery` (a path
+/// that does not decode is rejected as `Path` rejects it).
+#[derive(Debug, Clone)]
+pub struct RecordRequest {
+    /// The record's ID, from the path.
+    pub id: String,
+    /// The decoded query.
+    pub query: Query,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RecordRequest {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<RecordRequest, Response> {
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let query = Query::parse(parts.uri.query());
+        Ok(RecordRequest { id, query })
+    }
+}
+
+/// A write: the user its `From` header names and its JSON body.
+///
+/// As a handler argument (the last: it reads the body) it rejects, in this
+/// order, a body that is not text (as `String` does), a missing or unknown
+/// `From` ([`requester`]) and a body that is not JSON.
+#[derive(Debug, Clone)]
+pub struct WriteRequest {
+    /// The ID of the user the `From` header names.
+    pub user_id: String,
+    /// The request body.
+    pub body: Value,
+}
+
+impl FromRequest<Arc<AppState>> for WriteRequest {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, st: &Arc<AppState>) -> Result<WriteRequest, Response> {
+        let headers = req.headers().clone();
+        let text = String::from_request(req, st)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let user_id = requester(&st.snapshot(), &headers).map_err(IntoResponse::into_response)?;
+        let body = parse_body(&text).map_err(IntoResponse::into_response)?;
+        Ok(WriteRequest { user_id, body })
+    }
+}
+
+/// The JSON body of a write (400 when it is not JSON).
+fn parse_body(body: &str) -> ApiResult<Value> {
+    serde_json::from_str(body)
+        .map_err(|e| ApiError::invalid_input(format!("The request body is not valid JSON: {e}")))
+}
+
+/// Checks the `type` (`type_value`) of the object a write body has at `label`
+/// (`incident`, `incidents[3].priority`): 400 when it is absent, not text or
+/// not one of `allowed`.
+pub fn check_type(type_value: Option<&Value>, label: &str, allowed: &[&str]) -> ApiResult<()> {
+    match type_value.and_then(Value::as_str) {
+        Some(t) if allowed.contains(&t) => Ok(()),
+        Some(other) => Err(ApiError::invalid_enum(
+            &format!("{label}.type"),
+            other,
+            allowed,
+        )),
+        None => Err(ApiError::invalid_input(format!("{label}.type is required"))),
+    }
+}
+
+/// The object of a write body at `label` (400 `<label> is required` when
+/// absent or not an object).
+pub fn required_object<'v>(
+    value: Option<&'v Value>,
+    label: &str,
+) -> ApiResult<&'v Map<String, Value>> {
+    value
+        .and_then(Value::as_object)
+        .ok_or_else(|| ApiError::invalid_input(format!("{label} is required")))
+}
+
+/// The text of a write body at `label` (400 `<label> is required` when absent,
+/// not text or blank).
+pub fn required_text(value: Option<&Value>, label: &str) -> ApiResult<String> {
+    value
+        .and_then(Value::as_str)
+        .filter(|text| !text.trim().is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::invalid_input(format!("{label} is required")))
+}
+
+/// The array of a write body at `label` (400 `<label> must be a non-empty
+/// array` when absent, not an array or empty).
+pub fn non_empty_array<'v>(value: Option<&'v Value>, label: &str) -> ApiResult<&'v Vec<Value>> {
+    value
+        .and_then(Value::as_array)
+        .filter(|items| !items.is_empty())
+        .ok_or_else(|| ApiError::invalid_input(format!("{label} must be a non-empty array")))
 }
 
 /// The record, or PagerDuty's 404 (`{"error":{"message":"Not Found","code":2100}}`).

@@ -4,6 +4,8 @@
 //! values are percent-decoded (`+` is a space, so a literal `+` in a timestamp
 //! offset must be sent as `%2B`, as with the real API).
 
+use std::ops::RangeInclusive;
+
 use time::OffsetDateTime;
 
 use crate::errors::{ApiError, ApiResult};
@@ -65,6 +67,27 @@ impl Query {
             Some(v) => Err(ApiError::invalid_input(format!(
                 "{name} must be true or false, got '{v}'"
             ))),
+        }
+    }
+
+    /// An integer parameter within `range`, `default` when absent or empty;
+    /// anything else is a 400 saying the parameter must be `expected`.
+    pub fn integer_in(
+        &self,
+        name: &str,
+        default: u64,
+        range: RangeInclusive<u64>,
+        expected: &str,
+    ) -> ApiResult<u64> {
+        match self.get(name) {
+            None | Some("") => Ok(default),
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| {
+                    ApiError::invalid_input(format!("{name} must be {expected}, got '{v}'"))
+                }),
         }
     }
 

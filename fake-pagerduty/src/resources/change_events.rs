@@ -16,7 +16,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -24,7 +24,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::dataset::{Dataset, Incident};
 use crate::errors::{ApiError, ApiResult};
-use crate::handlers::{ListRequest, matches_any, or_not_found, record_answer};
+use crate::handlers::{ListRequest, RecordRequest, matches_any, or_not_found, record_answer};
 use crate::organisation::organisation;
 use crate::query::Query;
 use crate::render::{Render, WEB_BASE};
@@ -97,8 +97,9 @@ pub fn change_integration_id(service_name: &str, kind: ChangeKind) -> String {
     stable_id('P', 7, &format!("change-integration:{service_name}:{kind}"))
 }
 
-/// `Payments API` -> `payments-api`.
-fn slug(name: &str) -> String {
+/// A name as a lower-case, dash-separated slug (`Payments API` -> `payments-api`),
+/// as repositories and hosts name a service.
+pub(crate) fn slug(name: &str) -> String {
     name.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_ascii_lowercase)
@@ -470,21 +471,11 @@ async fn of_service(
 /// most 100 returned); each event with its `correlation_reason`.
 async fn related(
     State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    RecordRequest { id, query: q }: RecordRequest,
 ) -> ApiResult<Json<Value>> {
-    let q = Query::parse(raw.as_deref());
-    let limit = match q.get("limit") {
-        None | Some("") => 25,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| {
-                ApiError::invalid_input(format!("limit must be a positive integer, got '{v}'"))
-            })?
-            .min(100),
-    };
+    let limit = q
+        .integer_in("limit", 25, 1..=u64::MAX, "a positive integer")?
+        .min(100) as usize;
     let data = st.snapshot();
     let incident = or_not_found(data.incident(&id))?;
     let r = st.render(&data);

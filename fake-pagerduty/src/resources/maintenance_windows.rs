@@ -14,8 +14,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -24,8 +24,11 @@ use time::{Duration, OffsetDateTime};
 
 use crate::dataset::Dataset;
 use crate::errors::{ApiError, ApiResult};
-use crate::handlers::{ListRequest, matches_any, matches_text, or_not_found, requester};
-use crate::query::{Includes, Query};
+use crate::handlers::{
+    ListRequest, RecordRequest, WriteRequest, check_type, matches_any, matches_text, or_not_found,
+    required_object,
+};
+use crate::query::Includes;
 use crate::render::{Render, WEB_BASE, enrich};
 use crate::resources::services::service_id;
 use crate::resources::users::user_id;
@@ -284,10 +287,9 @@ async fn list(State(st): State<Arc<AppState>>, list: ListRequest) -> ApiResult<J
 /// `GET /maintenance_windows/{id}`.
 async fn get_one(
     State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    RecordRequest { id, query }: RecordRequest,
 ) -> ApiResult<Json<Value>> {
-    let inc = Query::parse(raw.as_deref()).includes(INCLUDES)?;
+    let inc = query.includes(INCLUDES)?;
     let data = st.snapshot();
     let w = or_not_found(data.maintenance_window(&id))?;
     Ok(Json(
@@ -312,31 +314,17 @@ fn time_field(fields: &serde_json::Map<String, Value>, name: &str) -> ApiResult<
 /// "end_time", "description", "services": [{"id", "type"}]}}`; 201 with the window.
 async fn create(
     State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: String,
+    WriteRequest {
+        user_id: created_by,
+        body,
+    }: WriteRequest,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let created_by = requester(&st.snapshot(), &headers)?;
-    let body: Value = serde_json::from_str(&body)
-        .map_err(|e| ApiError::invalid_input(format!("The request body is not valid JSON: {e}")))?;
-    let fields = body
-        .get("maintenance_window")
-        .and_then(Value::as_object)
-        .ok_or_else(|| ApiError::invalid_input("maintenance_window is required"))?;
-    match fields.get("type").and_then(Value::as_str) {
-        Some("maintenance_window") => {}
-        Some(other) => {
-            return Err(ApiError::invalid_enum(
-                "maintenance_window.type",
-                other,
-                &["maintenance_window"],
-            ));
-        }
-        None => {
-            return Err(ApiError::invalid_input(
-                "maintenance_window.type is required",
-            ));
-        }
-    }
+    let fields = required_object(body.get("maintenance_window"), "maintenance_window")?;
+    check_type(
+        fields.get("type"),
+        "maintenance_window",
+        &["maintenance_window"],
+    )?;
     let start = time_field(fields, "start_time")?;
     let end = time_field(fields, "end_time")?;
     let description = match fields.get("description") {

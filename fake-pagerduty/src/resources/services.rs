@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -17,9 +17,11 @@ use time::{Duration, OffsetDateTime};
 
 use crate::dataset::{Dataset, Status};
 use crate::errors::ApiResult;
-use crate::handlers::{ListRequest, matches_any, matches_text, name_sort, record_answer};
+use crate::handlers::{
+    ListRequest, RecordRequest, matches_any, matches_text, name_sort, record_answer,
+};
 use crate::organisation::Organisation;
-use crate::query::{Includes, Query};
+use crate::query::Includes;
 use crate::render::{Render, WEB_BASE, enrich, no_includes};
 use crate::resources::escalation_policies::policy_id;
 use crate::resources::teams::team_id;
@@ -273,10 +275,8 @@ async fn list(State(st): State<Arc<AppState>>, list: ListRequest) -> ApiResult<J
 /// `GET /services/{id}`.
 async fn get_one(
     State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    RecordRequest { id, query: q }: RecordRequest,
 ) -> ApiResult<Json<Value>> {
-    let q = Query::parse(raw.as_deref());
     let inc = q.includes(INCLUDES)?;
     let data = st.snapshot();
     record_answer("service", data.service(&id), |s| {

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -13,9 +13,8 @@ use serde_json::{Value, json};
 
 use crate::dataset::Dataset;
 use crate::errors::ApiResult;
-use crate::handlers::{ListRequest, matches_text, or_not_found, record_answer};
+use crate::handlers::{ListRequest, RecordRequest, matches_text, or_not_found, record_answer};
 use crate::organisation::Organisation;
-use crate::query::Query;
 use crate::render::{Render, WEB_BASE};
 use crate::rng::stable_id;
 use crate::state::AppState;
@@ -154,10 +153,8 @@ async fn list(State(st): State<Arc<AppState>>, list: ListRequest) -> ApiResult<J
 /// `GET /teams/{id}`.
 async fn get_one(
     State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    RecordRequest { id, query: q }: RecordRequest,
 ) -> ApiResult<Json<Value>> {
-    let q = Query::parse(raw.as_deref());
     q.includes(&["privileges"])?;
     let data = st.snapshot();
     record_answer("team", data.team(&id), |t| st.render(&data).team(t))

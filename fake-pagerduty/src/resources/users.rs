@@ -19,7 +19,9 @@ use time::{Duration, OffsetDateTime};
 use crate::auth::Caller;
 use crate::dataset::Dataset;
 use crate::errors::{ApiError, ApiResult};
-use crate::handlers::{ListRequest, matches_any, matches_text, or_not_found, record_answer};
+use crate::handlers::{
+    ListRequest, RecordRequest, matches_any, matches_text, or_not_found, record_answer,
+};
 use crate::organisation::{Organisation, organisation};
 use crate::query::{Includes, Query};
 use crate::render::{Render, WEB_BASE, enrich};
@@ -560,10 +562,8 @@ async fn list(State(st): State<Arc<AppState>>, list: ListRequest) -> ApiResult<J
 /// `GET /users/{id}`.
 async fn get_one(
     State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    RecordRequest { id, query: q }: RecordRequest,
 ) -> ApiResult<Json<Value>> {
-    let q = Query::parse(raw.as_deref());
     let inc = q.includes(ONE_INCLUDES)?;
     let data = st.snapshot();
     record_answer("user", data.user(&id), |u| st.render(&data).user(u, &inc))
@@ -592,10 +592,8 @@ const URGENCY_FILTERS: &[&str] = &["high", "low", "all"];
 /// `include[]=contact_methods` embedding the whole contact method. No pagination.
 async fn notification_rules(
     State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    RecordRequest { id, query: q }: RecordRequest,
 ) -> ApiResult<Json<Value>> {
-    let q = Query::parse(raw.as_deref());
     let inc = q.includes(&["contact_methods"])?;
     let urgency = match q.get("urgency") {
         None | Some("") => "high",

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use fake_pagerduty::{FakePagerDuty, Options, USER_TOKEN};
 use serde_json::Value;
+use test_support::{Exchange, spec};
 use time::macros::datetime;
 
 /// The fixed "now" the tests run against.
@@ -203,11 +204,59 @@ impl Client {
     }
 
     pub fn write(&self, method: &str, path: &str, from: Option<&str>, body: &str) -> Resp {
+        send(&self.base, method, path, &self.headers(from), Some(body))
+    }
+
+    /// The client's headers, plus `From` when given.
+    fn headers(&self, from: Option<&str>) -> Vec<(String, String)> {
         let mut headers = default_headers(self.token.as_deref());
         if let Some(f) = from {
             headers.push(("From".to_string(), f.to_string()));
         }
-        send(&self.base, method, path, &headers, Some(body))
+        headers
+    }
+
+    /// Sends a request and checks its answer against PagerDuty's spec (a
+    /// bodiless answer as no body), and the request too when `check_request`
+    /// (off for deliberately invalid requests). Returns the answer and the
+    /// problems found.
+    pub fn send_checked(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        from: Option<&str>,
+        body: Option<&str>,
+        check_request: bool,
+    ) -> (Resp, Vec<String>) {
+        let query_owned: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let headers = self.headers(from);
+        let r = send(&self.base, method, &url(path, query), &headers, body);
+        let exchange = Exchange {
+            method,
+            path,
+            query: &query_owned,
+            headers: &headers,
+            request_body: body,
+            status: r.status,
+            response_body: &r.body,
+        };
+        let mut problems = Vec::new();
+        if check_request {
+            problems.extend(exchange.request_problems());
+        }
+        if r.body.is_empty() {
+            // An answer without a body (204, or a 405 the spec documents bodiless).
+            if let Err(errors) = spec().check_response(method, path, r.status, &Value::Null) {
+                problems.extend(errors);
+            }
+        } else {
+            problems.extend(exchange.response_problems());
+        }
+        (r, problems)
     }
 }
 

@@ -4,14 +4,13 @@
 
 use crate::common;
 
-use common::{Client, NOW, Resp, default_headers, fake, send, url};
+use common::{Client, NOW, Resp, fake};
 use fake_pagerduty::CURRENT_USER_EMAIL;
 use fake_pagerduty::ids::{
     EXAMPLE_FUTURE_OVERRIDE, EXAMPLE_ONGOING_OVERRIDE, SCHEDULE_PLATFORM_SECONDARY,
     USER_LUKAS_SCHMIDT, USER_MARCUS_CHEN, USER_PRIYA_NATARAJAN,
 };
 use serde_json::{Value, json};
-use test_support::{Exchange, spec};
 
 const OVERRIDES: &str = "/schedules/PXXEGQZ/overrides";
 
@@ -311,30 +310,8 @@ fn checked(
     query: &[(&str, &str)],
     body: Option<&str>,
 ) -> Resp {
-    let query_owned: Vec<(String, String)> = query
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let mut headers = default_headers(c.token.as_deref());
-    headers.push(("From".to_string(), CURRENT_USER_EMAIL.to_string()));
-    let r = send(&c.base, method, &url(path, query), &headers, body);
-    let exchange = Exchange {
-        method,
-        path,
-        query: &query_owned,
-        headers: &headers,
-        request_body: body,
-        status: r.status,
-        response_body: &r.body,
-    };
-    problems.extend(exchange.request_problems());
-    if r.body.is_empty() {
-        if let Err(errors) = spec().check_response(method, path, r.status, &Value::Null) {
-            problems.extend(errors);
-        }
-    } else {
-        problems.extend(exchange.response_problems());
-    }
+    let (r, found) = c.send_checked(method, path, query, Some(CURRENT_USER_EMAIL), body, true);
+    problems.extend(found);
     r
 }
 

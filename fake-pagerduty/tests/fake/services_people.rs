@@ -251,33 +251,21 @@ fn maintenance_window_filters() {
 fn creating_then_deleting_windows() {
     let f = fake();
     let c = Client::new(&f);
+    let create =
+        |from: Option<&str>, body: &str| c.write("POST", "/maintenance_windows", from, body);
     let future = window_body(&[SERVICE_API_GATEWAY], &at(60), &at(120), "Router swap");
     // From is required, services must exist, start before end, end in the future.
-    assert_eq!(
-        c.write("POST", "/maintenance_windows", None, &future)
-            .status,
-        400
-    );
+    assert_eq!(create(None, &future).status, 400);
     for bad in [
         window_body(&["PNOPE00"], &at(60), &at(120), "x"),
         window_body(&[SERVICE_API_GATEWAY], &at(120), &at(60), "x"),
         window_body(&[SERVICE_API_GATEWAY], &at(-120), &at(-60), "x"),
         window_body(&[], &at(60), &at(120), "x"),
     ] {
-        let r = c.write(
-            "POST",
-            "/maintenance_windows",
-            Some(CURRENT_USER_EMAIL),
-            &bad,
-        );
+        let r = create(Some(CURRENT_USER_EMAIL), &bad);
         assert_eq!(r.status, 400, "{bad}: {}", r.body);
     }
-    let r = c.write(
-        "POST",
-        "/maintenance_windows",
-        Some(CURRENT_USER_EMAIL),
-        &future,
-    );
+    let r = create(Some(CURRENT_USER_EMAIL), &future);
     assert_eq!(r.status, 201, "{}", r.body);
     let created = r.json()["maintenance_window"].clone();
     let id = created["id"].as_str().unwrap().to_string();
@@ -290,9 +278,7 @@ fn creating_then_deleting_windows() {
     assert!(!window_ids(&c, &[("filter", "ongoing")]).contains(&id));
 
     // A start in the past becomes now: the window is ongoing.
-    let r = c.write(
-        "POST",
-        "/maintenance_windows",
+    let r = create(
         Some("grace.liu@example.com"),
         &window_body(
             &[SERVICE_KUBERNETES_PLATFORM],

@@ -4,11 +4,11 @@
 
 use crate::common;
 
-use common::{Client, default_headers, fake, send, url};
+use common::{Client, fake};
 use fake_pagerduty::dataset::Status;
 use fake_pagerduty::{CURRENT_USER_EMAIL, CURRENT_USER_ID, FakePagerDuty};
 use serde_json::Value;
-use test_support::{Exchange, spec};
+use test_support::spec;
 
 /// Sends requests and collects every conformance problem.
 struct Checker {
@@ -38,36 +38,14 @@ impl Checker {
         from: Option<&str>,
         body: Option<&str>,
     ) -> Value {
-        let query_owned: Vec<(String, String)> = query
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let mut headers = default_headers(self.client.token.as_deref());
-        if let Some(f) = from {
-            headers.push(("From".to_string(), f.to_string()));
-        }
-        let r = send(&self.client.base, method, &url(path, query), &headers, body);
-        let exchange = Exchange {
-            method,
-            path,
-            query: &query_owned,
-            headers: &headers,
-            request_body: body,
-            status: r.status,
-            response_body: &r.body,
-        };
-        if self.check_requests {
-            self.problems.extend(exchange.request_problems());
-        } // else a deliberately invalid request: only the answer is checked.
+        let (r, problems) =
+            self.client
+                .send_checked(method, path, query, from, body, self.check_requests);
+        self.problems.extend(problems);
         if r.body.is_empty() {
-            // An answer without a body (204, or a 405 the spec documents bodiless).
-            if let Err(errors) = spec().check_response(method, path, r.status, &Value::Null) {
-                self.problems.extend(errors);
-            }
             self.checked += 1;
             return Value::Null;
         }
-        self.problems.extend(exchange.response_problems());
         match serde_json::from_str(&r.body) {
             Ok(json) => {
                 self.checked += 1;

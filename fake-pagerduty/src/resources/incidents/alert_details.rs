@@ -8,6 +8,7 @@
 
 use serde_json::{Value, json};
 
+use crate::resources::change_events::slug;
 use crate::rng::Rng;
 
 /// A kind of check: the words of an incident title it matches and what it measures.
@@ -110,15 +111,6 @@ const PROBE: Check = Check {
     threshold: 1,
     excess: (1, 9),
 };
-
-/// `Payments API` -> `payments-api`.
-fn slug(name: &str) -> String {
-    name.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect::<Vec<_>>()
-        .join("-")
-}
 
 /// The region a host name says it is in (`edge-1.euw1` is in eu-west-1).
 fn region(host: &str) -> &'static str {

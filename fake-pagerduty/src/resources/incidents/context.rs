@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -19,8 +19,8 @@ use time::{Duration, OffsetDateTime};
 use super::Incident;
 use crate::dataset::Dataset;
 use crate::errors::{ApiError, ApiResult};
-use crate::handlers::{or_not_found, record_answer};
-use crate::query::{Includes, Query};
+use crate::handlers::{RecordRequest, or_not_found, record_answer};
+use crate::query::Includes;
 use crate::rng::stable_id;
 use crate::state::AppState;
 
@@ -128,10 +128,8 @@ fn mined_text(title: &str) -> String {
 /// incident), `additional_details[]=incident` for the full incident.
 async fn outlier(
     State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    RecordRequest { id, query: q }: RecordRequest,
 ) -> ApiResult<Json<Value>> {
-    let q = Query::parse(raw.as_deref());
     let details = q.enum_list("additional_details[]", &["incident"])?;
     let since_param = q.time("since")?;
     let data = st.snapshot();

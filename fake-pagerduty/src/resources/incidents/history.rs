@@ -160,33 +160,23 @@ pub(crate) fn generate(data: &Dataset, seed: u64, now: OffsetDateTime) -> Vec<In
         };
         let assignee = assignee_at(data, &service.escalation_policy_id, created_at)
             .unwrap_or_else(|| crate::CURRENT_USER_ID.to_string());
+        // Drawn in this order, so the same seed gives the same history.
+        let id = pd_id('Q', 14, &mut rng);
+        let incident_key = hex(&mut rng, 32);
+        let first_trigger_log_entry_id = pd_id('R', 26, &mut rng);
         let mut incident = Incident {
-            id: pd_id('Q', 14, &mut rng),
-            number: 0,
-            title: title.clone(),
-            created_at,
-            updated_at: created_at,
-            status: Status::Triggered,
-            urgency: urgency.to_string(),
-            service_id: service.id.clone(),
-            escalation_policy_id: service.escalation_policy_id.clone(),
-            team_ids: service.team_ids.clone(),
             priority_id,
             assignments: vec![(assignee.clone(), created_at)],
-            acknowledgements: vec![],
-            last_status_change_at: created_at,
-            last_status_change_by: Agent::Service(service.id.clone()),
-            resolved_at: None,
-            incident_key: hex(&mut rng, 32),
-            first_trigger_log_entry_id: pd_id('R', 26, &mut rng),
-            notes: vec![],
-            alerts: vec![],
-            log: vec![],
-            escalation_level: 1,
-            snoozed_until: None,
-            responder_requests: vec![],
-            status_updates: vec![],
-            body_details: None,
+            incident_key,
+            first_trigger_log_entry_id,
+            ..Incident::triggered(
+                id,
+                title.clone(),
+                urgency.to_string(),
+                service,
+                created_at,
+                Agent::Service(service.id.clone()),
+            )
         };
         // Alerts: 1-5, mostly 1-2.
         let alert_count = *rng.pick(&[1usize, 1, 1, 2, 2, 3, 4, 5]);

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -20,7 +20,7 @@ use super::routes::months_before;
 use super::{Agent, Incident, LogEntry, LogKind};
 use crate::dataset::{ContactKind, Dataset};
 use crate::errors::{ApiError, ApiResult};
-use crate::handlers::{ListRequest, matches_any, or_not_found};
+use crate::handlers::{ListRequest, RecordRequest, matches_any, or_not_found};
 use crate::query::{Includes, Query};
 use crate::render::{Render, WEB_BASE, enrich, no_includes};
 use crate::state::AppState;
@@ -407,10 +407,8 @@ fn account_log(
 /// `GET /log_entries/{id}`: `include[]`, `time_zone`.
 async fn get_one(
     State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    RecordRequest { id, query: q }: RecordRequest,
 ) -> ApiResult<Json<Value>> {
-    let q = Query::parse(raw.as_deref());
     let includes = q.includes(INCLUDES)?;
     let zone = q.time_zone()?;
     let data = st.snapshot();

@@ -11,7 +11,7 @@
 
 use time::OffsetDateTime;
 
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, Service};
 
 pub mod alert_details;
 mod context;
@@ -285,6 +285,48 @@ impl Incident {
             channel: channel.to_string(),
             kind,
         });
+    }
+
+    /// Incident `id` of `service` as it is when `by` triggers it at `at`: on the
+    /// service's escalation policy at level 1 and the service's teams, with no
+    /// assignees, priority, key, alerts, notes or timeline yet (number 0). The
+    /// callers fill in the rest with struct update syntax.
+    pub(crate) fn triggered(
+        id: String,
+        title: String,
+        urgency: String,
+        service: &Service,
+        at: OffsetDateTime,
+        by: Agent,
+    ) -> Incident {
+        Incident {
+            id,
+            number: 0,
+            title,
+            created_at: at,
+            updated_at: at,
+            status: Status::Triggered,
+            urgency,
+            service_id: service.id.clone(),
+            escalation_policy_id: service.escalation_policy_id.clone(),
+            team_ids: service.team_ids.clone(),
+            priority_id: None,
+            assignments: vec![],
+            acknowledgements: vec![],
+            last_status_change_at: at,
+            last_status_change_by: by,
+            resolved_at: None,
+            incident_key: String::new(),
+            first_trigger_log_entry_id: String::new(),
+            notes: vec![],
+            alerts: vec![],
+            log: vec![],
+            escalation_level: 1,
+            snoozed_until: None,
+            responder_requests: vec![],
+            status_updates: vec![],
+            body_details: None,
+        }
     }
 
     /// Resolves the incident the way PagerDuty does: clears assignments and

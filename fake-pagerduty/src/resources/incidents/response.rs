@@ -8,18 +8,20 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
 use super::writes::{
-    API_CHANNEL, IncidentChanges, PriorityChoice, assignee_ids, level_assignees, notify,
-    notify_method, parse_body, reference_id,
+    API_CHANNEL, IncidentChanges, PriorityChoice, assignee_ids, incident_answer, level_assignees,
+    notify, notify_method, reference_id,
 };
 use super::{Agent, Incident, LogKind, ResponderRequest, Status, StatusUpdate, incident_summary};
 use crate::dataset::Dataset;
 use crate::errors::{ApiError, ApiResult};
-use crate::handlers::{or_not_found, requester};
+use crate::handlers::{
+    WriteRequest, check_type, non_empty_array, or_not_found, required_object, required_text,
+};
 use crate::render::Render;
 use crate::rng::{Rng, fnv1a, pd_id};
 use crate::state::AppState;
@@ -30,13 +32,6 @@ pub const MAX_BULK_INCIDENTS: usize = 250;
 pub const MAX_SNOOZE_SECONDS: u64 = 604_800;
 /// The most alerts an incident may hold after a merge.
 pub const MAX_ALERTS_PER_INCIDENT: usize = 1000;
-
-/// The `incident` object of a request body (400 when absent).
-fn object<'b>(body: &'b Value, key: &str) -> ApiResult<&'b Map<String, Value>> {
-    body.get(key)
-        .and_then(Value::as_object)
-        .ok_or_else(|| ApiError::invalid_input(format!("{key} is required")))
-}
 
 /// The incident `id` of `data`, mutable (404 when there is none).
 fn incident_mut<'d>(data: &'d mut Dataset, id: &str) -> ApiResult<&'d mut Incident> {
@@ -59,17 +54,7 @@ fn body_details(incident: &Map<String, Value>) -> ApiResult<Option<String>> {
     let Some(body) = incident.get("body") else {
         return Ok(None);
     };
-    match body.get("type").and_then(Value::as_str) {
-        Some("incident_body") => {}
-        Some(other) => {
-            return Err(ApiError::invalid_enum(
-                "incident.body.type",
-                other,
-                &["incident_body"],
-            ));
-        }
-        None => return Err(ApiError::invalid_input("incident.body.type is required")),
-    }
+    check_type(body.get("type"), "incident.body", &["incident_body"])?;
     match body.get("details") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Ok(Some(text.clone())),
@@ -86,29 +71,11 @@ fn body_details(incident: &Map<String, Value>) -> ApiResult<Option<String>> {
 /// `incident_key` refuses it. Answers 201 with the incident.
 pub(super) async fn create(
     State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: String,
+    WriteRequest { user_id, body }: WriteRequest,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let user_id = requester(&st.snapshot(), &headers)?;
-    let body = parse_body(&body)?;
-    let fields = object(&body, "incident")?;
-    match fields.get("type").and_then(Value::as_str) {
-        Some("incident") => {}
-        Some(other) => {
-            return Err(ApiError::invalid_enum(
-                "incident.type",
-                other,
-                &["incident"],
-            ));
-        }
-        None => return Err(ApiError::invalid_input("incident.type is required")),
-    }
-    let title = fields
-        .get("title")
-        .and_then(Value::as_str)
-        .filter(|t| !t.trim().is_empty())
-        .ok_or_else(|| ApiError::invalid_input("incident.title is required"))?
-        .to_string();
+    let fields = required_object(body.get("incident"), "incident")?;
+    check_type(fields.get("type"), "incident", &["incident"])?;
+    let title = required_text(fields.get("title"), "incident.title")?;
     let service_id = reference_id(
         fields.get("service").unwrap_or(&Value::Null),
         "incident.service",
@@ -201,36 +168,25 @@ pub(super) async fn create(
         let assigned = assignees.unwrap_or_else(|| level_assignees(data, &policy_id, 1, now));
         let methods = notify_methods(data);
         let service_agent = Agent::Service(service.id.clone());
+        let urgency = urgency.unwrap_or_else(|| match service.urgency.as_str() {
+            "low" => "low".to_string(),
+            _ => "high".to_string(),
+        });
         let mut incident = Incident {
-            id: id.clone(),
             number: data.incidents.iter().map(|i| i.number).max().unwrap_or(0) + 1,
-            title: title.clone(),
-            created_at: now,
-            updated_at: now,
-            status: Status::Triggered,
-            urgency: urgency.unwrap_or_else(|| match service.urgency.as_str() {
-                "low" => "low".to_string(),
-                _ => "high".to_string(),
-            }),
-            service_id: service.id.clone(),
             escalation_policy_id: policy_id,
-            team_ids: service.team_ids.clone(),
             priority_id: priority_id.clone(),
             assignments: assigned.iter().map(|u| (u.clone(), now)).collect(),
-            acknowledgements: vec![],
-            last_status_change_at: now,
-            last_status_change_by: Agent::User(user_id.clone()),
-            resolved_at: None,
             incident_key: key,
-            first_trigger_log_entry_id: String::new(),
-            notes: vec![],
-            alerts: vec![],
-            log: vec![],
-            escalation_level: 1,
-            snoozed_until: None,
-            responder_requests: vec![],
-            status_updates: vec![],
             body_details: details.clone(),
+            ..Incident::triggered(
+                id.clone(),
+                title.clone(),
+                urgency,
+                service,
+                now,
+                Agent::User(user_id.clone()),
+            )
         };
         incident.log_event(
             now,
@@ -256,12 +212,7 @@ pub(super) async fn create(
         data.incidents.push(incident);
         Ok(id)
     })?;
-    let data = st.snapshot();
-    let incident = or_not_found(data.incident(&id))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "incident": st.render(&data).incident(incident, &Default::default()) })),
-    ))
+    Ok((StatusCode::CREATED, incident_answer(&st, &id)?))
 }
 
 /// 413: more incidents than one bulk update takes.
@@ -282,16 +233,9 @@ fn too_many_incidents(count: usize) -> ApiError {
 /// documents no 404). Answers the updated incidents.
 pub(super) async fn update_many(
     State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: String,
+    WriteRequest { user_id, body }: WriteRequest,
 ) -> ApiResult<Json<Value>> {
-    let user_id = requester(&st.snapshot(), &headers)?;
-    let body = parse_body(&body)?;
-    let items = body
-        .get("incidents")
-        .and_then(Value::as_array)
-        .filter(|items| !items.is_empty())
-        .ok_or_else(|| ApiError::invalid_input("incidents must be a non-empty array"))?;
+    let items = non_empty_array(body.get("incidents"), "incidents")?;
     if items.len() > MAX_BULK_INCIDENTS {
         return Err(too_many_incidents(items.len()));
     }
@@ -301,12 +245,8 @@ pub(super) async fn update_many(
         let fields = item
             .as_object()
             .ok_or_else(|| ApiError::invalid_input(format!("{label} must be an object")))?;
-        let id = fields
-            .get("id")
-            .and_then(Value::as_str)
-            .filter(|id| !id.trim().is_empty())
-            .ok_or_else(|| ApiError::invalid_input(format!("{label}.id is required")))?;
-        updates.push((id.to_string(), IncidentChanges::parse(fields, &label)?));
+        let id = required_text(fields.get("id"), &format!("{label}.id"))?;
+        updates.push((id, IncidentChanges::parse(fields, &label)?));
     }
     let now = st.now();
     st.update(|data| {
@@ -350,11 +290,8 @@ pub(super) async fn update_many(
 pub(super) async fn snooze(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: String,
+    WriteRequest { user_id, body }: WriteRequest,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let user_id = requester(&st.snapshot(), &headers)?;
-    let body = parse_body(&body)?;
     let seconds = match body.get("duration") {
         None => return Err(ApiError::invalid_input("duration is required")),
         Some(d) => d
@@ -389,12 +326,7 @@ pub(super) async fn snooze(
         );
         Ok(())
     })?;
-    let data = st.snapshot();
-    let incident = or_not_found(data.incident(&id))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "incident": st.render(&data).incident(incident, &Default::default()) })),
-    ))
+    Ok((StatusCode::CREATED, incident_answer(&st, &id)?))
 }
 
 /// `PUT /incidents/{id}/merge`: `{"source_incidents": [{"id", "type": "incident_reference"}]}`.
@@ -404,16 +336,9 @@ pub(super) async fn snooze(
 pub(super) async fn merge(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: String,
+    WriteRequest { user_id, body }: WriteRequest,
 ) -> ApiResult<Json<Value>> {
-    let user_id = requester(&st.snapshot(), &headers)?;
-    let body = parse_body(&body)?;
-    let items = body
-        .get("source_incidents")
-        .and_then(Value::as_array)
-        .filter(|items| !items.is_empty())
-        .ok_or_else(|| ApiError::invalid_input("source_incidents must be a non-empty array"))?;
+    let items = non_empty_array(body.get("source_incidents"), "source_incidents")?;
     let mut sources: Vec<String> = Vec::with_capacity(items.len());
     for (n, item) in items.iter().enumerate() {
         let source = reference_id(
@@ -522,36 +447,20 @@ fn responder_target(item: &Value, label: &str) -> ApiResult<(bool, String)> {
 pub(super) async fn request_responders(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: String,
+    WriteRequest { body, .. }: WriteRequest,
 ) -> ApiResult<Json<Value>> {
     let data = st.snapshot();
-    requester(&data, &headers)?;
-    let body = parse_body(&body)?;
-    let requester_id = body
-        .get("requester_id")
-        .and_then(Value::as_str)
-        .filter(|r| !r.trim().is_empty())
-        .ok_or_else(|| ApiError::invalid_input("requester_id is required"))?
-        .to_string();
+    let requester_id = required_text(body.get("requester_id"), "requester_id")?;
     if data.user(&requester_id).is_none() {
         return Err(ApiError::invalid_input(format!(
             "Requester '{requester_id}' is not a user of this account"
         )));
     }
-    let message = body
-        .get("message")
-        .and_then(Value::as_str)
-        .filter(|m| !m.trim().is_empty())
-        .ok_or_else(|| ApiError::invalid_input("message is required"))?
-        .to_string();
-    let items = body
-        .get("responder_request_targets")
-        .and_then(Value::as_array)
-        .filter(|items| !items.is_empty())
-        .ok_or_else(|| {
-            ApiError::invalid_input("responder_request_targets must be a non-empty array")
-        })?;
+    let message = required_text(body.get("message"), "message")?;
+    let items = non_empty_array(
+        body.get("responder_request_targets"),
+        "responder_request_targets",
+    )?;
     let mut user_ids: Vec<String> = Vec::new();
     let mut policy_ids: Vec<String> = Vec::new();
     for (n, item) in items.iter().enumerate() {
@@ -615,17 +524,9 @@ pub(super) async fn request_responders(
 pub(super) async fn add_status_update(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: String,
+    WriteRequest { user_id, body }: WriteRequest,
 ) -> ApiResult<Json<Value>> {
-    let user_id = requester(&st.snapshot(), &headers)?;
-    let body = parse_body(&body)?;
-    let message = body
-        .get("message")
-        .and_then(Value::as_str)
-        .filter(|m| !m.trim().is_empty())
-        .ok_or_else(|| ApiError::invalid_input("message is required"))?
-        .to_string();
+    let message = required_text(body.get("message"), "message")?;
     let mut extra = Map::new();
     for key in ["subject", "html_message"] {
         match body.get(key) {

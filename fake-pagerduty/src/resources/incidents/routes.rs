@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -13,7 +13,7 @@ use time::{Date, Month, OffsetDateTime};
 use super::relations::{self, Relationship};
 use super::{Incident, Status, response, writes};
 use crate::errors::{ApiError, ApiResult};
-use crate::handlers::{ListRequest, matches_any, or_not_found, record_answer};
+use crate::handlers::{ListRequest, RecordRequest, matches_any, or_not_found, record_answer};
 use crate::query::Query;
 use crate::state::AppState;
 
@@ -214,10 +214,8 @@ async fn list(State(st): State<Arc<AppState>>, list: ListRequest) -> ApiResult<J
 /// `GET /incidents/{id}`.
 async fn get_one(
     State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    RecordRequest { id, query: q }: RecordRequest,
 ) -> ApiResult<Json<Value>> {
-    let q = Query::parse(raw.as_deref());
     let inc = q.includes(ONE_INCLUDES)?;
     let data = st.snapshot();
     record_answer("incident", data.incident(&id), |i| {
@@ -280,22 +278,9 @@ async fn alerts(
 /// `GET /incidents/{id}/past_incidents`: `limit` (1–999, default 5), `total`.
 async fn past(
     State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    RecordRequest { id, query: q }: RecordRequest,
 ) -> ApiResult<Json<Value>> {
-    let q = Query::parse(raw.as_deref());
-    let limit = match q.get("limit") {
-        None | Some("") => 5,
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=999).contains(n))
-            .ok_or_else(|| {
-                ApiError::invalid_input(format!(
-                    "limit must be an integer between 1 and 999, got '{v}'"
-                ))
-            })?,
-    };
+    let limit = q.integer_in("limit", 5, 1..=999, "an integer between 1 and 999")?;
     let want_total = q.bool("total")?.unwrap_or(false);
     let data = st.snapshot();
     let incident = or_not_found(data.incident(&id))?;
@@ -326,10 +311,8 @@ async fn past(
 /// `GET /incidents/{id}/related_incidents`: `additional_details[]=incident` for full incidents.
 async fn related(
     State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    RecordRequest { id, query: q }: RecordRequest,
 ) -> ApiResult<Json<Value>> {
-    let q = Query::parse(raw.as_deref());
     let details = q.enum_list("additional_details[]", &["incident"])?;
     let data = st.snapshot();
     let incident = or_not_found(data.incident(&id))?;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
@@ -17,7 +17,9 @@ use super::routes::URGENCIES;
 use super::{Agent, Incident, LogKind, Note, Status};
 use crate::dataset::{ContactKind, Dataset, Target};
 use crate::errors::{ApiError, ApiResult};
-use crate::handlers::{or_not_found, requester};
+use crate::handlers::{
+    WriteRequest, check_type, non_empty_array, record_answer, required_object, required_text,
+};
 use crate::resources::schedules::rotation;
 use crate::state::AppState;
 
@@ -26,36 +28,25 @@ pub(super) const API_CHANNEL: &str = "api";
 /// The channel of what PagerDuty does on its own (notifications).
 pub(super) const AUTO_CHANNEL: &str = "auto";
 
-/// The JSON body of a write (400 when it is not JSON).
-pub(super) fn parse_body(body: &str) -> ApiResult<Value> {
-    serde_json::from_str(body)
-        .map_err(|e| ApiError::invalid_input(format!("The request body is not valid JSON: {e}")))
+/// `{"incident": <incident id rendered>}`, the answer of a write to one
+/// incident, as it is after the write (404 if there is none).
+pub(super) fn incident_answer(st: &AppState, id: &str) -> ApiResult<Json<Value>> {
+    let data = st.snapshot();
+    record_answer("incident", data.incident(id), |i| {
+        st.render(&data).incident(i, &Default::default())
+    })
 }
 
 /// The ID of a reference object `{"id": ..., "type": <one of types>}` at `label`.
 pub(super) fn reference_id(value: &Value, label: &str, types: &[&str]) -> ApiResult<String> {
-    let id = value
-        .get("id")
-        .and_then(Value::as_str)
-        .filter(|id| !id.trim().is_empty())
-        .ok_or_else(|| ApiError::invalid_input(format!("{label}.id is required")))?;
-    match value.get("type").and_then(Value::as_str) {
-        Some(t) if types.contains(&t) => Ok(id.to_string()),
-        Some(other) => Err(ApiError::invalid_enum(
-            &format!("{label}.type"),
-            other,
-            types,
-        )),
-        None => Err(ApiError::invalid_input(format!("{label}.type is required"))),
-    }
+    let id = required_text(value.get("id"), &format!("{label}.id"))?;
+    check_type(value.get("type"), label, types)?;
+    Ok(id)
 }
 
 /// The user IDs of `assignments: [{"assignee": {"id", "type": "user_reference"}}]`.
 pub(super) fn assignee_ids(value: &Value, label: &str) -> ApiResult<Vec<String>> {
-    let items = value
-        .as_array()
-        .filter(|items| !items.is_empty())
-        .ok_or_else(|| ApiError::invalid_input(format!("{label} must be a non-empty array")))?;
+    let items = non_empty_array(Some(value), label)?;
     let mut ids: Vec<String> = Vec::with_capacity(items.len());
     for (n, item) in items.iter().enumerate() {
         let assignee = item.get("assignee").unwrap_or(&Value::Null);
@@ -121,17 +112,11 @@ impl IncidentChanges {
     /// Reads the fields of one update; `label` names it in errors (`incident`,
     /// `incidents[3]`).
     pub(super) fn parse(fields: &Map<String, Value>, label: &str) -> ApiResult<IncidentChanges> {
-        match fields.get("type").and_then(Value::as_str) {
-            Some("incident" | "incident_reference") => {}
-            Some(other) => {
-                return Err(ApiError::invalid_enum(
-                    &format!("{label}.type"),
-                    other,
-                    &["incident", "incident_reference"],
-                ));
-            }
-            None => return Err(ApiError::invalid_input(format!("{label}.type is required"))),
-        }
+        check_type(
+            fields.get("type"),
+            label,
+            &["incident", "incident_reference"],
+        )?;
         let status = match fields.get("status") {
             None => None,
             Some(Value::String(s)) if s == "acknowledged" || s == "resolved" => Status::parse(s),
@@ -506,23 +491,13 @@ pub(super) fn notify(
 pub(super) async fn update(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: String,
+    WriteRequest { user_id, body }: WriteRequest,
 ) -> ApiResult<Json<Value>> {
-    let user_id = requester(&st.snapshot(), &headers)?;
-    let body = parse_body(&body)?;
-    let fields = body
-        .get("incident")
-        .and_then(Value::as_object)
-        .ok_or_else(|| ApiError::invalid_input("incident is required"))?;
+    let fields = required_object(body.get("incident"), "incident")?;
     let changes = IncidentChanges::parse(fields, "incident")?;
     let now = st.now();
     st.update(|data| changes.apply(data, &id, &user_id, now))?;
-    let data = st.snapshot();
-    let incident = or_not_found(data.incident(&id))?;
-    Ok(Json(
-        json!({ "incident": st.render(&data).incident(incident, &Default::default()) }),
-    ))
+    incident_answer(&st, &id)
 }
 
 /// `POST /incidents/{id}/notes`: `{"note":{"content":"..."}}`, answers with the note.
@@ -533,11 +508,8 @@ pub(super) async fn update(
 pub(super) async fn add_note(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: String,
+    WriteRequest { user_id, body }: WriteRequest,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let user_id = requester(&st.snapshot(), &headers)?;
-    let body = parse_body(&body)?;
     let content = body
         .get("note")
         .and_then(|n| n.get("content"))

@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -23,8 +23,7 @@ use time::OffsetDateTime;
 use super::Override;
 use crate::dataset::Dataset;
 use crate::errors::{ApiError, ApiResult};
-use crate::handlers::or_not_found;
-use crate::query::Query;
+use crate::handlers::{RecordRequest, or_not_found};
 use crate::render::Render;
 use crate::rng::{Rng, fnv1a, pd_id};
 use crate::state::AppState;
@@ -55,10 +54,8 @@ impl Render<'_> {
 /// keeps only future ones (PagerDuty: only those can be edited).
 pub(super) async fn list(
     State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    RecordRequest { id, query: q }: RecordRequest,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let q = Query::parse(raw.as_deref());
     let required = |name: &str| {
         q.time(name)?
             .ok_or_else(|| ApiError::invalid_input(format!("{name} is required")))

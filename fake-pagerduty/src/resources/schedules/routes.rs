@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::State;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -11,7 +11,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::{Schedule, overrides, rotation};
 use crate::errors::{ApiError, ApiResult};
-use crate::handlers::{ListRequest, matches_any, matches_text, or_not_found};
+use crate::handlers::{ListRequest, RecordRequest, matches_any, matches_text, or_not_found};
 use crate::query::Query;
 use crate::state::AppState;
 
@@ -99,10 +99,8 @@ async fn list(State(st): State<Arc<AppState>>, list: ListRequest) -> ApiResult<J
 /// `since`/`until` (no entries without a window), in `time_zone` if given.
 async fn get_one(
     State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    RecordRequest { id, query: q }: RecordRequest,
 ) -> ApiResult<Json<Value>> {
-    let q = Query::parse(raw.as_deref());
     let zone = q.time_zone()?;
     let window = window(&q)?;
     q.bool("overflow")?;
@@ -129,10 +127,8 @@ async fn get_one(
 /// schedule's users without a window).
 async fn users(
     State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    RecordRequest { id, query: q }: RecordRequest,
 ) -> ApiResult<Json<Value>> {
-    let q = Query::parse(raw.as_deref());
     let window = window(&q)?;
     let data = st.snapshot();
     let schedule = or_not_found(data.schedule(&id))?;
