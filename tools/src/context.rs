@@ -122,6 +122,18 @@ impl<'a> Call<'a> {
             .collect())
     }
 
+    /// Sends `body` to `path` with `method` from [`Call::from_address`]; PagerDuty's
+    /// answer.
+    pub fn write(
+        &mut self,
+        method: crate::http::Method,
+        path: &str,
+        body: &Value,
+    ) -> ToolResult<Value> {
+        let from = self.from_address()?;
+        self.client.write(method, path, body, &from)
+    }
+
     /// The `From` address for writes: the configured email, else the current user's.
     pub fn from_address(&mut self) -> ToolResult<String> {
         if let Some(email) = &self.config.user_email {

@@ -100,6 +100,23 @@ impl Transport for ScriptedTransport {
     }
 }
 
+/// A response with `status` and no body, e.g. PagerDuty's `204 No Content`.
+pub fn empty_response(status: u16) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: vec![],
+        body: vec![],
+    }
+}
+
+/// PagerDuty's `404 Not Found` answer.
+pub fn not_found_response() -> HttpResponse {
+    json_response(
+        404,
+        serde_json::json!({"error": {"message": "Not Found", "code": 2100}}),
+    )
+}
+
 /// A response with `status` and `body` as JSON.
 pub fn json_response(status: u16, body: Value) -> HttpResponse {
     HttpResponse {
@@ -112,6 +129,12 @@ pub fn json_response(status: u16, body: Value) -> HttpResponse {
 /// The fixed "now" of unit tests.
 pub fn now() -> time::OffsetDateTime {
     crate::args::parse_timestamp("2026-11-24T07:00:00Z").unwrap()
+}
+
+/// A clock two days before the last day `time` can write: a default window from
+/// it leaves the calendar.
+pub fn calendar_end() -> time::OffsetDateTime {
+    crate::args::parse_timestamp("9999-12-30T00:00:00Z").unwrap()
 }
 
 /// The answer to `GET /users/me` for a user in `teams`.
@@ -144,19 +167,79 @@ impl Called {
     pub fn code(&self) -> &str {
         self.envelope["error"]["code"].as_str().unwrap_or_default()
     }
+
+    /// The error message of a tool error.
+    pub fn message(&self) -> &str {
+        self.envelope["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+    }
+
+    /// The JSON body of the `n`th request sent.
+    pub fn body(&self, n: usize) -> Value {
+        serde_json::from_slice(self.requests[n].body.as_ref().expect("a body")).unwrap()
+    }
+
+    /// Asserts the `n`th request sent is a `method` write from the current user
+    /// (`From: me@example.com`, see [`me_response`]).
+    #[track_caller]
+    pub fn assert_write(&self, n: usize, method: crate::http::Method) {
+        let request = &self.requests[n];
+        assert_eq!(request.method, method);
+        assert!(
+            request
+                .headers
+                .contains(&("From", "me@example.com".to_string())),
+            "{:?}",
+            request.headers
+        );
+    }
+}
+
+/// The configuration of unit tests: every toolset, write tools enabled.
+fn all_tools() -> crate::config::Config {
+    crate::config::Config {
+        selection: crate::toolsets::Selection::parse(Some("all"), None, Some("true")).unwrap(),
+        ..Default::default()
+    }
 }
 
 /// Calls tool `name` with `args` (write tools enabled) against scripted `responses`.
 pub fn call(name: &str, args: Value, responses: Vec<HttpResponse>) -> Called {
-    call_with(
+    call_with(name, args, responses, all_tools())
+}
+
+/// Calls write tool `name` with `args` as the current user of [`me_response`],
+/// PagerDuty answering the write with `status` and `answer`.
+pub fn call_as_me(name: &str, args: Value, status: u16, answer: Value) -> Called {
+    call(
         name,
         args,
-        responses,
-        crate::config::Config {
-            selection: crate::toolsets::Selection::parse(Some("all"), None, Some("true")).unwrap(),
-            ..Default::default()
-        },
+        vec![me_response(&["PT1"]), json_response(status, answer)],
     )
+}
+
+/// Calls tool `name` with `args`, asserts it fails with error `code` before sending
+/// anything, and returns the call (for checks of the message).
+#[track_caller]
+pub fn assert_refused(name: &str, args: Value, code: &str) -> Called {
+    assert_refused_at(name, args, code, now())
+}
+
+/// [`assert_refused`] with the clock at `now`.
+#[track_caller]
+pub fn assert_refused_at(name: &str, args: Value, code: &str, now: time::OffsetDateTime) -> Called {
+    let shown = args.to_string();
+    let c = call_on(
+        name,
+        args,
+        &ScriptedTransport::new(vec![]),
+        &all_tools(),
+        now,
+    );
+    assert_eq!(c.code(), code, "{name} {shown}: {}", c.envelope);
+    assert!(c.sent.is_empty(), "{name} {shown} sent {:?}", c.sent);
+    c
 }
 
 /// Like [`call`] with a given configuration.
@@ -166,7 +249,13 @@ pub fn call_with(
     responses: Vec<HttpResponse>,
     config: crate::config::Config,
 ) -> Called {
-    call_on(name, args, &ScriptedTransport::new(responses), &config)
+    call_on(
+        name,
+        args,
+        &ScriptedTransport::new(responses),
+        &config,
+        now(),
+    )
 }
 
 /// Like [`call`] against an upstream that answers `responses`, then `forever` to
@@ -177,28 +266,26 @@ pub fn call_forever(
     responses: Vec<HttpResponse>,
     forever: HttpResponse,
 ) -> Called {
-    let config = crate::config::Config {
-        selection: crate::toolsets::Selection::parse(Some("all"), None, Some("true")).unwrap(),
-        ..Default::default()
-    };
     call_on(
         name,
         args,
         &ScriptedTransport::then_forever(responses, forever),
-        &config,
+        &all_tools(),
+        now(),
     )
 }
 
-/// Calls tool `name` with `args` through `t`, checking every request it sent
-/// against the tool's declared operations.
+/// Calls tool `name` with `args` through `t` at `now`, checking every request it
+/// sent against the tool's declared operations.
 fn call_on(
     name: &str,
     args: Value,
     t: &ScriptedTransport,
     config: &crate::config::Config,
+    now: time::OffsetDateTime,
 ) -> Called {
     let outcome =
-        crate::catalog::call_tool(name, &args.to_string(), t, config, now()).expect("not a fault");
+        crate::catalog::call_tool(name, &args.to_string(), t, config, now).expect("not a fault");
     // Every request a tool sends is one of the operations its catalog entry declares.
     let tool = crate::catalog::find(name).expect("a catalog tool");
     for (request, path) in t.sent().iter().zip(t.sent_paths()) {

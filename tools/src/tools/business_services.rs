@@ -178,7 +178,7 @@ fn project_side(service: &Value) -> Option<Value> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{call, json_response, page};
+    use crate::testing::{assert_refused, call, json_response, page};
     use serde_json::json;
 
     #[test]
@@ -207,9 +207,10 @@ mod tests {
             ])
         );
         assert_eq!(c.envelope["metadata"]["has_more"], json!(true));
-        assert_eq!(
-            call("list_business_services", json!({"limit": 0}), vec![]).code(),
-            "INVALID_PARAMETER"
+        assert_refused(
+            "list_business_services",
+            json!({"limit": 0}),
+            "INVALID_PARAMETER",
         );
         assert_eq!(
             call(
@@ -239,18 +240,11 @@ mod tests {
             c.envelope["business_services"],
             json!([{"id": "PB1", "name": "Checkout", "point_of_contact": "Jordan", "team": {"id": "PT1"}}])
         );
-        assert_eq!(
-            call("get_business_service", json!({}), vec![]).code(),
-            "MISSING_PARAMETER"
-        );
-        assert_eq!(
-            call(
-                "get_business_service",
-                json!({"business_service_id": "P-1"}),
-                vec![]
-            )
-            .code(),
-            "INVALID_BUSINESS_SERVICE_ID"
+        assert_refused("get_business_service", json!({}), "MISSING_PARAMETER");
+        assert_refused(
+            "get_business_service",
+            json!({"business_service_id": "P-1"}),
+            "INVALID_BUSINESS_SERVICE_ID",
         );
     }
 
@@ -283,23 +277,15 @@ mod tests {
             ])
         );
         assert_eq!(c.envelope["metadata"]["count"], json!(2));
-        assert_eq!(
-            call(
-                "get_business_service_dependencies",
-                json!({"business_service_id": " "}),
-                vec![]
-            )
-            .code(),
-            "MISSING_PARAMETER"
+        assert_refused(
+            "get_business_service_dependencies",
+            json!({"business_service_id": " "}),
+            "MISSING_PARAMETER",
         );
-        assert_eq!(
-            call(
-                "get_business_service_dependencies",
-                json!({"business_service_id": "PB 1"}),
-                vec![]
-            )
-            .code(),
-            "INVALID_BUSINESS_SERVICE_ID"
+        assert_refused(
+            "get_business_service_dependencies",
+            json!({"business_service_id": "PB 1"}),
+            "INVALID_BUSINESS_SERVICE_ID",
         );
     }
 
@@ -328,18 +314,15 @@ mod tests {
             vec![json_response(200, json!({}))],
         );
         assert_eq!(c.code(), "UPSTREAM_ERROR");
-        assert_eq!(
-            call("get_technical_service_dependencies", json!({}), vec![]).code(),
-            "MISSING_PARAMETER"
+        assert_refused(
+            "get_technical_service_dependencies",
+            json!({}),
+            "MISSING_PARAMETER",
         );
-        assert_eq!(
-            call(
-                "get_technical_service_dependencies",
-                json!({"service_id": "P@1"}),
-                vec![]
-            )
-            .code(),
-            "INVALID_SERVICE_ID"
+        assert_refused(
+            "get_technical_service_dependencies",
+            json!({"service_id": "P@1"}),
+            "INVALID_SERVICE_ID",
         );
     }
 }

@@ -1,6 +1,7 @@
 //! Change events: deploys, builds and configuration changes sent to PagerDuty by
 //! CI/CD and config tools, account-wide or on one service.
 
+use super::services::SERVICE_ID;
 use super::{SINCE, UNTIL, list_paged, push_lists};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
 use crate::catalog::{Access, Operation, Projection, QueryFrom, Run, Tool};
@@ -177,17 +178,7 @@ pub const TOOLS: &[Tool] = &[
         description: "List the change events (deploys, builds, configuration changes) of one service, newest \
             first: summary, time, source, integration, links and custom details. Filter by time window.",
         resource: "change_events",
-        params: &[
-            Param {
-                name: "service_id",
-                kind: ParamKind::Id(ids::SERVICE),
-                required: true,
-                description: "The service's ID, e.g. 'PIJ90N7'.",
-            },
-            WINDOW_SINCE,
-            WINDOW_UNTIL,
-            LIMIT,
-        ],
+        params: &[SERVICE_ID, WINDOW_SINCE, WINDOW_UNTIL, LIMIT],
         access: Access::Read,
         user_context: None,
         operations: &[Operation::get("/services/{id}/change_events")],
@@ -216,7 +207,7 @@ fn list_service_change_events(call: &mut Call<'_>, args: &Args) -> ToolResult<Ou
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{call, json_response, page};
+    use crate::testing::{assert_refused, call, json_response, not_found_response, page};
     use serde_json::json;
 
     fn change_event(id: &str) -> serde_json::Value {
@@ -296,9 +287,7 @@ mod tests {
             (json!({"service_ids": ["PS1"]}), "INVALID_PARAMETER"),
         ];
         for (args, code) in cases {
-            let c = call("list_change_events", args.clone(), vec![]);
-            assert_eq!(c.code(), code, "{args}");
-            assert!(c.sent.is_empty());
+            assert_refused("list_change_events", args, code);
         }
     }
 
@@ -315,30 +304,21 @@ mod tests {
         assert_eq!(c.sent, ["/change_events/01BBYA6PEVW6A852BUO6QYUE7O"]);
         let projected: serde_json::Value = serde_json::from_str(PROJECTED).unwrap();
         assert_eq!(c.envelope["change_events"], json!([projected]));
-        assert_eq!(
-            call("get_change_event", json!({}), vec![]).code(),
-            "MISSING_PARAMETER"
+        assert_refused("get_change_event", json!({}), "MISSING_PARAMETER");
+        assert_refused(
+            "get_change_event",
+            json!({"change_event_id": "  "}),
+            "MISSING_PARAMETER",
         );
-        assert_eq!(
-            call("get_change_event", json!({"change_event_id": "  "}), vec![]).code(),
-            "MISSING_PARAMETER"
-        );
-        assert_eq!(
-            call(
-                "get_change_event",
-                json!({"change_event_id": "01B/../x"}),
-                vec![]
-            )
-            .code(),
-            "INVALID_CHANGE_EVENT_ID"
+        assert_refused(
+            "get_change_event",
+            json!({"change_event_id": "01B/../x"}),
+            "INVALID_CHANGE_EVENT_ID",
         );
         let c = call(
             "get_change_event",
             json!({"change_event_id": "NOPE"}),
-            vec![json_response(
-                404,
-                json!({"error": {"message": "Not Found", "code": 2100}}),
-            )],
+            vec![not_found_response()],
         );
         assert_eq!(c.code(), "NOT_FOUND");
     }
@@ -369,9 +349,7 @@ mod tests {
             ),
         ];
         for (args, code) in cases {
-            let c = call("list_service_change_events", args.clone(), vec![]);
-            assert_eq!(c.code(), code, "{args}");
-            assert!(c.sent.is_empty());
+            assert_refused("list_service_change_events", args, code);
         }
     }
 

@@ -118,7 +118,7 @@ fn list_escalation_policies(call: &mut Call<'_>, args: &Args) -> ToolResult<Outp
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{call, json_response, me_response, page};
+    use crate::testing::{assert_refused, call, json_response, me_response, page};
     use serde_json::json;
 
     #[test]
@@ -144,23 +144,15 @@ mod tests {
             c.sent,
             ["/escalation_policies?user_ids[]=PU1&team_ids[]=PT1&sort_by=name&limit=100&offset=0"]
         );
-        assert_eq!(
-            call(
-                "list_escalation_policies",
-                json!({"user_ids": ["PU1"]}),
-                vec![]
-            )
-            .code(),
-            "CONFLICTING_PARAMETERS"
+        assert_refused(
+            "list_escalation_policies",
+            json!({"user_ids": ["PU1"]}),
+            "CONFLICTING_PARAMETERS",
         );
-        assert_eq!(
-            call(
-                "list_escalation_policies",
-                json!({"current_user_context": false}),
-                vec![]
-            )
-            .code(),
-            "MISSING_PARAMETER"
+        assert_refused(
+            "list_escalation_policies",
+            json!({"current_user_context": false}),
+            "MISSING_PARAMETER",
         );
     }
 
@@ -178,14 +170,10 @@ mod tests {
             c.envelope["escalation_policies"][0]["escalation_rules"][0]["targets"][0],
             json!({"id": "PS1", "summary": "Primary", "type": "schedule"})
         );
-        assert_eq!(
-            call(
-                "get_escalation_policy",
-                json!({"escalation_policy_id": "x-1"}),
-                vec![]
-            )
-            .code(),
-            "INVALID_ESCALATION_POLICY_ID"
+        assert_refused(
+            "get_escalation_policy",
+            json!({"escalation_policy_id": "x-1"}),
+            "INVALID_ESCALATION_POLICY_ID",
         );
     }
 }

@@ -525,7 +525,10 @@ fn counts(incidents: &[&Value]) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{ScriptedTransport, call, json_response, me_response, page};
+    use crate::testing::{
+        assert_refused, assert_refused_at, calendar_end, call, json_response, me_response,
+        not_found_response, page,
+    };
     use serde_json::{Value, json};
 
     fn user(id: &str) -> Value {
@@ -775,13 +778,7 @@ mod tests {
         let c = call(
             "get_oncall_handoff",
             json!({"current_user_context": false, "escalation_policy_ids": ["PX"]}),
-            vec![
-                page("oncalls", vec![], false),
-                json_response(
-                    404,
-                    json!({"error": {"message": "Not Found", "code": 2100}}),
-                ),
-            ],
+            vec![page("oncalls", vec![], false), not_found_response()],
         );
         assert_eq!(c.code(), "NOT_FOUND");
     }
@@ -871,9 +868,7 @@ mod tests {
             (json!({"until": "yesterday"}), "INVALID_PARAMETER"),
             (json!({"limit": 5}), "INVALID_PARAMETER"),
         ] {
-            let c = call("get_oncall_handoff", args.clone(), vec![]);
-            assert_eq!(c.code(), code, "{args}: {}", c.envelope);
-            assert!(c.sent.is_empty());
+            assert_refused("get_oncall_handoff", args, code);
         }
     }
 
@@ -892,19 +887,12 @@ mod tests {
 
     #[test]
     fn a_clock_at_the_calendars_end_is_an_error_not_a_panic() {
-        let t = ScriptedTransport::new(vec![]);
-        let now = crate::args::parse_timestamp("9999-12-30T00:00:00Z").unwrap();
-        let config = crate::config::Config {
-            selection: crate::toolsets::Selection::parse(Some("all"), None, None).unwrap(),
-            ..Default::default()
-        };
-        let out = crate::catalog::call_tool("get_oncall_handoff", "{}", &t, &config, now).unwrap();
-        assert!(
-            out.is_error && out.json.contains("INVALID_PARAMETER"),
-            "{}",
-            out.json
+        assert_refused_at(
+            "get_oncall_handoff",
+            json!({}),
+            "INVALID_PARAMETER",
+            calendar_end(),
         );
-        assert!(t.sent().is_empty());
     }
 
     #[test]

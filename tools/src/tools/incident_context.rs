@@ -3,6 +3,7 @@
 //! correlated with it, and the account's priorities.
 
 use super::change_events::project_change_event;
+use super::incidents::INCIDENT_ID;
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
 use crate::catalog::Access;
 use crate::catalog::{Operation, Projection, QueryFrom, Run, Tool};
@@ -13,13 +14,6 @@ use crate::error::ToolResult;
 use crate::projection::{clean, project};
 use crate::toolsets::Toolset;
 use serde_json::{Map, Value};
-
-const INCIDENT_ID: Param = Param {
-    name: "incident_id",
-    kind: ParamKind::Id(ids::INCIDENT),
-    required: true,
-    description: "The incident's ID, e.g. 'Q1P3AHC8K2ZTZC' or 'PT4KHLK' (not its number).",
-};
 
 /// An open incident of the demo dataset with related change events (a deploy on its
 /// service shortly before it triggered) and several alerts.
@@ -267,7 +261,7 @@ fn list_incident_change_events(call: &mut Call<'_>, args: &Args) -> ToolResult<O
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{call, json_response, page};
+    use crate::testing::{assert_refused, call, json_response, not_found_response, page};
     use serde_json::json;
 
     fn alert() -> serde_json::Value {
@@ -378,17 +372,12 @@ mod tests {
             ),
         ];
         for (args, code) in cases {
-            let c = call("get_incident_alert", args.clone(), vec![]);
-            assert_eq!(c.code(), code, "{args}");
-            assert!(c.sent.is_empty());
+            assert_refused("get_incident_alert", args, code);
         }
         let c = call(
             "get_incident_alert",
             json!({"incident_id": "Q1", "alert_id": "NOPE"}),
-            vec![json_response(
-                404,
-                json!({"error": {"message": "Not Found", "code": 2100}}),
-            )],
+            vec![not_found_response()],
         );
         assert_eq!(c.code(), "NOT_FOUND");
     }
@@ -413,18 +402,15 @@ mod tests {
                     "since": "2026-09-23T13:08:14Z", "until": "2026-11-24T07:00:00Z"},
                 "incident_template": {"cluster_id": "P2B", "mined_text": "Disk full on <*>"}}])
         );
-        assert_eq!(
-            call("get_outlier_incident", json!({"incident_id": ""}), vec![]).code(),
-            "MISSING_PARAMETER"
+        assert_refused(
+            "get_outlier_incident",
+            json!({"incident_id": ""}),
+            "MISSING_PARAMETER",
         );
-        assert_eq!(
-            call(
-                "get_outlier_incident",
-                json!({"incident_id": "Q#1"}),
-                vec![]
-            )
-            .code(),
-            "INVALID_INCIDENT_ID"
+        assert_refused(
+            "get_outlier_incident",
+            json!({"incident_id": "Q#1"}),
+            "INVALID_INCIDENT_ID",
         );
     }
 
@@ -470,32 +456,20 @@ mod tests {
         );
         assert_eq!(c.sent, ["/incidents/Q1/related_change_events?limit=100"]);
         assert!(c.envelope["metadata"].get("has_more").is_none());
-        assert_eq!(
-            call(
-                "list_incident_change_events",
-                json!({"incident_id": null}),
-                vec![]
-            )
-            .code(),
-            "MISSING_PARAMETER"
+        assert_refused(
+            "list_incident_change_events",
+            json!({"incident_id": null}),
+            "MISSING_PARAMETER",
         );
-        assert_eq!(
-            call(
-                "list_incident_change_events",
-                json!({"incident_id": "Q 1"}),
-                vec![]
-            )
-            .code(),
-            "INVALID_INCIDENT_ID"
+        assert_refused(
+            "list_incident_change_events",
+            json!({"incident_id": "Q 1"}),
+            "INVALID_INCIDENT_ID",
         );
-        assert_eq!(
-            call(
-                "list_incident_change_events",
-                json!({"incident_id": "Q1", "limit": 0}),
-                vec![]
-            )
-            .code(),
-            "INVALID_PARAMETER"
+        assert_refused(
+            "list_incident_change_events",
+            json!({"incident_id": "Q1", "limit": 0}),
+            "INVALID_PARAMETER",
         );
     }
 
@@ -520,9 +494,10 @@ mod tests {
             json!([{"id": "PP1", "name": "P1", "description": "P1 means it"},
                 {"id": "PP2", "name": "P2", "description": "P2 means it"}])
         );
-        assert_eq!(
-            call("list_priorities", json!({"limit": 1001}), vec![]).code(),
-            "INVALID_PARAMETER"
+        assert_refused(
+            "list_priorities",
+            json!({"limit": 1001}),
+            "INVALID_PARAMETER",
         );
     }
 }

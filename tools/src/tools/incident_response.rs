@@ -1,7 +1,8 @@
 //! Incident response (write tools): creating incidents, changing many at once,
 //! snoozing, merging, asking for responders and posting status updates.
 
-use super::incidents::project_incident;
+use super::incidents::{INCIDENT_ID, incident_path, one_incident, project_incident};
+use super::reference_to;
 use crate::args::{Args, Param, ParamKind, ids};
 use crate::catalog::{Access, Operation, Run, Tool};
 use crate::client::Query;
@@ -29,13 +30,6 @@ pub const MAX_ESCALATION_LEVEL: u64 = 20;
 const SNOOZE_SECONDS: ParamKind = ParamKind::Integer {
     min: 60,
     max: 86_400,
-};
-
-const INCIDENT_ID: Param = Param {
-    name: "incident_id",
-    kind: ParamKind::Id(ids::INCIDENT),
-    required: true,
-    description: "The incident's ID, e.g. 'Q1P3AHC8K2ZTZC' or 'PT4KHLK' (not its number).",
 };
 
 const URGENCY: Param = Param {
@@ -309,16 +303,6 @@ pub const TOOLS: &[Tool] = &[
     },
 ];
 
-/// `/incidents/{incident_id}{rest}`.
-fn incident_path(args: &Args, rest: &str) -> String {
-    format!("/incidents/{}{rest}", args.required("incident_id"))
-}
-
-/// A reference PagerDuty takes in request bodies: `{"id", "type": "<kind>_reference"}`.
-fn reference_to(id: &str, kind: &str) -> Value {
-    json!({"id": id, "type": format!("{kind}_reference")})
-}
-
 /// `CONFLICTING_PARAMETERS` when both `assignee_ids` and `escalation_policy_id` are given.
 fn check_one_assignment(args: &Args) -> ToolResult<()> {
     if args.has("assignee_ids") && args.has("escalation_policy_id") {
@@ -357,13 +341,6 @@ fn put_urgency_and_priority(fields: &mut Map<String, Value>, args: &Args) {
     }
 }
 
-/// The `incident` of an answer, projected.
-fn one_incident(answer: &Value) -> Output {
-    Output::one(project_incident(
-        answer.get("incident").unwrap_or(&Value::Null),
-    ))
-}
-
 fn create_incident(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     check_one_assignment(args)?;
     let mut incident = Map::new();
@@ -385,13 +362,7 @@ fn create_incident(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
         incident.insert("incident_key".into(), json!(key));
     }
     put_assignment(&mut incident, args);
-    let from = call.from_address()?;
-    let answer = call.client.write(
-        Method::Post,
-        "/incidents",
-        &json!({"incident": incident}),
-        &from,
-    )?;
+    let answer = call.write(Method::Post, "/incidents", &json!({"incident": incident}))?;
     Ok(one_incident(&answer))
 }
 
@@ -431,13 +402,7 @@ fn manage_incidents(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
             Value::Object(item)
         })
         .collect();
-    let from = call.from_address()?;
-    let answer = call.client.write(
-        Method::Put,
-        "/incidents",
-        &json!({"incidents": incidents}),
-        &from,
-    )?;
+    let answer = call.write(Method::Put, "/incidents", &json!({"incidents": incidents}))?;
     let updated = answer
         .get("incidents")
         .and_then(Value::as_array)
@@ -450,12 +415,10 @@ fn snooze_incident(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     let seconds = args
         .number("duration_seconds")
         .expect("validation requires duration_seconds");
-    let from = call.from_address()?;
-    let answer = call.client.write(
+    let answer = call.write(
         Method::Post,
         &incident_path(args, "/snooze"),
         &json!({"duration": seconds}),
-        &from,
     )?;
     Ok(one_incident(&answer))
 }
@@ -471,10 +434,7 @@ fn merge_incidents(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     let body = json!({
         "source_incidents": sources.iter().map(|s| reference_to(s, "incident")).collect::<Vec<_>>(),
     });
-    let from = call.from_address()?;
-    let answer = call
-        .client
-        .write(Method::Put, &incident_path(args, "/merge"), &body, &from)?;
+    let answer = call.write(Method::Put, &incident_path(args, "/merge"), &body)?;
     // The spec answers with a reference; the kept incident is read when that is all.
     if answer
         .get("incident")
@@ -610,12 +570,10 @@ fn project_responder_request(request: &Value) -> Value {
 }
 
 fn create_incident_status_update(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let from = call.from_address()?;
-    let answer = call.client.write(
+    let answer = call.write(
         Method::Post,
         &incident_path(args, "/status_updates"),
         &json!({"message": args.required("message")}),
-        &from,
     )?;
     Ok(Output::one(project(
         answer.get("status_update").unwrap_or(&Value::Null),
@@ -626,7 +584,7 @@ fn create_incident_status_update(call: &mut Call<'_>, args: &Args) -> ToolResult
 #[cfg(test)]
 mod tests {
     use crate::http::Method;
-    use crate::testing::{Called, call, call_with, json_response, me_response};
+    use crate::testing::{assert_refused, call, call_as_me, call_with, json_response, me_response};
     use serde_json::{Value, json};
 
     fn incident(id: &str, status: &str) -> Value {
@@ -638,28 +596,6 @@ mod tests {
             "pending_actions": [], "created_at": "2026-11-24T07:00:00Z"})
     }
 
-    /// The JSON body of the `n`th request sent.
-    fn body(c: &Called, n: usize) -> Value {
-        serde_json::from_slice(c.requests[n].body.as_ref().expect("a body")).unwrap()
-    }
-
-    /// Asserts the `n`th request is `method` with the current user's `From`.
-    fn assert_write(c: &Called, n: usize, method: Method) {
-        let request = &c.requests[n];
-        assert_eq!(request.method, method);
-        assert!(
-            request
-                .headers
-                .contains(&("From", "me@example.com".to_string())),
-            "{:?}",
-            request.headers
-        );
-    }
-
-    fn message(c: &Called) -> &str {
-        c.envelope["error"]["message"].as_str().unwrap_or_default()
-    }
-
     fn server_error() -> crate::http::HttpResponse {
         json_response(
             503,
@@ -669,20 +605,18 @@ mod tests {
 
     #[test]
     fn create_incident_posts_the_incident_once_with_from() {
-        let c = call(
+        let c = call_as_me(
             "create_incident",
             json!({"title": "Checkout down", "service_id": "PSVC001", "urgency": "high", "priority_id": "PP1",
                 "body": "EU payments fail", "incident_key": "checkout-1", "assignee_ids": ["PU1", "PU2"]}),
-            vec![
-                me_response(&["PT1"]),
-                json_response(201, json!({"incident": incident("Q1", "triggered")})),
-            ],
+            201,
+            json!({"incident": incident("Q1", "triggered")}),
         );
         assert!(!c.is_error, "{}", c.envelope);
         assert_eq!(c.sent, ["/users/me", "/incidents"]);
-        assert_write(&c, 1, Method::Post);
+        c.assert_write(1, Method::Post);
         assert_eq!(
-            body(&c, 1),
+            c.body(1),
             json!({"incident": {"type": "incident", "title": "Checkout down",
                 "service": {"id": "PSVC001", "type": "service_reference"}, "urgency": "high",
                 "priority": {"id": "PP1", "type": "priority_reference"},
@@ -700,16 +634,14 @@ mod tests {
 
     #[test]
     fn create_incident_to_a_policy_sends_only_what_was_given() {
-        let c = call(
+        let c = call_as_me(
             "create_incident",
             json!({"title": "Disk full", "service_id": "PSVC001", "escalation_policy_id": "PEP1"}),
-            vec![
-                me_response(&[]),
-                json_response(201, json!({"incident": incident("Q1", "triggered")})),
-            ],
+            201,
+            json!({"incident": incident("Q1", "triggered")}),
         );
         assert_eq!(
-            body(&c, 1),
+            c.body(1),
             json!({"incident": {"type": "incident", "title": "Disk full",
                 "service": {"id": "PSVC001", "type": "service_reference"},
                 "escalation_policy": {"id": "PEP1", "type": "escalation_policy_reference"}}})
@@ -743,15 +675,11 @@ mod tests {
             (with("nope", json!(1)), "INVALID_PARAMETER"),
         ];
         for (args, code) in cases {
-            let c = call("create_incident", args.clone(), vec![]);
-            assert_eq!(c.code(), code, "{args}");
-            assert!(c.sent.is_empty());
+            assert_refused("create_incident", args, code);
         }
         let mut both = with("assignee_ids", json!(["PU1"]));
         both["escalation_policy_id"] = json!("PEP1");
-        let c = call("create_incident", both, vec![]);
-        assert_eq!(c.code(), "CONFLICTING_PARAMETERS");
-        assert!(c.sent.is_empty());
+        assert_refused("create_incident", both, "CONFLICTING_PARAMETERS");
     }
 
     #[test]
@@ -792,22 +720,17 @@ mod tests {
 
     #[test]
     fn manage_incidents_puts_one_change_to_every_incident() {
-        let c = call(
+        let c = call_as_me(
             "manage_incidents",
             json!({"incident_ids": ["Q1", "Q2", "Q1"], "status": "acknowledged", "urgency": "low",
                 "priority_id": "PP1", "escalation_policy_id": "PEP1", "escalation_level": 2}),
-            vec![
-                me_response(&["PT1"]),
-                json_response(
-                    200,
-                    json!({"incidents": [incident("Q1", "acknowledged"), incident("Q2", "acknowledged")],
+            200,
+            json!({"incidents": [incident("Q1", "acknowledged"), incident("Q2", "acknowledged")],
                         "limit": 2, "offset": 0, "more": false}),
-                ),
-            ],
         );
         assert!(!c.is_error, "{}", c.envelope);
         assert_eq!(c.sent, ["/users/me", "/incidents"]);
-        assert_write(&c, 1, Method::Put);
+        c.assert_write(1, Method::Put);
         let change = |id: &str| {
             json!({"id": id, "type": "incident_reference", "status": "acknowledged", "urgency": "low",
                 "priority": {"id": "PP1", "type": "priority_reference"},
@@ -815,7 +738,7 @@ mod tests {
                 "escalation_level": 2})
         };
         assert_eq!(
-            body(&c, 1),
+            c.body(1),
             json!({"incidents": [change("Q1"), change("Q2")]})
         );
         assert_eq!(c.envelope["metadata"]["count"], 2);
@@ -824,16 +747,14 @@ mod tests {
 
     #[test]
     fn manage_incidents_reassigns_to_users() {
-        let c = call(
+        let c = call_as_me(
             "manage_incidents",
             json!({"incident_ids": ["Q1"], "assignee_ids": ["PU2"]}),
-            vec![
-                me_response(&["PT1"]),
-                json_response(200, json!({"incidents": [incident("Q1", "triggered")]})),
-            ],
+            200,
+            json!({"incidents": [incident("Q1", "triggered")]}),
         );
         assert_eq!(
-            body(&c, 1),
+            c.body(1),
             json!({"incidents": [{"id": "Q1", "type": "incident_reference",
                 "assignments": [{"assignee": {"id": "PU2", "type": "user_reference"}}]}]})
         );
@@ -841,13 +762,16 @@ mod tests {
 
     #[test]
     fn manage_incidents_validates_its_arguments() {
-        let c = call("manage_incidents", json!({"incident_ids": ["Q1"]}), vec![]);
-        assert_eq!(c.code(), "MISSING_PARAMETER");
+        let c = assert_refused(
+            "manage_incidents",
+            json!({"incident_ids": ["Q1"]}),
+            "MISSING_PARAMETER",
+        );
         for name in super::MANAGED_FIELDS {
             assert!(
-                message(&c).contains(&format!("'{name}'")),
+                c.message().contains(&format!("'{name}'")),
                 "{}",
-                message(&c)
+                c.message()
             );
         }
         let ids: Vec<String> = (0..251).map(|n| format!("Q{n}")).collect();
@@ -891,38 +815,32 @@ mod tests {
             ),
         ];
         for (args, code) in cases {
-            let c = call("manage_incidents", args.clone(), vec![]);
-            assert_eq!(c.code(), code, "{args}");
-            assert!(c.sent.is_empty());
+            assert_refused("manage_incidents", args, code);
         }
         // The bounds themselves are accepted: 250 incidents, level 20.
         let ids: Vec<String> = (0..250).map(|n| format!("Q{n}")).collect();
-        let c = call(
+        let c = call_as_me(
             "manage_incidents",
             json!({"incident_ids": ids, "escalation_level": 20}),
-            vec![
-                me_response(&["PT1"]),
-                json_response(200, json!({"incidents": []})),
-            ],
+            200,
+            json!({"incidents": []}),
         );
         assert!(!c.is_error, "{}", c.envelope);
-        assert_eq!(body(&c, 1)["incidents"].as_array().unwrap().len(), 250);
+        assert_eq!(c.body(1)["incidents"].as_array().unwrap().len(), 250);
     }
 
     #[test]
     fn snooze_posts_the_duration() {
-        let c = call(
+        let c = call_as_me(
             "snooze_incident",
             json!({"incident_id": "Q1", "duration_seconds": 3600}),
-            vec![
-                me_response(&["PT1"]),
-                json_response(201, json!({"incident": incident("Q1", "acknowledged")})),
-            ],
+            201,
+            json!({"incident": incident("Q1", "acknowledged")}),
         );
         assert!(!c.is_error, "{}", c.envelope);
         assert_eq!(c.sent, ["/users/me", "/incidents/Q1/snooze"]);
-        assert_write(&c, 1, Method::Post);
-        assert_eq!(body(&c, 1), json!({"duration": 3600}));
+        c.assert_write(1, Method::Post);
+        assert_eq!(c.body(1), json!({"duration": 3600}));
         assert_eq!(c.envelope["incidents"][0]["id"], "Q1");
     }
 
@@ -935,35 +853,30 @@ mod tests {
             (json!(60.5), "INVALID_PARAMETER"),
             (Value::Null, "MISSING_PARAMETER"),
         ] {
-            let c = call(
+            assert_refused(
                 "snooze_incident",
                 json!({"incident_id": "Q1", "duration_seconds": duration}),
-                vec![],
+                code,
             );
-            assert_eq!(c.code(), code, "{duration}");
         }
-        assert_eq!(
-            call("snooze_incident", json!({"duration_seconds": 60}), vec![]).code(),
-            "MISSING_PARAMETER"
+        assert_refused(
+            "snooze_incident",
+            json!({"duration_seconds": 60}),
+            "MISSING_PARAMETER",
         );
     }
 
     #[test]
     fn snoozing_a_triggered_incident_reports_pagerdutys_refusal() {
-        let c = call(
+        let c = call_as_me(
             "snooze_incident",
             json!({"incident_id": "Q1", "duration_seconds": 600}),
-            vec![
-                me_response(&["PT1"]),
-                json_response(
-                    400,
-                    json!({"error": {"message": "Invalid Input Provided", "code": 2001,
+            400,
+            json!({"error": {"message": "Invalid Input Provided", "code": 2001,
                         "errors": ["Incident must be acknowledged before it can be snoozed"]}}),
-                ),
-            ],
         );
         assert_eq!(c.code(), "UPSTREAM_ERROR");
-        assert!(message(&c).contains("acknowledged"), "{}", message(&c));
+        assert!(c.message().contains("acknowledged"), "{}", c.message());
     }
 
     #[test]
@@ -985,21 +898,19 @@ mod tests {
             c.sent,
             ["/users/me", "/incidents/Q1/merge", "/incidents/Q1"]
         );
-        assert_write(&c, 1, Method::Put);
+        c.assert_write(1, Method::Put);
         assert_eq!(
-            body(&c, 1),
+            c.body(1),
             json!({"source_incidents": [{"id": "Q2", "type": "incident_reference"},
                 {"id": "Q3", "type": "incident_reference"}]})
         );
         assert_eq!(c.envelope["incidents"][0]["status"], "acknowledged");
         // A full incident in the answer is used as it is.
-        let c = call(
+        let c = call_as_me(
             "merge_incidents",
             json!({"incident_id": "Q1", "source_incident_ids": ["Q2"]}),
-            vec![
-                me_response(&["PT1"]),
-                json_response(200, json!({"incident": incident("Q1", "triggered")})),
-            ],
+            200,
+            json!({"incident": incident("Q1", "triggered")}),
         );
         assert_eq!(c.sent, ["/users/me", "/incidents/Q1/merge"]);
         assert_eq!(c.envelope["incidents"][0]["status"], "triggered");
@@ -1007,13 +918,12 @@ mod tests {
 
     #[test]
     fn merge_validates_the_sources() {
-        let c = call(
+        let c = assert_refused(
             "merge_incidents",
             json!({"incident_id": "Q1", "source_incident_ids": ["Q2", "Q1"]}),
-            vec![],
+            "INVALID_PARAMETER",
         );
-        assert_eq!(c.code(), "INVALID_PARAMETER");
-        assert!(message(&c).contains("'Q1'"), "{}", message(&c));
+        assert!(c.message().contains("'Q1'"), "{}", c.message());
         let many: Vec<String> = (0..26).map(|n| format!("Q{n}X")).collect();
         for (args, code) in [
             (
@@ -1031,9 +941,7 @@ mod tests {
                 "INVALID_INCIDENT_ID",
             ),
         ] {
-            let c = call("merge_incidents", args.clone(), vec![]);
-            assert_eq!(c.code(), code, "{args}");
-            assert!(c.sent.is_empty());
+            assert_refused("merge_incidents", args, code);
         }
     }
 
@@ -1061,9 +969,9 @@ mod tests {
         );
         assert!(!c.is_error, "{}", c.envelope);
         assert_eq!(c.sent, ["/users/me", "/incidents/Q1/responder_requests"]);
-        assert_write(&c, 1, Method::Post);
+        c.assert_write(1, Method::Post);
         assert_eq!(
-            body(&c, 1),
+            c.body(1),
             json!({"requester_id": "PME0001", "message": "Join the bridge", "responder_request_targets": [
                 {"responder_request_target": {"id": "PU2", "type": "user_reference"}},
                 {"responder_request_target": {"id": "PEP1", "type": "escalation_policy_reference"}}]})
@@ -1079,16 +987,15 @@ mod tests {
 
     #[test]
     fn add_responders_needs_someone_to_ask_and_a_message() {
-        let c = call(
+        let c = assert_refused(
             "add_responders",
             json!({"incident_id": "Q1", "message": "Join"}),
-            vec![],
+            "MISSING_PARAMETER",
         );
-        assert_eq!(c.code(), "MISSING_PARAMETER");
         assert!(
-            message(&c).contains("'user_ids'") && message(&c).contains("'escalation_policy_ids'"),
+            c.message().contains("'user_ids'") && c.message().contains("'escalation_policy_ids'"),
             "{}",
-            message(&c)
+            c.message()
         );
         for (args, code) in [
             (
@@ -1112,9 +1019,7 @@ mod tests {
                 "INVALID_ESCALATION_POLICY_ID",
             ),
         ] {
-            let c = call("add_responders", args.clone(), vec![]);
-            assert_eq!(c.code(), code, "{args}");
-            assert!(c.sent.is_empty());
+            assert_refused("add_responders", args, code);
         }
     }
 
@@ -1158,7 +1063,7 @@ mod tests {
                 "/incidents/Q1/responder_requests"
             ]
         );
-        assert_eq!(body(&c, 2)["requester_id"], "PU7");
+        assert_eq!(c.body(2)["requester_id"], "PU7");
         assert!(
             c.requests[2]
                 .headers
@@ -1178,7 +1083,7 @@ mod tests {
             configured(Some("ghost@example.com")),
         );
         assert_eq!(c.code(), "USER_CONTEXT_UNAVAILABLE");
-        assert!(message(&c).contains("ghost@example.com"), "{}", message(&c));
+        assert!(c.message().contains("ghost@example.com"), "{}", c.message());
         assert!(!c.sent.iter().any(|s| s.contains("responder_requests")));
         let c = call_with(
             "add_responders",
@@ -1188,32 +1093,27 @@ mod tests {
         );
         assert_eq!(c.code(), "USER_CONTEXT_UNAVAILABLE");
         assert!(
-            message(&c).contains("PAGERDUTY_USER_EMAIL"),
+            c.message().contains("PAGERDUTY_USER_EMAIL"),
             "{}",
-            message(&c)
+            c.message()
         );
     }
 
     #[test]
     fn status_update_posts_the_message() {
-        let c = call(
+        let c = call_as_me(
             "create_incident_status_update",
             json!({"incident_id": "Q1", "message": "Mitigated; next update in 30 minutes."}),
-            vec![
-                me_response(&["PT1"]),
-                json_response(
-                    200,
-                    json!({"status_update": {"id": "PSU1", "message": "Mitigated; next update in 30 minutes.",
+            200,
+            json!({"status_update": {"id": "PSU1", "message": "Mitigated; next update in 30 minutes.",
                     "created_at": "2026-11-24T07:00:00Z",
                     "sender": {"id": "PME0001", "type": "user_reference", "summary": "Me", "self": "x"}}}),
-                ),
-            ],
         );
         assert!(!c.is_error, "{}", c.envelope);
         assert_eq!(c.sent, ["/users/me", "/incidents/Q1/status_updates"]);
-        assert_write(&c, 1, Method::Post);
+        c.assert_write(1, Method::Post);
         assert_eq!(
-            body(&c, 1),
+            c.body(1),
             json!({"message": "Mitigated; next update in 30 minutes."})
         );
         assert_eq!(
@@ -1221,14 +1121,10 @@ mod tests {
             json!([{"id": "PSU1", "message": "Mitigated; next update in 30 minutes.",
                 "created_at": "2026-11-24T07:00:00Z", "sender": {"id": "PME0001", "summary": "Me"}}])
         );
-        assert_eq!(
-            call(
-                "create_incident_status_update",
-                json!({"incident_id": "Q1", "message": "  "}),
-                vec![]
-            )
-            .code(),
-            "MISSING_PARAMETER"
+        assert_refused(
+            "create_incident_status_update",
+            json!({"incident_id": "Q1", "message": "  "}),
+            "MISSING_PARAMETER",
         );
     }
 

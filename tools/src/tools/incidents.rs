@@ -1,6 +1,7 @@
 //! Incidents: listing and reading them, their notes, alerts, past and related
 //! incidents, and (write tools) acknowledging, resolving and annotating them.
 
+use super::incident_context::ALERT_FIELDS;
 use super::{SINCE, UNTIL, list_projected, projected_output, push_lists};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
 use crate::catalog::{Access, Operation, Projection, QueryFrom, Run, Tool, UserContextRule};
@@ -55,7 +56,8 @@ pub fn project_incident(incident: &Value) -> Value {
     out
 }
 
-const INCIDENT_ID: Param = Param {
+/// The `incident_id` argument of every tool on one incident.
+pub const INCIDENT_ID: Param = Param {
     name: "incident_id",
     kind: ParamKind::Id(ids::INCIDENT),
     required: true,
@@ -352,7 +354,8 @@ fn list_incidents(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
     Ok(output)
 }
 
-fn incident_path(args: &Args, rest: &str) -> String {
+/// `/incidents/{incident_id}{rest}`.
+pub fn incident_path(args: &Args, rest: &str) -> String {
     format!("/incidents/{}{rest}", args.required("incident_id"))
 }
 
@@ -369,21 +372,13 @@ const WRITE_STATUS: &[Operation] = &[
 /// The fields of a note.
 const NOTE_FIELDS: &[&str] = &["id", "content", "created_at", "user"];
 
-/// The fields of an alert; `body` keeps only the monitoring tool's `details`.
+/// An alert of an incident's alert list: [`ALERT_FIELDS`] but its incident (the
+/// one the list is of); `body` keeps only the monitoring tool's `details`.
 fn project_alert(alert: &Value) -> Value {
-    let mut out = project(
-        alert,
-        &[
-            "id",
-            "summary",
-            "status",
-            "severity",
-            "created_at",
-            "alert_key",
-            "service",
-            "html_url",
-        ],
-    );
+    let mut out = project(alert, ALERT_FIELDS);
+    if let Some(fields) = out.as_object_mut() {
+        fields.shift_remove("incident");
+    }
     if let Some(details) = alert
         .get("body")
         .and_then(|b| b.get("details"))
@@ -443,15 +438,17 @@ fn project_related_incident(related: &Value) -> Value {
     out
 }
 
-fn set_status(call: &mut Call<'_>, args: &Args, status: &str) -> ToolResult<Output> {
-    let from = call.from_address()?;
-    let body = json!({"incident": {"type": "incident_reference", "status": status}});
-    let answer = call
-        .client
-        .write(Method::Put, &incident_path(args, ""), &body, &from)?;
-    Ok(Output::one(project_incident(
+/// The `incident` of an answer, projected.
+pub fn one_incident(answer: &Value) -> Output {
+    Output::one(project_incident(
         answer.get("incident").unwrap_or(&Value::Null),
-    )))
+    ))
+}
+
+fn set_status(call: &mut Call<'_>, args: &Args, status: &str) -> ToolResult<Output> {
+    let body = json!({"incident": {"type": "incident_reference", "status": status}});
+    let answer = call.write(Method::Put, &incident_path(args, ""), &body)?;
+    Ok(one_incident(&answer))
 }
 
 fn acknowledge_incident(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
@@ -463,11 +460,8 @@ fn resolve_incident(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
 }
 
 fn add_incident_note(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
-    let from = call.from_address()?;
     let body = json!({"note": {"content": args.required("content")}});
-    let answer = call
-        .client
-        .write(Method::Post, &incident_path(args, "/notes"), &body, &from)?;
+    let answer = call.write(Method::Post, &incident_path(args, "/notes"), &body)?;
     Ok(Output::one(project(
         answer.get("note").unwrap_or(&Value::Null),
         NOTE_FIELDS,
@@ -476,7 +470,9 @@ fn add_incident_note(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{call, json_response, me_response, page};
+    use crate::testing::{
+        assert_refused, call, call_as_me, json_response, me_response, not_found_response, page,
+    };
     use serde_json::json;
 
     fn incident(id: &str, status: &str) -> serde_json::Value {
@@ -570,22 +566,18 @@ mod tests {
     #[test]
     fn user_context_rules() {
         for arg in ["team_ids", "service_ids", "user_ids"] {
-            let c = call("list_incidents", json!({arg: ["P1"]}), vec![]);
-            assert_eq!(c.code(), "CONFLICTING_PARAMETERS", "{arg}");
-            assert!(c.sent.is_empty());
+            assert_refused(
+                "list_incidents",
+                json!({arg: ["P1"]}),
+                "CONFLICTING_PARAMETERS",
+            );
         }
-        let c = call(
+        let c = assert_refused(
             "list_incidents",
             json!({"current_user_context": false}),
-            vec![],
+            "MISSING_PARAMETER",
         );
-        assert_eq!(c.code(), "MISSING_PARAMETER");
-        assert!(
-            c.envelope["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("'team_ids'")
-        );
+        assert!(c.message().contains("'team_ids'"));
     }
 
     #[test]
@@ -599,12 +591,7 @@ mod tests {
             )],
         );
         assert_eq!(c.code(), "USER_CONTEXT_UNAVAILABLE");
-        assert!(
-            c.envelope["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("current_user_context=false")
-        );
+        assert!(c.message().contains("current_user_context=false"));
     }
 
     #[test]
@@ -656,21 +643,16 @@ mod tests {
 
     #[test]
     fn get_incident_validates_and_maps_404() {
-        assert_eq!(
-            call("get_incident", json!({"incident_id": "P@X"}), vec![]).code(),
-            "INVALID_INCIDENT_ID"
+        assert_refused(
+            "get_incident",
+            json!({"incident_id": "P@X"}),
+            "INVALID_INCIDENT_ID",
         );
-        assert_eq!(
-            call("get_incident", json!({}), vec![]).code(),
-            "MISSING_PARAMETER"
-        );
+        assert_refused("get_incident", json!({}), "MISSING_PARAMETER");
         let c = call(
             "get_incident",
             json!({"incident_id": "PNOPE"}),
-            vec![json_response(
-                404,
-                json!({"error": {"message": "Not Found", "code": 2100}}),
-            )],
+            vec![not_found_response()],
         );
         assert_eq!(c.code(), "NOT_FOUND");
     }
@@ -750,25 +732,16 @@ mod tests {
             ("acknowledge_incident", "acknowledged"),
             ("resolve_incident", "resolved"),
         ] {
-            let c = call(
+            let c = call_as_me(
                 tool,
                 json!({"incident_id": "P1"}),
-                vec![
-                    me_response(&["PT1"]),
-                    json_response(200, json!({"incident": incident("P1", status)})),
-                ],
+                200,
+                json!({"incident": incident("P1", status)}),
             );
             assert!(!c.is_error, "{}", c.envelope);
-            let put = &c.requests[1];
-            assert_eq!(put.method, crate::http::Method::Put);
-            assert!(
-                put.headers
-                    .contains(&("From", "me@example.com".to_string()))
-            );
-            let body: serde_json::Value =
-                serde_json::from_slice(put.body.as_ref().unwrap()).unwrap();
+            c.assert_write(1, crate::http::Method::Put);
             assert_eq!(
-                body,
+                c.body(1),
                 json!({"incident": {"type": "incident_reference", "status": status}})
             );
             assert_eq!(c.envelope["incidents"][0]["status"], status);
@@ -812,24 +785,15 @@ mod tests {
             )],
         );
         assert_eq!(c.code(), "USER_CONTEXT_UNAVAILABLE");
-        assert!(
-            c.envelope["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("PAGERDUTY_USER_EMAIL")
-        );
+        assert!(c.message().contains("PAGERDUTY_USER_EMAIL"));
     }
 
     #[test]
     fn note_content_is_required_and_write_tools_are_unknown_when_disabled() {
-        assert_eq!(
-            call(
-                "add_incident_note",
-                json!({"incident_id": "P1", "content": " "}),
-                vec![]
-            )
-            .code(),
-            "MISSING_PARAMETER"
+        assert_refused(
+            "add_incident_note",
+            json!({"incident_id": "P1", "content": " "}),
+            "MISSING_PARAMETER",
         );
         let t = crate::testing::ScriptedTransport::new(vec![]);
         let fault = crate::catalog::call_tool(

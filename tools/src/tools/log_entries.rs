@@ -5,6 +5,7 @@
 //! (the event's summary, the note's text, the notification method); the projection
 //! keeps what a responder reads in a timeline and drops contexts and event blobs.
 
+use super::incidents::INCIDENT_ID;
 use super::{SINCE, UNTIL, list_paged};
 use crate::args::{Args, LIMIT, Param, ParamKind, format_timestamp, ids};
 use crate::catalog::{Operation, Projection, QueryFrom, Run, Tool};
@@ -124,18 +125,7 @@ pub const TOOLS: &[Tool] = &[
             assignees where it assigns. With more entries than 'limit', the newest are returned \
             (has_more: narrow with since/until). is_overview=true leaves out notifications.",
         resource: "log_entries",
-        params: &[
-            Param {
-                name: "incident_id",
-                kind: ParamKind::Id(ids::INCIDENT),
-                required: true,
-                description: "The incident's ID, e.g. 'Q1P3AHC8K2ZTZC' or 'PT4KHLK' (not its number).",
-            },
-            SINCE,
-            UNTIL,
-            is_overview(false),
-            LIMIT,
-        ],
+        params: &[INCIDENT_ID, SINCE, UNTIL, is_overview(false), LIMIT],
         access: crate::catalog::Access::Read,
         user_context: None,
         operations: &[Operation::get("/incidents/{id}/log_entries")],
@@ -273,7 +263,7 @@ fn list_log_entries(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{call, json_response, page};
+    use crate::testing::{assert_refused, call, json_response, not_found_response, page};
     use serde_json::{Value, json};
 
     fn user(id: &str, name: &str) -> Value {
@@ -439,35 +429,27 @@ mod tests {
             json!({"incident_id": " "}),
             json!({"incident_id": null}),
         ] {
-            let c = call("list_incident_log_entries", args.clone(), vec![]);
-            assert_eq!(c.code(), "MISSING_PARAMETER", "{args}");
-            assert!(c.sent.is_empty());
+            assert_refused("list_incident_log_entries", args, "MISSING_PARAMETER");
         }
-        let c = call(
+        assert_refused(
             "list_incident_log_entries",
             json!({"incident_id": "Q@1"}),
-            vec![],
+            "INVALID_INCIDENT_ID",
         );
-        assert_eq!(c.code(), "INVALID_INCIDENT_ID");
-        let c = call(
+        assert_refused(
             "list_incident_log_entries",
             json!({"incident_id": "Q1", "since": "2026-11-21T00:00:00Z", "until": "2026-11-21T00:00:00Z"}),
-            vec![],
+            "INVALID_PARAMETER",
         );
-        assert_eq!(c.code(), "INVALID_PARAMETER");
-        let c = call(
+        assert_refused(
             "list_incident_log_entries",
             json!({"incident_id": "Q1", "is_overview": "yes"}),
-            vec![],
+            "INVALID_PARAMETER",
         );
-        assert_eq!(c.code(), "INVALID_PARAMETER");
         let c = call(
             "list_incident_log_entries",
             json!({"incident_id": "QNOPE"}),
-            vec![json_response(
-                404,
-                json!({"error": {"message": "Not Found", "code": 2100}}),
-            )],
+            vec![not_found_response()],
         );
         assert_eq!(c.code(), "NOT_FOUND");
     }
@@ -532,21 +514,21 @@ mod tests {
 
     #[test]
     fn account_log_validation() {
-        let c = call(
+        assert_refused(
             "list_log_entries",
             json!({"team_ids": ["PT1", "P T"]}),
-            vec![],
+            "INVALID_TEAM_ID",
         );
-        assert_eq!(c.code(), "INVALID_TEAM_ID");
-        let c = call(
+        assert_refused(
             "list_log_entries",
             json!({"since": "2026-11-21T00:00:00Z", "until": "2026-11-20T00:00:00Z"}),
-            vec![],
+            "INVALID_PARAMETER",
         );
-        assert_eq!(c.code(), "INVALID_PARAMETER");
-        let c = call("list_log_entries", json!({"since": "yesterday"}), vec![]);
-        assert_eq!(c.code(), "INVALID_PARAMETER");
-        assert!(c.sent.is_empty());
+        assert_refused(
+            "list_log_entries",
+            json!({"since": "yesterday"}),
+            "INVALID_PARAMETER",
+        );
     }
 
     #[test]
@@ -567,14 +549,12 @@ mod tests {
             json!({"id": "Q1", "summary": "[#1] Disk full"})
         );
         for args in [json!({}), json!({"log_entry_id": ""})] {
-            assert_eq!(
-                call("get_log_entry", args, vec![]).code(),
-                "MISSING_PARAMETER"
-            );
+            assert_refused("get_log_entry", args, "MISSING_PARAMETER");
         }
-        assert_eq!(
-            call("get_log_entry", json!({"log_entry_id": "R/0"}), vec![]).code(),
-            "INVALID_LOG_ENTRY_ID"
+        assert_refused(
+            "get_log_entry",
+            json!({"log_entry_id": "R/0"}),
+            "INVALID_LOG_ENTRY_ID",
         );
     }
 }

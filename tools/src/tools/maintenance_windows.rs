@@ -1,6 +1,6 @@
 //! Maintenance windows: periods in which services create no incidents.
 
-use super::{list_fields, push_lists};
+use super::{list_fields, push_lists, reference_to};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids, parse_timestamp};
 use crate::catalog::{Access, Operation, Projection, QueryFrom, Run, Tool};
 use crate::client::Query;
@@ -193,7 +193,7 @@ fn create_maintenance_window(call: &mut Call<'_>, args: &Args) -> ToolResult<Out
         .list("service_ids")
         .unwrap_or_default()
         .iter()
-        .map(|id| json!({"id": id, "type": "service_reference"}))
+        .map(|id| reference_to(id, "service"))
         .collect();
     let mut window = json!({
         "type": "maintenance_window",
@@ -204,12 +204,10 @@ fn create_maintenance_window(call: &mut Call<'_>, args: &Args) -> ToolResult<Out
     if let Some(description) = args.text("description") {
         window["description"] = json!(description);
     }
-    let from = call.from_address()?;
-    let body = call.client.write(
+    let body = call.write(
         Method::Post,
         "/maintenance_windows",
         &json!({ "maintenance_window": window }),
-        &from,
     )?;
     let created = body.get("maintenance_window").ok_or_else(|| {
         ToolError::new(
@@ -274,7 +272,10 @@ fn delete_maintenance_window(call: &mut Call<'_>, args: &Args) -> ToolResult<Out
 #[cfg(test)]
 mod tests {
     use crate::http::Method;
-    use crate::testing::{call, json_response, me_response, page};
+    use crate::testing::{
+        Called, assert_refused, call, call_as_me, empty_response, json_response, me_response,
+        not_found_response, page,
+    };
     use serde_json::{Value, json};
 
     fn window(start: &str, end: &str) -> Value {
@@ -322,32 +323,20 @@ mod tests {
                 "/maintenance_windows?service_ids[]=PS1&service_ids[]=PS2&team_ids[]=PT1&filter=past&limit=5&offset=0"
             ]
         );
-        assert_eq!(
-            call(
-                "list_maintenance_windows",
-                json!({"filter": "soon"}),
-                vec![]
-            )
-            .code(),
-            "INVALID_PARAMETER"
+        assert_refused(
+            "list_maintenance_windows",
+            json!({"filter": "soon"}),
+            "INVALID_PARAMETER",
         );
-        assert_eq!(
-            call(
-                "list_maintenance_windows",
-                json!({"service_ids": ["P-1"]}),
-                vec![]
-            )
-            .code(),
-            "INVALID_SERVICE_ID"
+        assert_refused(
+            "list_maintenance_windows",
+            json!({"service_ids": ["P-1"]}),
+            "INVALID_SERVICE_ID",
         );
-        assert_eq!(
-            call(
-                "list_maintenance_windows",
-                json!({"team_ids": ["P 1"]}),
-                vec![]
-            )
-            .code(),
-            "INVALID_TEAM_ID"
+        assert_refused(
+            "list_maintenance_windows",
+            json!({"team_ids": ["P 1"]}),
+            "INVALID_TEAM_ID",
         );
     }
 
@@ -366,18 +355,11 @@ mod tests {
             c.envelope["maintenance_windows"],
             json!([projected(START, END)])
         );
-        assert_eq!(
-            call("get_maintenance_window", json!({}), vec![]).code(),
-            "MISSING_PARAMETER"
-        );
-        assert_eq!(
-            call(
-                "get_maintenance_window",
-                json!({"maintenance_window_id": "PW/1"}),
-                vec![]
-            )
-            .code(),
-            "INVALID_MAINTENANCE_WINDOW_ID"
+        assert_refused("get_maintenance_window", json!({}), "MISSING_PARAMETER");
+        assert_refused(
+            "get_maintenance_window",
+            json!({"maintenance_window_id": "PW/1"}),
+            "INVALID_MAINTENANCE_WINDOW_ID",
         );
     }
 
@@ -385,26 +367,17 @@ mod tests {
     fn create_posts_the_window_once_with_from() {
         let start = "2026-11-25T01:00:00+01:00";
         let end = "2026-11-25T03:00:00Z";
-        let c = call(
+        let c = call_as_me(
             "create_maintenance_window",
             json!({"service_ids": ["PS1", "PS2", "PS1"], "start": start, "end": end, "description": "Drill"}),
-            vec![
-                me_response(&[]),
-                json_response(201, json!({"maintenance_window": window(start, end)})),
-            ],
+            201,
+            json!({"maintenance_window": window(start, end)}),
         );
         assert!(!c.is_error, "{}", c.envelope);
         assert_eq!(c.sent, ["/users/me", "/maintenance_windows"]);
-        let post = &c.requests[1];
-        assert_eq!(post.method, Method::Post);
-        assert!(
-            post.headers
-                .iter()
-                .any(|(k, v)| *k == "From" && v == "me@example.com")
-        );
-        let body: Value = serde_json::from_slice(post.body.as_deref().unwrap()).unwrap();
+        c.assert_write(1, Method::Post);
         assert_eq!(
-            body,
+            c.body(1),
             json!({"maintenance_window": {"type": "maintenance_window", "start_time": start, "end_time": end,
                 "description": "Drill", "services": [
                     {"id": "PS1", "type": "service_reference"}, {"id": "PS2", "type": "service_reference"}]}})
@@ -414,16 +387,13 @@ mod tests {
             json!([projected(start, end)])
         );
         // Without a description none is sent.
-        let c = call(
+        let c = call_as_me(
             "create_maintenance_window",
             json!({"service_ids": ["PS1"], "start": START, "end": END}),
-            vec![
-                me_response(&[]),
-                json_response(201, json!({"maintenance_window": window(START, END)})),
-            ],
+            201,
+            json!({"maintenance_window": window(START, END)}),
         );
-        let body: Value = serde_json::from_slice(c.requests[1].body.as_deref().unwrap()).unwrap();
-        assert!(body["maintenance_window"].get("description").is_none());
+        assert!(c.body(1)["maintenance_window"].get("description").is_none());
     }
 
     #[test]
@@ -440,9 +410,7 @@ mod tests {
         ] {
             let mut args = ok.clone();
             args[field] = value;
-            let c = call("create_maintenance_window", args, vec![]);
-            assert_eq!(c.code(), code, "{field}: {}", c.envelope);
-            assert!(c.sent.is_empty());
+            assert_refused("create_maintenance_window", args, code);
         }
         // The start must be before the end.
         for (start, end) in [
@@ -450,38 +418,37 @@ mod tests {
             (START, START),
             ("2026-11-24T10:00:00+01:00", START),
         ] {
-            let c = call(
+            let c = assert_refused(
                 "create_maintenance_window",
                 json!({"service_ids": ["PS1"], "start": start, "end": end}),
-                vec![],
+                "INVALID_PARAMETER",
             );
-            assert_eq!(c.code(), "INVALID_PARAMETER", "{start} {end}");
             assert!(
-                c.envelope["error"]["message"]
-                    .as_str()
-                    .unwrap()
-                    .contains("must be before 'end'")
+                c.message().contains("must be before 'end'"),
+                "{}",
+                c.message()
             );
-            assert!(c.sent.is_empty());
         }
+    }
+
+    /// Deletes window `PW1`, which runs from `start` to `end`, PagerDuty answering
+    /// the `DELETE` with `status`.
+    fn delete_window(start: &str, end: &str, status: u16) -> Called {
+        call(
+            "delete_maintenance_window",
+            json!({"maintenance_window_id": "PW1"}),
+            vec![
+                json_response(200, json!({"maintenance_window": window(start, end)})),
+                me_response(&[]),
+                empty_response(status),
+            ],
+        )
     }
 
     #[test]
     fn delete_ends_an_ongoing_window() {
         // The unit tests' now is 2026-11-24T07:00:00Z: the window is ongoing.
-        let c = call(
-            "delete_maintenance_window",
-            json!({"maintenance_window_id": "PW1"}),
-            vec![
-                json_response(200, json!({"maintenance_window": window(START, END)})),
-                me_response(&[]),
-                crate::http::HttpResponse {
-                    status: 204,
-                    headers: vec![],
-                    body: vec![],
-                },
-            ],
-        );
+        let c = delete_window(START, END, 204);
         assert!(!c.is_error, "{}", c.envelope);
         assert_eq!(
             c.sent,
@@ -491,15 +458,8 @@ mod tests {
                 "/maintenance_windows/PW1"
             ]
         );
-        let delete = &c.requests[2];
-        assert_eq!(delete.method, Method::Delete);
-        assert!(delete.body.is_none());
-        assert!(
-            delete
-                .headers
-                .iter()
-                .any(|(k, v)| *k == "From" && v == "me@example.com")
-        );
+        c.assert_write(2, Method::Delete);
+        assert!(c.requests[2].body.is_none());
         let mut expected = projected(START, END);
         expected["outcome"] = json!("ended");
         assert_eq!(c.envelope["maintenance_windows"], json!([expected]));
@@ -514,19 +474,7 @@ mod tests {
     #[test]
     fn delete_deletes_a_future_window() {
         let (start, end) = ("2026-11-30T01:00:00Z", "2026-11-30T02:00:00Z");
-        let c = call(
-            "delete_maintenance_window",
-            json!({"maintenance_window_id": "PW1"}),
-            vec![
-                json_response(200, json!({"maintenance_window": window(start, end)})),
-                me_response(&[]),
-                crate::http::HttpResponse {
-                    status: 204,
-                    headers: vec![],
-                    body: vec![],
-                },
-            ],
-        );
+        let c = delete_window(start, end, 204);
         assert_eq!(
             c.envelope["maintenance_windows"][0]["outcome"],
             json!("deleted")
@@ -536,21 +484,9 @@ mod tests {
     #[test]
     fn delete_explains_a_refused_past_window_and_a_missing_one() {
         let (start, end) = ("2026-11-20T01:00:00Z", "2026-11-20T02:00:00Z");
-        let c = call(
-            "delete_maintenance_window",
-            json!({"maintenance_window_id": "PW1"}),
-            vec![
-                json_response(200, json!({"maintenance_window": window(start, end)})),
-                me_response(&[]),
-                crate::http::HttpResponse {
-                    status: 405,
-                    headers: vec![],
-                    body: vec![],
-                },
-            ],
-        );
+        let c = delete_window(start, end, 405);
         assert_eq!(c.code(), "UPSTREAM_ERROR");
-        let message = c.envelope["error"]["message"].as_str().unwrap();
+        let message = c.message();
         assert!(
             message.contains("already ended (end_time 2026-11-20T02:00:00Z)"),
             "{message}"
@@ -559,25 +495,15 @@ mod tests {
         let c = call(
             "delete_maintenance_window",
             json!({"maintenance_window_id": "PW1"}),
-            vec![json_response(
-                404,
-                json!({"error": {"message": "Not Found", "code": 2100}}),
-            )],
+            vec![not_found_response()],
         );
         assert_eq!(c.code(), "NOT_FOUND");
         assert_eq!(c.sent, ["/maintenance_windows/PW1"], "nothing deleted");
-        assert_eq!(
-            call(
-                "delete_maintenance_window",
-                json!({"maintenance_window_id": "P.1"}),
-                vec![]
-            )
-            .code(),
-            "INVALID_MAINTENANCE_WINDOW_ID"
+        assert_refused(
+            "delete_maintenance_window",
+            json!({"maintenance_window_id": "P.1"}),
+            "INVALID_MAINTENANCE_WINDOW_ID",
         );
-        assert_eq!(
-            call("delete_maintenance_window", json!({}), vec![]).code(),
-            "MISSING_PARAMETER"
-        );
+        assert_refused("delete_maintenance_window", json!({}), "MISSING_PARAMETER");
     }
 }

@@ -74,6 +74,11 @@ pub const UNTIL: Param = Param {
 /// The read tools' MCP description of the one-item envelope.
 pub const ONE_ITEM: &str = "The result is an envelope whose list holds the one resource.";
 
+/// A reference PagerDuty takes in request bodies: `{"id", "type": "<kind>_reference"}`.
+pub fn reference_to(id: &str, kind: &str) -> Value {
+    serde_json::json!({"id": id, "type": format!("{kind}_reference")})
+}
+
 /// A query carrying the `query` argument, when the caller passed one.
 pub fn search_query(args: &Args) -> Query {
     let mut q = Query::new();

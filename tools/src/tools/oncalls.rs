@@ -112,7 +112,7 @@ fn list_oncalls(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{call, me_response, page};
+    use crate::testing::{assert_refused, call, me_response, page};
     use serde_json::json;
 
     #[test]
@@ -164,23 +164,15 @@ mod tests {
                 "/oncalls?user_ids[]=PU1&since=2026-11-24T00:00:00Z&until=2026-11-25T00:00:00Z&limit=100&offset=0"
             ]
         );
-        assert_eq!(
-            call(
-                "list_oncalls",
-                json!({"escalation_policy_ids": ["PE1"]}),
-                vec![]
-            )
-            .code(),
-            "CONFLICTING_PARAMETERS"
+        assert_refused(
+            "list_oncalls",
+            json!({"escalation_policy_ids": ["PE1"]}),
+            "CONFLICTING_PARAMETERS",
         );
-        assert_eq!(
-            call(
-                "list_oncalls",
-                json!({"current_user_context": false}),
-                vec![]
-            )
-            .code(),
-            "MISSING_PARAMETER"
+        assert_refused(
+            "list_oncalls",
+            json!({"current_user_context": false}),
+            "MISSING_PARAMETER",
         );
     }
 

@@ -1,9 +1,9 @@
 //! Schedule overrides: who covers a schedule instead of its rotation, listed,
 //! created and deleted (write tools).
 
-use super::{SINCE, UNTIL};
+use super::{SINCE, UNTIL, reference_to, schedules};
 use crate::args::{Args, LIMIT, Param, ParamKind, ids};
-use crate::catalog::{Access, Operation, Projection, QueryFrom, Run, Tool};
+use crate::catalog::{Access, Operation, Projection, Run, Tool};
 use crate::context::Call;
 use crate::envelope::Output;
 use crate::error::{ErrorCode, ToolError, ToolResult};
@@ -15,14 +15,10 @@ use serde_json::{Value, json};
 /// The fields of an override.
 const OVERRIDE_FIELDS: &[&str] = &["id", "user", "start", "end"];
 
-/// How far ahead the override list looks when no window is given.
-const DEFAULT_WINDOW_DAYS: i64 = 7;
-
+/// [`schedules::SCHEDULE_ID`] with the override tools' example ID.
 const SCHEDULE_ID: Param = Param {
-    name: "schedule_id",
-    kind: ParamKind::Id(ids::SCHEDULE),
-    required: true,
     description: "The schedule's ID, e.g. 'PXXEGQZ'.",
+    ..schedules::SCHEDULE_ID
 };
 
 /// The operations of a write: the call itself, and `GET /users/me` for the `From`
@@ -53,10 +49,7 @@ pub const TOOLS: &[Tool] = &[
         example: r#"{"schedule_id": "PXXEGQZ", "since": "2026-01-10T00:00:00Z", "until": "2026-01-24T00:00:00Z"}"#,
         run: Run::Unpaged {
             key: "overrides",
-            query: QueryFrom {
-                window_days: Some(DEFAULT_WINDOW_DAYS),
-                ..QueryFrom::NONE
-            },
+            query: schedules::WINDOW,
             project: Projection::Fields(OVERRIDE_FIELDS),
         },
     },
@@ -143,15 +136,12 @@ fn create_schedule_override(call: &mut Call<'_>, args: &Args) -> ToolResult<Outp
             "'start' ({start_text}) must be before 'end' ({end_text})"
         )));
     }
-    let from = call.from_address()?;
     let body = json!({"overrides": [{
         "start": start_text,
         "end": end_text,
-        "user": {"id": args.required("user_id"), "type": "user_reference"},
+        "user": reference_to(args.required("user_id"), "user"),
     }]});
-    let answer = call
-        .client
-        .write(Method::Post, &overrides_path(args), &body, &from)?;
+    let answer = call.write(Method::Post, &overrides_path(args), &body)?;
     // PagerDuty answers 201 with one result per requested override, each with its
     // own status: a refused override is an error carrying PagerDuty's reasons.
     let result = answer
@@ -232,7 +222,9 @@ fn delete_schedule_override(call: &mut Call<'_>, args: &Args) -> ToolResult<Outp
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{call, json_response, me_response};
+    use crate::testing::{
+        assert_refused, call, call_as_me, empty_response, json_response, me_response,
+    };
     use serde_json::json;
 
     fn created(id: &str) -> serde_json::Value {
@@ -275,30 +267,23 @@ mod tests {
                 "INVALID_PARAMETER",
             ),
         ] {
-            let c = call("list_schedule_overrides", args, vec![]);
-            assert_eq!(c.code(), code, "{}", c.envelope);
-            assert!(c.sent.is_empty());
+            assert_refused("list_schedule_overrides", args, code);
         }
     }
 
     #[test]
     fn create_posts_one_override_as_the_current_user() {
-        let c = call(
+        let c = call_as_me(
             "create_schedule_override",
             json!({"schedule_id": "PS1", "user_id": "PU1", "start": "2026-11-25T09:00:00Z", "end": "2026-11-25T17:00:00+00:00"}),
-            vec![me_response(&["PT1"]), json_response(201, created("Q9"))],
+            201,
+            created("Q9"),
         );
         assert!(!c.is_error, "{}", c.envelope);
         assert_eq!(c.sent, ["/users/me", "/schedules/PS1/overrides"]);
-        let post = &c.requests[1];
-        assert_eq!(post.method, crate::http::Method::Post);
-        assert!(
-            post.headers
-                .contains(&("From", "me@example.com".to_string()))
-        );
-        let body: serde_json::Value = serde_json::from_slice(post.body.as_ref().unwrap()).unwrap();
+        c.assert_write(1, crate::http::Method::Post);
         assert_eq!(
-            body,
+            c.body(1),
             json!({"overrides": [{"start": "2026-11-25T09:00:00Z", "end": "2026-11-25T17:00:00+00:00",
                 "user": {"id": "PU1", "type": "user_reference"}}]})
         );
@@ -332,28 +317,21 @@ mod tests {
                 "INVALID_PARAMETER",
             ),
         ] {
-            let c = call("create_schedule_override", args, vec![]);
-            assert_eq!(c.code(), code, "{}", c.envelope);
-            assert!(c.sent.is_empty(), "nothing is sent for invalid arguments");
+            assert_refused("create_schedule_override", args, code);
         }
     }
 
     #[test]
     fn a_refused_override_is_an_error_with_pagerdutys_reason() {
-        let c = call(
+        let c = call_as_me(
             "create_schedule_override",
             json!({"schedule_id": "PS1", "user_id": "PU1", "start": "2026-11-20T09:00:00Z", "end": "2026-11-20T17:00:00Z"}),
-            vec![
-                me_response(&["PT1"]),
-                json_response(
-                    201,
-                    json!([{"status": 400, "errors": ["Override cannot end in the past"],
+            201,
+            json!([{"status": 400, "errors": ["Override cannot end in the past"],
                     "override": {"start": "2026-11-20T09:00:00Z", "end": "2026-11-20T17:00:00Z", "user": {"id": "PU1", "type": "user_reference"}}}]),
-                ),
-            ],
         );
         assert_eq!(c.code(), "UPSTREAM_ERROR");
-        let message = c.envelope["error"]["message"].as_str().unwrap();
+        let message = c.message();
         assert!(
             message.contains("(400)") && message.contains("Override cannot end in the past"),
             "{message}"
@@ -363,26 +341,16 @@ mod tests {
 
     #[test]
     fn delete_tells_deleted_from_ended_now() {
-        let empty = |status| crate::http::HttpResponse {
-            status,
-            headers: vec![],
-            body: vec![],
-        };
         for (status, result) in [(204, "deleted"), (200, "ended_now")] {
             let c = call(
                 "delete_schedule_override",
                 json!({"schedule_id": "PS1", "override_id": "Q1ABC"}),
-                vec![me_response(&[]), empty(status)],
+                vec![me_response(&[]), empty_response(status)],
             );
             assert!(!c.is_error, "{}", c.envelope);
             assert_eq!(c.sent, ["/users/me", "/schedules/PS1/overrides/Q1ABC"]);
-            assert_eq!(c.requests[1].method, crate::http::Method::Delete);
+            c.assert_write(1, crate::http::Method::Delete);
             assert!(c.requests[1].body.is_none());
-            assert!(
-                c.requests[1]
-                    .headers
-                    .contains(&("From", "me@example.com".to_string()))
-            );
             assert_eq!(
                 c.envelope["overrides"],
                 json!([{"id": "Q1ABC", "schedule": {"id": "PS1"}, "result": result}])
@@ -392,37 +360,25 @@ mod tests {
 
     #[test]
     fn delete_validates_and_maps_pagerdutys_refusals() {
-        let c = call(
+        assert_refused(
             "delete_schedule_override",
             json!({"schedule_id": "PS1", "override_id": "Q-1"}),
-            vec![],
+            "INVALID_OVERRIDE_ID",
         );
-        assert_eq!(c.code(), "INVALID_OVERRIDE_ID");
-        let c = call(
+        assert_refused(
             "delete_schedule_override",
             json!({"schedule_id": "PS1", "override_id": " "}),
-            vec![],
+            "MISSING_PARAMETER",
         );
-        assert_eq!(c.code(), "MISSING_PARAMETER");
-        let c = call(
+        let c = call_as_me(
             "delete_schedule_override",
             json!({"schedule_id": "PS1", "override_id": "Q1"}),
-            vec![
-                me_response(&[]),
-                json_response(
-                    400,
-                    json!({"error": {"message": "Invalid Input Provided", "code": 2001,
+            400,
+            json!({"error": {"message": "Invalid Input Provided", "code": 2001,
                     "errors": ["You cannot remove an override that has already ended"]}}),
-                ),
-            ],
         );
         assert_eq!(c.code(), "UPSTREAM_ERROR");
-        assert!(
-            c.envelope["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("already ended")
-        );
+        assert!(c.message().contains("already ended"), "{}", c.message());
         assert_eq!(c.sent.len(), 2, "a refused DELETE is not retried");
     }
 }

@@ -33,16 +33,17 @@ const SCHEDULE_DETAIL_FIELDS: &[&str] = &[
 /// How far ahead the schedule tools look when no window is given.
 const DEFAULT_WINDOW_DAYS: i64 = 7;
 
-const SCHEDULE_ID: Param = Param {
+/// The `schedule_id` argument of every tool on one schedule.
+pub const SCHEDULE_ID: Param = Param {
     name: "schedule_id",
     kind: ParamKind::Id(ids::SCHEDULE),
     required: true,
     description: "The schedule's ID, e.g. 'PI7DH85'.",
 };
 
-/// The `since`/`until` window the schedule endpoints render, from now to 7 days
-/// ahead unless given.
-const WINDOW: QueryFrom = QueryFrom {
+/// The `since`/`until` window the schedule endpoints render (and the override list
+/// covers), from now to 7 days ahead unless given.
+pub const WINDOW: QueryFrom = QueryFrom {
     window_days: Some(DEFAULT_WINDOW_DAYS),
     ..QueryFrom::NONE
 };
@@ -108,7 +109,9 @@ pub const TOOLS: &[Tool] = &[
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{ScriptedTransport, call, json_response, page};
+    use crate::testing::{
+        assert_refused, assert_refused_at, calendar_end, call, json_response, page,
+    };
     use serde_json::json;
 
     #[test]
@@ -151,20 +154,15 @@ mod tests {
             c.sent,
             ["/schedules/PS1/users?since=2026-10-25T00:00:00Z&until=2026-11-01T00:00:00Z"]
         );
-        let c = call(
+        assert_refused(
             "list_schedule_users",
             json!({"schedule_id": "PS1", "since": "2026-11-02T00:00:00Z", "until": "2026-11-01T00:00:00Z"}),
-            vec![],
+            "INVALID_PARAMETER",
         );
-        assert_eq!(c.code(), "INVALID_PARAMETER");
-        assert_eq!(
-            call(
-                "get_schedule",
-                json!({"schedule_id": "PS1", "since": "soon"}),
-                vec![]
-            )
-            .code(),
-            "INVALID_PARAMETER"
+        assert_refused(
+            "get_schedule",
+            json!({"schedule_id": "PS1", "since": "soon"}),
+            "INVALID_PARAMETER",
         );
     }
 
@@ -176,33 +174,21 @@ mod tests {
         ] {
             let mut args = json!({"schedule_id": "PS1"});
             args[name] = json!(at);
-            let c = call("get_schedule", args, vec![]);
-            assert_eq!(c.code(), "INVALID_PARAMETER", "{}", c.envelope);
-            let message = c.envelope["error"]["message"].as_str().unwrap();
+            let c = assert_refused("get_schedule", args, "INVALID_PARAMETER");
+            let message = c.message();
             assert!(message.contains(&format!("'{name}'")), "{message}");
-            assert!(c.sent.is_empty());
         }
     }
 
     #[test]
     fn a_default_window_past_the_calendar_is_an_error_not_a_panic() {
         // The clock is the host's: even at its far end the arithmetic must not panic.
-        let t = ScriptedTransport::new(vec![]);
-        let now = crate::args::parse_timestamp("9999-12-30T00:00:00Z").unwrap();
-        let out = crate::catalog::call_tool(
+        assert_refused_at(
             "get_schedule",
-            r#"{"schedule_id": "PS1"}"#,
-            &t,
-            &crate::config::Config::default(),
-            now,
-        )
-        .unwrap();
-        assert!(
-            out.is_error && out.json.contains("INVALID_PARAMETER"),
-            "{}",
-            out.json
+            json!({"schedule_id": "PS1"}),
+            "INVALID_PARAMETER",
+            calendar_end(),
         );
-        assert!(t.sent().is_empty());
     }
 
     #[test]

@@ -22,6 +22,14 @@ pub const SERVICE_FIELDS: &[&str] = &[
     "html_url",
 ];
 
+/// The `service_id` argument of every tool on one service.
+pub const SERVICE_ID: Param = Param {
+    name: "service_id",
+    kind: ParamKind::Id(ids::SERVICE),
+    required: true,
+    description: "The service's ID, e.g. 'PIJ90N7'.",
+};
+
 /// The service tools.
 pub const TOOLS: &[Tool] = &[
     Tool {
@@ -65,12 +73,7 @@ pub const TOOLS: &[Tool] = &[
         description: "Get one PagerDuty service by ID: status, description, escalation policy, teams, \
             acknowledgement and auto-resolve timeouts, time of its last incident.",
         resource: "services",
-        params: &[Param {
-            name: "service_id",
-            kind: ParamKind::Id(ids::SERVICE),
-            required: true,
-            description: "The service's ID, e.g. 'PIJ90N7'.",
-        }],
+        params: &[SERVICE_ID],
         access: Access::Read,
         user_context: None,
         operations: &[Operation::get("/services/{id}")],
@@ -92,7 +95,7 @@ fn list_services(call: &mut Call<'_>, args: &Args) -> ToolResult<Output> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{call, json_response, me_response, page};
+    use crate::testing::{assert_refused, call, json_response, me_response, page};
     use serde_json::json;
 
     #[test]
@@ -126,18 +129,15 @@ mod tests {
             c.sent,
             ["/services?query=pay&sort_by=name&limit=100&offset=0"]
         );
-        assert_eq!(
-            call("list_services", json!({"team_ids": ["PT1"]}), vec![]).code(),
-            "CONFLICTING_PARAMETERS"
+        assert_refused(
+            "list_services",
+            json!({"team_ids": ["PT1"]}),
+            "CONFLICTING_PARAMETERS",
         );
-        assert_eq!(
-            call(
-                "list_services",
-                json!({"current_user_context": false}),
-                vec![]
-            )
-            .code(),
-            "MISSING_PARAMETER"
+        assert_refused(
+            "list_services",
+            json!({"current_user_context": false}),
+            "MISSING_PARAMETER",
         );
     }
 
@@ -157,13 +157,15 @@ mod tests {
             c.envelope["services"],
             json!([{"id": "PS1", "name": "API", "escalation_policy": {"id": "PE1", "summary": "Ops"}}])
         );
-        assert_eq!(
-            call("get_service", json!({"service_id": ""}), vec![]).code(),
-            "MISSING_PARAMETER"
+        assert_refused(
+            "get_service",
+            json!({"service_id": ""}),
+            "MISSING_PARAMETER",
         );
-        assert_eq!(
-            call("get_service", json!({"service_id": "a/b"}), vec![]).code(),
-            "INVALID_SERVICE_ID"
+        assert_refused(
+            "get_service",
+            json!({"service_id": "a/b"}),
+            "INVALID_SERVICE_ID",
         );
     }
 }

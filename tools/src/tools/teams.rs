@@ -73,7 +73,7 @@ pub const TOOLS: &[Tool] = &[
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{call, json_response, page};
+    use crate::testing::{assert_refused, call, json_response, page};
     use serde_json::json;
 
     #[test]
@@ -121,9 +121,10 @@ mod tests {
             c.envelope["members"],
             json!([{"user": {"id": "PU1", "summary": "Ann"}, "role": "manager"}])
         );
-        assert_eq!(
-            call("list_team_members", json!({"team_id": "P T"}), vec![]).code(),
-            "INVALID_TEAM_ID"
+        assert_refused(
+            "list_team_members",
+            json!({"team_id": "P T"}),
+            "INVALID_TEAM_ID",
         );
     }
 }

@@ -212,7 +212,7 @@ pub fn project_notification_rule(rule: &Value) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::{call, call_forever, json_response, me_response, page};
+    use crate::testing::{assert_refused, call, call_forever, json_response, me_response, page};
     use serde_json::json;
 
     #[test]
@@ -251,9 +251,10 @@ mod tests {
 
     #[test]
     fn current_user_rejects_arguments() {
-        assert_eq!(
-            call("get_current_user", json!({"user_id": "P1"}), vec![]).code(),
-            "INVALID_PARAMETER"
+        assert_refused(
+            "get_current_user",
+            json!({"user_id": "P1"}),
+            "INVALID_PARAMETER",
         );
     }
 
@@ -274,22 +275,20 @@ mod tests {
             vec![page("users", vec![], false)],
         );
         assert_eq!(c.sent, ["/users?query=ann&limit=100&offset=0"]);
-        assert_eq!(
-            call("list_users", json!({"team_ids": ["PT1"]}), vec![]).code(),
-            "CONFLICTING_PARAMETERS"
+        assert_refused(
+            "list_users",
+            json!({"team_ids": ["PT1"]}),
+            "CONFLICTING_PARAMETERS",
         );
-        assert_eq!(
-            call("list_users", json!({"current_user_context": false}), vec![]).code(),
-            "MISSING_PARAMETER"
+        assert_refused(
+            "list_users",
+            json!({"current_user_context": false}),
+            "MISSING_PARAMETER",
         );
-        assert_eq!(
-            call(
-                "list_users",
-                json!({"current_user_context": false, "team_ids": ["bad-id"]}),
-                vec![]
-            )
-            .code(),
-            "INVALID_TEAM_ID"
+        assert_refused(
+            "list_users",
+            json!({"current_user_context": false, "team_ids": ["bad-id"]}),
+            "INVALID_TEAM_ID",
         );
     }
 
@@ -307,10 +306,7 @@ mod tests {
             c.envelope["users"][0]["contact_methods"][0],
             json!({"id": "PC1", "type": "phone_contact_method", "address": "5550100", "country_code": 1, "label": "Mobile"})
         );
-        assert_eq!(
-            call("get_user", json!({"user_id": "P@X"}), vec![]).code(),
-            "INVALID_USER_ID"
-        );
+        assert_refused("get_user", json!({"user_id": "P@X"}), "INVALID_USER_ID");
     }
 
     #[test]
@@ -324,7 +320,7 @@ mod tests {
             page("services", vec![json!({"id": "PS1"})], true),
         );
         assert_eq!(c.code(), "UPSTREAM_ERROR", "{}", c.envelope);
-        let message = c.envelope["error"]["message"].as_str().unwrap();
+        let message = c.message();
         assert!(
             message.contains("more than 100 PagerDuty requests") && message.contains("Narrow it"),
             "{message}"
@@ -338,13 +334,12 @@ mod tests {
     #[test]
     fn an_id_list_too_long_for_a_url_is_a_parameter_error_before_sending() {
         let team_ids: Vec<String> = (0..200).map(|i| format!("P{i:063}")).collect();
-        let c = call(
+        let c = assert_refused(
             "list_users",
             json!({"current_user_context": false, "team_ids": team_ids}),
-            vec![],
+            "INVALID_PARAMETER",
         );
-        assert_eq!(c.code(), "INVALID_PARAMETER", "{}", c.envelope);
-        let message = c.envelope["error"]["message"].as_str().unwrap();
+        let message = c.message();
         assert!(
             message.contains("'team_ids' takes the most room (200 values")
                 && message.contains("8000 bytes"),
@@ -405,8 +400,7 @@ mod tests {
                 "INVALID_PARAMETER",
             ),
         ] {
-            let c = call("list_user_notification_rules", args.clone(), vec![]);
-            assert_eq!(c.code(), code, "{args}");
+            assert_refused("list_user_notification_rules", args, code);
         }
     }
 }
