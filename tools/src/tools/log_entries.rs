@@ -8,7 +8,7 @@
 use super::incidents::INCIDENT_ID;
 use super::{SINCE, UNTIL, list_paged};
 use crate::args::{Args, LIMIT, Param, ParamKind, format_timestamp, ids};
-use crate::catalog::{Operation, Projection, QueryFrom, Run, Tool};
+use crate::catalog::{Access, Operation, Projection, QueryFrom, Run, Tool};
 use crate::client::Query;
 use crate::context::Call;
 use crate::envelope::Output;
@@ -126,7 +126,7 @@ pub const TOOLS: &[Tool] = &[
             (has_more: narrow with since/until). is_overview=true leaves out notifications.",
         resource: "log_entries",
         params: &[INCIDENT_ID, SINCE, UNTIL, is_overview(false), LIMIT],
-        access: crate::catalog::Access::Read,
+        access: Access::Read,
         user_context: None,
         operations: &[Operation::get("/incidents/{id}/log_entries")],
         example: EXAMPLE_INCIDENT,
@@ -155,7 +155,7 @@ pub const TOOLS: &[Tool] = &[
             is_overview(true),
             LIMIT,
         ],
-        access: crate::catalog::Access::Read,
+        access: Access::Read,
         user_context: None,
         operations: &[Operation::get("/log_entries")],
         example: r#"{"since": "2026-01-14T12:00:00Z", "until": "2026-01-15T12:00:00Z", "limit": 5}"#,
@@ -173,9 +173,9 @@ pub const TOOLS: &[Tool] = &[
             name: "log_entry_id",
             kind: ParamKind::Id(ids::LOG_ENTRY),
             required: true,
-            description: "The log entry's ID, e.g. 'Q02JTSNZWHSEKV'.",
+            description: "The log entry's ID, e.g. 'RQQSEB95VCICBP2GYRLEUWHJ5X'.",
         }],
-        access: crate::catalog::Access::Read,
+        access: Access::Read,
         user_context: None,
         operations: &[Operation::get("/log_entries/{id}")],
         example: r#"{"log_entry_id": "RQQSEB95VCICBP2GYRLEUWHJ5X"}"#,
